@@ -1,0 +1,5 @@
+"""``python -m renewer`` runs the CLI."""
+
+from renewer.cli import main
+
+main()

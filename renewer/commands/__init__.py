@@ -1,0 +1,18 @@
+"""Command groups, one module each; imported by ``renewer.cli``.
+
+Modules here import only click and small renewer modules at the top; the
+heavy lifting (hvac, requests, Authlib) is imported inside the command body.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+def register_all(root: click.Group) -> None:
+    """Attach every command group to the root group."""
+    from renewer.commands import devserver
+
+    for module in (devserver,):
+        for command in module.COMMANDS:
+            root.add_command(command)

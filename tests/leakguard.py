@@ -1,0 +1,81 @@
+"""Suite-wide guard: a test fails when a secret it created shows up in captured output.
+
+Tests create secrets through the ``make_secret`` fixture (or register values
+they obtain, such as minted tokens, with ``leakguard.remember``). After each
+test phase, every captured stream pytest kept (stdout, stderr, log records)
+and every text handed to :func:`scan` (CLI output, subprocess output, journal
+fields) is searched for those values. A hit fails the test without printing
+the secret.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Generator, Iterable
+
+import pytest
+
+from renewer import redact
+
+_lock = threading.Lock()
+_values: set[str] = set()
+_scanned: list[tuple[str, str]] = []
+
+
+def remember(*values: str) -> None:
+    """Treat *values* as secrets for the rest of the current test."""
+    with _lock:
+        _values.update(value for value in values if value and len(value) >= 6)
+
+
+def scan(label: str, text: str | bytes | None) -> None:
+    """Queue *text* (CLI output, a subprocess's stderr, journal fields...) for the leak check."""
+    if text is None:
+        return
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    with _lock:
+        _scanned.append((label, text))
+
+
+def leaks_in(texts: Iterable[tuple[str, str]]) -> list[str]:
+    """Labels of the *texts* that contain a remembered secret."""
+    with _lock:
+        values = tuple(_values)
+    return [label for label, text in texts if any(value in text for value in values)]
+
+
+@pytest.fixture
+def make_secret() -> Callable[[str], str]:
+    """A factory of unique, remembered secret values: ``make_secret("api-key")``."""
+
+    def make(prefix: str = "secret") -> str:
+        value = f"{prefix}-{secrets.token_urlsafe(18)}"
+        remember(value)
+        return value
+
+    return make
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    with _lock:
+        extra = list(_scanned)
+        _scanned.clear()
+    # Each phase's report repeats earlier phases' sections; look at its own only.
+    own = [(name, text) for name, text in report.sections if name.endswith(f" {call.when}")]
+    leaked = leaks_in(own + extra)
+    if leaked and report.passed:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"secret leak: a secret value created by this test appeared in: {', '.join(leaked)}"
+        )
+    if call.when == "teardown":
+        with _lock:
+            _values.clear()
+        redact.forget_all()
