@@ -1,0 +1,394 @@
+"""The configuration: YAML → validated, frozen values. The only reader of config and env.
+
+Where the file is: ``--config``, else ``$RENEWER_CONFIG``, else
+``$XDG_CONFIG_HOME/renewer/config.yaml`` (``~/.config/renewer/config.yaml``).
+Every error names the file, the line and the key, and says what is expected
+(exit 78). Durations are parsed once, here. Environment variables are read
+here and nowhere else: ``VAULT_ADDR`` and ``VAULT_CACERT`` are defaults for
+``vault.addr`` and ``vault.ca_cert``; the effective source is recorded so it
+can be logged. ``VAULT_TOKEN`` is deliberately never read for the token
+sinks: the files are what renewer doubts and repairs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from renewer.core.duration import parse_duration
+from renewer.core.model import MintSpec, SweepMode, TokenSpec
+from renewer.core.naming import vault_display_name
+from renewer.credentials import spec as credentials_spec
+from renewer.errors import ConfigError
+from renewer.yamlmarks import Document, load_file, validate
+
+CONFIG_VERSION = 1
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+DURATION_PATTERN = r"^\s*(\d+|(\d+[smhd])+)\s*$"
+
+_NAME = {
+    "type": "string",
+    "pattern": NAME_PATTERN,
+    "x-message": "expected a name of letters, digits, '.', '_' or '-'",
+}
+_DURATION = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": DURATION_PATTERN},
+    ],
+    "x-message": "expected a duration like 768h, 32d, 1h30m or 90 (seconds)",
+}
+_POLICIES = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["version"],
+    "properties": {
+        "version": {"const": CONFIG_VERSION, "x-message": f"expected version: {CONFIG_VERSION}"},
+        "vault": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "addr": {"type": "string", "minLength": 1},
+                "ca_cert": {"type": "string", "minLength": 1},
+                "connect_timeout": _DURATION,
+                "read_timeout": _DURATION,
+                "allow_insecure_http": {"type": "boolean"},
+            },
+        },
+        "state_dir": {"type": "string", "minLength": 1},
+        "run": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "deadline": _DURATION,
+                "lock_timeout": _DURATION,
+                "sweep_concurrency": {"type": "integer", "minimum": 1, "maximum": 64},
+                "sweep_max_accessors": {"type": "integer", "minimum": 1},
+            },
+        },
+        "tokens": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "path", "expect", "mint"],
+                "properties": {
+                    "name": _NAME,
+                    "path": {"type": "string", "minLength": 1},
+                    "expect": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["display_name", "policies"],
+                        "properties": {
+                            "display_name": {"type": "string", "minLength": 1},
+                            "policies": _POLICIES,
+                        },
+                    },
+                    "mint": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["display_name", "policies", "period"],
+                        "properties": {
+                            "display_name": {"type": "string", "minLength": 1},
+                            "policies": _POLICIES,
+                            "period": _DURATION,
+                            "explicit_max_ttl": _DURATION,
+                            "meta": {"type": "object", "additionalProperties": {"type": "string"}},
+                        },
+                    },
+                    "sweep": {"enum": [mode.value for mode in SweepMode]},
+                },
+            },
+        },
+        "metrics": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"textfile": {"type": "string", "minLength": 1}},
+        },
+        "notify": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "webhook": {
+                    "type": "string",
+                    "pattern": "^https?://",
+                    "x-message": "expected an http(s) URL",
+                },
+                "timeout": _DURATION,
+            },
+        },
+        **credentials_spec.SCHEMA,
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VaultSettings:
+    """How to reach Vault. Every value is passed to hvac explicitly."""
+
+    addr: str
+    addr_source: str  # "config", "$VAULT_ADDR" or "unset": logged, never a secret
+    ca_cert: Path | None
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSink:
+    """One token file renewer keeps alive (config ``tokens[]``)."""
+
+    name: str
+    path: Path
+    expect: TokenSpec
+    mint: MintSpec
+    sweep: SweepMode = SweepMode.ON_HEAL
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """Bounds of one run: nothing waits forever."""
+
+    deadline: int = 60
+    lock_timeout: int = 30
+    sweep_concurrency: int = 8
+    sweep_max_accessors: int = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    webhook: str | None = None
+    timeout: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole validated configuration."""
+
+    source: Path
+    vault: VaultSettings
+    tokens: tuple[TokenSink, ...]
+    state_dir: Path
+    config_dir: Path
+    data_dir: Path
+    home: Path
+    run: RunSettings = RunSettings()
+    notify: NotifySettings = NotifySettings()
+    metrics_textfile: Path | None = None
+    credentials: credentials_spec.CredentialsSection = field(
+        default_factory=credentials_spec.CredentialsSection
+    )
+    document: Document | None = field(default=None, repr=False, compare=False)
+
+    def token(self, name: str) -> TokenSink:
+        """The token sink called *name*; a clear error when there is none."""
+        for sink in self.tokens:
+            if sink.name == name:
+                return sink
+        known = ", ".join(sink.name for sink in self.tokens) or "none configured"
+        raise ConfigError(
+            f"{self.source}: no token sink named {name!r} (known: {known})",
+            hint="check the name under tokens: in the config",
+        )
+
+
+def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    home = env.get("HOME")
+    return Path(home) if home else Path.home()
+
+
+def xdg_dir(env: Mapping[str, str], variable: str, fallback: str) -> Path:
+    """``$XDG_…/renewer`` or ``~/<fallback>/renewer``."""
+    base = env.get(variable)
+    if base and os.path.isabs(base):
+        return Path(base) / "renewer"
+    return _home(env) / fallback / "renewer"
+
+
+def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$RENEWER_CONFIG``, else ``$XDG_CONFIG_HOME/renewer/config.yaml``."""
+    env = _environ(environ)
+    explicit = env.get("RENEWER_CONFIG")
+    if explicit:
+        return expand_path(explicit, _home(env))
+    return xdg_dir(env, "XDG_CONFIG_HOME", ".config") / "config.yaml"
+
+
+def expand_path(text: str, home: Path) -> Path:
+    """``~`` and ``~/x`` against *home*; relative paths stay relative to the config's directory."""
+    if text == "~":
+        return home
+    if text.startswith("~/"):
+        return home / text[2:]
+    return Path(text)
+
+
+def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, validate and build the configuration; raise ``ConfigError`` (exit 78)."""
+    env = _environ(environ)
+    source = path if path is not None else default_config_path(env)
+    document = load_file(source, error=ConfigError)
+    if document.data is None:
+        raise ConfigError(
+            f"{source}: the file is empty", hint="start from the example in the README"
+        )
+    validate(document, SCHEMA, error=ConfigError)
+    return build_config(document, source=source, environ=env)
+
+
+def build_config(document: Document, *, source: Path, environ: Mapping[str, str]) -> Config:
+    """Turn a schema-valid *document* into a :class:`Config`; cross-field checks here."""
+    data: dict[str, Any] = document.data
+    home = _home(environ)
+    base = source.parent
+
+    def resolve(text: str) -> Path:
+        path = expand_path(text, home)
+        return path if path.is_absolute() else (base / path)
+
+    vault = _vault_settings(document, data.get("vault", {}), environ, resolve)
+    tokens = tuple(
+        _token_sink(document, index, item, resolve)
+        for index, item in enumerate(data.get("tokens", []))
+    )
+    _check_unique(document, tokens)
+    run = data.get("run", {})
+    notify = data.get("notify", {})
+    metrics = data.get("metrics", {})
+    state_dir = (
+        resolve(data["state_dir"])
+        if "state_dir" in data
+        else xdg_dir(environ, "XDG_STATE_HOME", ".local/state")
+    )
+    return Config(
+        source=source,
+        vault=vault,
+        tokens=tokens,
+        state_dir=state_dir,
+        config_dir=xdg_dir(environ, "XDG_CONFIG_HOME", ".config"),
+        data_dir=xdg_dir(environ, "XDG_DATA_HOME", ".local/share"),
+        home=home,
+        run=RunSettings(
+            deadline=parse_duration(run.get("deadline", 60)),
+            lock_timeout=parse_duration(run.get("lock_timeout", 30)),
+            sweep_concurrency=run.get("sweep_concurrency", 8),
+            sweep_max_accessors=run.get("sweep_max_accessors", 200_000),
+        ),
+        notify=NotifySettings(
+            webhook=notify.get("webhook"), timeout=parse_duration(notify.get("timeout", 10))
+        ),
+        metrics_textfile=resolve(metrics["textfile"]) if "textfile" in metrics else None,
+        credentials=credentials_spec.parse(document, environ=dict(environ), home=str(home)),
+        document=document,
+    )
+
+
+def _vault_settings(
+    document: Document, section: Mapping[str, Any], environ: Mapping[str, str], resolve: Any
+) -> VaultSettings:
+    if "addr" in section:
+        addr, addr_source = section["addr"], "config"
+    elif environ.get("VAULT_ADDR"):
+        addr, addr_source = environ["VAULT_ADDR"], "$VAULT_ADDR"
+    else:
+        addr, addr_source = "", "unset"
+    if addr:
+        _check_addr(
+            document, addr, addr_source, allow_http=bool(section.get("allow_insecure_http"))
+        )
+    ca_text = section.get("ca_cert") or environ.get("VAULT_CACERT")
+    return VaultSettings(
+        addr=addr.rstrip("/"),
+        addr_source=addr_source,
+        ca_cert=resolve(ca_text) if ca_text else None,
+        connect_timeout=float(parse_duration(section.get("connect_timeout", 3))),
+        read_timeout=float(parse_duration(section.get("read_timeout", 10))),
+    )
+
+
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _check_addr(document: Document, addr: str, source: str, *, allow_http: bool) -> None:
+    where = (
+        document.where(("vault", "addr")) if source == "config" else f"{document.source}: {source}"
+    )
+    parts = urlsplit(addr)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"{where}: expected a URL like https://vault.example.com:8200, got {addr!r}"
+        )
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS and not allow_http:
+        raise ConfigError(
+            f"{where}: {addr} is plain http to another host: "
+            "tokens would cross the network in clear",
+            hint="use https, or set vault.allow_insecure_http: true if you really mean it",
+        )
+
+
+def _token_sink(document: Document, index: int, item: Mapping[str, Any], resolve: Any) -> TokenSink:
+    expect = TokenSpec(
+        display_name=item["expect"]["display_name"],
+        policies=frozenset(name.strip().lower() for name in item["expect"]["policies"]),
+    )
+    mint_data = item["mint"]
+    mint = MintSpec(
+        display_name=mint_data["display_name"],
+        policies=tuple(sorted({name.strip().lower() for name in mint_data["policies"]})),
+        period=parse_duration(mint_data["period"]),
+        explicit_max_ttl=parse_duration(mint_data.get("explicit_max_ttl", 0)),
+        meta=dict(mint_data.get("meta", {})),
+    )
+    where = ("tokens", index)
+    if mint.period <= 0:
+        raise ConfigError(
+            f"{document.where((*where, 'mint', 'period'))}: the period must be more than 0"
+        )
+    minted_name = vault_display_name(mint.display_name)
+    if minted_name != expect.display_name:
+        raise ConfigError(
+            f"{document.where((*where, 'expect', 'display_name'))}: a token minted with "
+            f"display name {mint.display_name!r} is reported by Vault as {minted_name!r}, "
+            f"not {expect.display_name!r}; every heal would be rejected",
+            hint=f"set expect.display_name: {minted_name}",
+        )
+    missing = sorted(expect.policies - set(mint.policies))
+    if missing:
+        raise ConfigError(
+            f"{document.where((*where, 'mint', 'policies'))}: the minted token would lack "
+            f"expected policies {', '.join(missing)}; every heal would be rejected",
+            hint="add them to mint.policies or remove them from expect.policies",
+        )
+    return TokenSink(
+        name=item["name"],
+        path=resolve(item["path"]),
+        expect=expect,
+        mint=mint,
+        sweep=SweepMode(item.get("sweep", SweepMode.ON_HEAL.value)),
+    )
+
+
+def _check_unique(document: Document, tokens: tuple[TokenSink, ...]) -> None:
+    names: set[str] = set()
+    paths: set[Path] = set()
+    for index, sink in enumerate(tokens):
+        if sink.name in names:
+            raise ConfigError(
+                f"{document.where(('tokens', index, 'name'))}: duplicate token name {sink.name!r}"
+            )
+        if sink.path in paths:
+            raise ConfigError(
+                f"{document.where(('tokens', index, 'path'))}: "
+                f"{sink.path} is already another token's file"
+            )
+        names.add(sink.name)
+        paths.add(sink.path)

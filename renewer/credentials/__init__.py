@@ -1,0 +1,1 @@
+"""Service credentials (product.md §3): recipes + primitives + secret stores + sinks."""
