@@ -232,6 +232,12 @@ def expand_path(text: str, home: Path) -> Path:
     return Path(text)
 
 
+def vault_token_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """``$VAULT_TOKEN``: only ever the *authority* for ``renewer mint``, never a sink."""
+    value = _environ(environ).get("VAULT_TOKEN", "").strip()
+    return value or None
+
+
 def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
     """Read, validate and build the configuration; raise ``ConfigError`` (exit 78)."""
     env = _environ(environ)

@@ -44,6 +44,9 @@ class RenewerError(Exception):
         """Where the runbook explains this failure, relative to the repository."""
         return f"runbooks/{self.runbook}#{self.reference}"
 
+    def __str__(self) -> str:
+        return self.message
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 

@@ -98,7 +98,7 @@ class TokenInfo:
     explicit_max_ttl: int = 0
     orphan: bool = False
     renewable: bool = False
-    token_type: str = "service"  # noqa: S105 - a Vault token type, not a password
+    token_type: str = "service"
     identity_policies: frozenset[str] = frozenset()
     expire_time: str | None = None
     creation_time: int = 0

@@ -1,0 +1,93 @@
+"""``renewer check``: everything that can be verified without changing anything.
+
+The config is already valid when this runs (loading it is the first check).
+Then: the state dir, every token file (present, one token, our own, mode
+0600), Vault reachable and unsealed, and each sink's token looked up (read
+only) and put through the drift guard. Nothing is renewed, minted, repaired
+or revoked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from renewer.config import Config
+from renewer.core.drift import check_drift
+from renewer.core.duration import format_ttl
+from renewer.errors import EXIT_NEEDS_HUMAN, EXIT_OK, EXIT_TEMPORARY, RenewerError
+from renewer.run import Runtime, retry_policy
+from renewer.tokenfile import read_token
+from renewer.vault import VaultConnection
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    status: str  # "ok", "warn", "fail"
+    subject: str
+    detail: str
+    exit_code: int = EXIT_OK
+
+    def line(self) -> str:
+        return f"{self.status:<4}  {self.subject}: {self.detail}"
+
+
+def run_checks(config: Config) -> list[Finding]:
+    findings = [Finding("ok", "config", f"{config.source} is valid")]
+    findings.append(_state_dir(config))
+    if not config.tokens:
+        return findings
+    runtime = Runtime()
+    with VaultConnection(config.vault, retry_policy(config, runtime)) as connection:
+        findings.append(_vault(config, connection))
+        if findings[-1].status == "fail":
+            return findings
+        findings.extend(_sink(config, connection, index) for index in range(len(config.tokens)))
+    return findings
+
+
+def _state_dir(config: Config) -> Finding:
+    path = config.state_dir
+    if not path.exists():
+        return Finding("ok", "state dir", f"{path} will be created (0700) on the first run")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        return Finding(
+            "warn", "state dir", f"{path} is mode {mode:o}; expected 0700 (chmod 700 {path})"
+        )
+    return Finding("ok", "state dir", str(path))
+
+
+def _vault(config: Config, connection: VaultConnection) -> Finding:
+    subject = f"vault {config.vault.addr} (from {config.vault.addr_source})"
+    try:
+        health = connection.client(None).health()
+    except RenewerError as error:
+        return Finding("fail", subject, error.message, EXIT_TEMPORARY)
+    if health.get("sealed"):
+        return Finding("fail", subject, "Vault is sealed", EXIT_TEMPORARY)
+    return Finding("ok", subject, f"reachable, version {health.get('version', '?')}")
+
+
+def _sink(config: Config, connection: VaultConnection, index: int) -> Finding:
+    sink = config.tokens[index]
+    subject = f"token {sink.name} ({sink.path})"
+    try:
+        token_file = read_token(sink.path, sink=sink.name)
+        info = connection.client(token_file.token).lookup_self()
+    except RenewerError as error:
+        return Finding(
+            "fail", subject, f"{error.message}; {error.hint}".rstrip("; "), error.exit_code
+        )
+    verdict = check_drift(info, sink.expect)
+    if not verdict.ok:
+        return Finding(
+            "fail",
+            subject,
+            f"drift: {verdict.explain()}; `renewer run --only {sink.name}` would try to heal",
+            EXIT_NEEDS_HUMAN,
+        )
+    if token_file.loose_mode:
+        return Finding(
+            "warn", subject, f"mode {token_file.mode:o}; the next run repairs it to 0600"
+        )
+    return Finding("ok", subject, f"ours ({info.display_name}), ttl {format_ttl(info.ttl)}")

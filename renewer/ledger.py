@@ -1,0 +1,93 @@
+"""Persisting the ledger (``ledger.json`` in the state dir), atomically, 0600.
+
+The transitions are pure (``renewer/core/ledger.py``); this module only reads
+and writes them. Every update is written before the side effect it enables
+(see the core module's docstring), always under the run lock.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from renewer.core.ledger import LedgerEntry
+from renewer.files import ensure_private_dir, write_atomic
+
+LEDGER_NAME = "ledger.json"
+LEDGER_VERSION = 1
+
+
+class Ledger:
+    """The ledger file of one state dir."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / LEDGER_NAME
+        self.warning = ""
+        self._entries = self._load()
+
+    def _load(self) -> dict[str, LedgerEntry]:
+        """The entries on disk. An unreadable ledger is set aside, not fatal.
+
+        Renewing must not stop because of it: the file is renamed (kept for a
+        person to look at), renewer starts from an empty ledger, and the next
+        heal's full scan finds whatever the lost entries knew.
+        """
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        try:
+            document = json.loads(raw)
+            if document.get("version") != LEDGER_VERSION:
+                raise ValueError(f"unknown version {document.get('version')!r}")
+            return {name: _entry(value) for name, value in document["sinks"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            aside = self.path.with_name(f"{LEDGER_NAME}.unreadable")
+            self.path.replace(aside)
+            self.warning = (
+                f"{self.path} was unreadable ({exc}); moved to {aside}, starting a new ledger"
+            )
+            return {}
+
+    def get(self, sink: str) -> LedgerEntry:
+        return self._entries.get(sink, LedgerEntry())
+
+    def put(self, sink: str, entry: LedgerEntry) -> None:
+        """Record *entry* for *sink* durably (no-op when nothing changed)."""
+        if self._entries.get(sink, LedgerEntry()) == entry:
+            return
+        self._entries[sink] = entry
+        ensure_private_dir(self.path.parent)
+        document = {
+            "version": LEDGER_VERSION,
+            "sinks": {name: _as_json(value) for name, value in sorted(self._entries.items())},
+        }
+        write_atomic(self.path, (json.dumps(document, indent=2) + "\n").encode())
+
+
+def _as_json(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "current": entry.current,
+        "pending": list(entry.pending),
+        "superseded": list(entry.superseded),
+        "mint_started": entry.mint_started,
+    }
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("expected a list of accessors")
+    return tuple(value)
+
+
+def _entry(value: Any) -> LedgerEntry:
+    current = value.get("current", "")
+    if not isinstance(current, str):
+        raise ValueError("current is not an accessor")
+    return LedgerEntry(
+        current=current,
+        pending=_strings(value.get("pending", [])),
+        superseded=_strings(value.get("superseded", [])),
+        mint_started=bool(value.get("mint_started", False)),
+    )

@@ -1,0 +1,190 @@
+"""structlog setup: one processor chain, one renderer chosen by ``--log-format``.
+
+* ``console`` (a terminal): one readable line per event, the seed's
+  ``OK renewed …`` / ``HEALED: …`` / ``DRIFT: …`` sentences.
+* ``json`` (pipes, tests): one JSON object per line.
+* ``journal`` (under systemd): native journald fields via systemd-python —
+  ``MESSAGE`` (the sentence), ``PRIORITY``, ``SYSLOG_IDENTIFIER=renewer``,
+  ``RENEWER_EVENT``, ``RENEWER_ITEM`` and every other key upper-cased — so
+  ``journalctl --user RENEWER_EVENT=token.drift`` works. Without
+  systemd-python or without a journal socket, events go to stderr as JSON
+  (which systemd captures too), after one line saying so: never lost silently.
+
+The default is worked out here, at the edge: ``journal`` when
+``$JOURNAL_STREAM`` is set (systemd connected our stderr to the journal),
+``console`` on a TTY, ``json`` otherwise. Redaction runs before any renderer:
+secret-named keys are dropped and every string is scrubbed of registered
+secret values and Vault-token-shaped words.
+"""
+
+from __future__ import annotations
+
+import json
+import logging as stdlib_logging
+import os
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+from renewer.redact import MASK, scrub
+
+JOURNAL_SOCKET = "/run/systemd/journal/socket"
+SYSLOG_IDENTIFIER = "renewer"
+_SECRET_KEYS = frozenset(
+    {
+        "token",
+        "client_token",
+        "secret",
+        "password",
+        "client_secret",
+        "refresh_token",
+        "access_token",
+        "authorization",
+        "private_key",
+        "secret_id",
+    }
+)
+_PRIORITY = {"debug": 7, "info": 6, "warning": 4, "error": 3, "critical": 2}
+_LEVELS = {"debug": stdlib_logging.DEBUG, "info": stdlib_logging.INFO}
+_CONSOLE_MARK = {"warning": "warning: ", "error": "error: ", "critical": "CRITICAL: "}
+
+
+def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Drop secret-named keys; scrub every string value."""
+    for key in list(event):
+        lowered = key.lower()
+        if lowered in _SECRET_KEYS or lowered.startswith("secret"):
+            event[key] = MASK
+            continue
+        value = event[key]
+        if isinstance(value, str):
+            event[key] = scrub(value)
+        elif isinstance(value, list | tuple):
+            event[key] = [scrub(item) if isinstance(item, str) else item for item in value]
+    return event
+
+
+def sentence(event: Mapping[str, Any]) -> str:
+    """The human sentence for an event: its ``summary``, else the name and the fields."""
+    summary = event.get("summary")
+    if isinstance(summary, str) and summary:
+        return summary
+    skip = {"event", "level", "timestamp", "summary"}
+    fields = " ".join(f"{key}={value}" for key, value in event.items() if key not in skip)
+    return f"{event.get('event', '')} {fields}".strip()
+
+
+def render_console(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
+    return _CONSOLE_MARK.get(str(event.get("level")), "") + sentence(event)
+
+
+def render_json(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
+    return json.dumps(dict(event), default=str, sort_keys=False)
+
+
+def journal_fields(event: Mapping[str, Any]) -> dict[str, str]:
+    """structlog event → native journal fields (``[A-Z0-9_]``, never a leading ``_``)."""
+    fields = {
+        "MESSAGE": sentence(event),
+        "PRIORITY": str(_PRIORITY.get(str(event.get("level")), 6)),
+        "SYSLOG_IDENTIFIER": SYSLOG_IDENTIFIER,
+        "RENEWER_EVENT": str(event.get("event", "")),
+    }
+    for key, value in event.items():
+        if key in {"event", "level", "summary"} or value is None:
+            continue
+        name = "".join(ch if ch.isalnum() else "_" for ch in key.upper()).lstrip("_")
+        if not name:
+            continue
+        if not name.startswith("RENEWER_") and name not in {"TIMESTAMP"}:
+            name = f"RENEWER_{name}"
+        fields[name] = value if isinstance(value, str) else json.dumps(value, default=str)
+    return fields
+
+
+def render_journal(_: Any, __: str, event: MutableMapping[str, Any]) -> dict[str, str]:
+    return journal_fields(event)
+
+
+class JournalLogger:
+    """A structlog logger that hands the final field dict to ``systemd.journal.send``."""
+
+    def __init__(self, send: Any) -> None:
+        self._send = send
+
+    def _emit(self, **fields: str) -> None:
+        message = fields.pop("MESSAGE", "")
+        self._send(message, **fields)
+
+    msg = info = debug = warning = error = critical = log = _emit
+
+
+def journal_sender() -> Any | None:
+    """``systemd.journal.send`` when it can deliver, else None (stderr fallback)."""
+    try:
+        from systemd import journal
+    except ImportError:
+        return None
+    if not os.path.exists(JOURNAL_SOCKET):
+        return None
+    return journal.send
+
+
+def choose_format(requested: str | None, environ: Mapping[str, str], stream: TextIO) -> str:
+    if requested:
+        return requested
+    if environ.get("JOURNAL_STREAM"):
+        return "journal"
+    isatty = getattr(stream, "isatty", None)
+    return "console" if isatty is not None and isatty() else "json"
+
+
+def configure(
+    log_format: str | None = None,
+    *,
+    verbosity: int = 0,
+    stream: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """Configure structlog for this process and return the format in effect."""
+    env = os.environ if environ is None else environ
+    out = stream if stream is not None else sys.stderr
+    chosen = choose_format(log_format, env, out)
+    level = _LEVELS["debug"] if verbosity >= 2 else _LEVELS["info"]
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        redact_event,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    factory: Any
+    if chosen == "journal":
+        send = journal_sender()
+        if send is not None:
+            renderer: Any = render_journal
+            factory = lambda *_: JournalLogger(send)  # noqa: E731 - structlog wants a callable
+        else:
+            print(
+                "renewer: journald is not reachable (no systemd-python or no journal socket); "
+                "logging JSON to stderr instead",
+                file=out,
+            )
+            renderer, factory = render_json, structlog.PrintLoggerFactory(out)
+    elif chosen == "console":
+        renderer, factory = render_console, structlog.PrintLoggerFactory(out)
+    else:
+        renderer, factory = render_json, structlog.PrintLoggerFactory(out)
+    structlog.configure(
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=factory,
+        cache_logger_on_first_use=False,
+    )
+    return chosen
+
+
+def get_logger() -> Any:
+    """The project's logger: ``log.info("token.renewed", item=..., summary=...)``."""
+    return structlog.get_logger(SYSLOG_IDENTIFIER)

@@ -1,0 +1,156 @@
+"""The shell of ``renewer run``: lock → token sinks → credentials → rotations → record.
+
+One pass, each item independent of the others (product.md §1): a failure of
+one item is its own result and never stops the rest; the exit code is the
+worst outcome. The whole run has one deadline (``run.deadline``) that bounds
+every retry; the lock wait is bounded too (exit 75). ``--dry-run`` takes the
+same path, asks Vault only read-only questions, prints each plan, and writes,
+mints or revokes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from renewer.config import Config
+from renewer.core.outcome import ItemResult, Outcome, exit_code
+from renewer.files import sweep_temp_files
+from renewer.ledger import Ledger
+from renewer.lock import run_lock
+from renewer.logging import get_logger
+from renewer.state import record_run, write_textfile
+from renewer.tokens import TokenEnv, process_sink
+from renewer.vault import RetryPolicy, VaultConnection
+
+_LEVEL = {
+    Outcome.UNCHANGED: "info",
+    Outcome.OK: "info",
+    Outcome.HEALED: "info",
+    Outcome.WARNING: "warning",
+    Outcome.TEMPORARY: "error",
+    Outcome.NEEDS_HUMAN: "error",
+    Outcome.CONFIG: "error",
+}
+
+
+@dataclass
+class Runtime:
+    """Clocks, sleep and randomness: injected so tests never patch time."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+
+def log_result(result: ItemResult) -> None:
+    """One canonical log line per item per run."""
+    log = get_logger()
+    method = getattr(log, _LEVEL[result.outcome])
+    method(
+        result.event,
+        item=result.name,
+        kind=result.kind,
+        outcome=result.outcome.name,
+        summary=result.summary,
+        **{key: value for key, value in result.details.items() if value is not None},
+    )
+
+
+def retry_policy(config: Config, runtime: Runtime) -> RetryPolicy:
+    return RetryPolicy(
+        deadline=runtime.monotonic() + config.run.deadline,
+        clock=runtime.monotonic,
+        sleep=runtime.sleep,
+        rng=runtime.rng,
+    )
+
+
+@contextmanager
+def token_env(config: Config, runtime: Runtime, *, dry_run: bool) -> Iterator[TokenEnv]:
+    """Everything token commands need, with one Vault connection for the run."""
+    retry = retry_policy(config, runtime)
+    ledger = Ledger(config.state_dir)
+    if ledger.warning:
+        get_logger().warning("ledger.reset", summary=ledger.warning)
+    with VaultConnection(
+        config.vault, retry, pool_size=max(config.run.sweep_concurrency, 1)
+    ) as conn:
+        yield TokenEnv(
+            config=config,
+            connection=conn,
+            ledger=ledger,
+            dry_run=dry_run,
+            wall_clock=runtime.wall_clock,
+            time_left=retry.remaining,
+        )
+
+
+def clean_leftovers(config: Config) -> None:
+    """Remove temp files left by writers that died (a crash mid-write)."""
+    directories = {config.state_dir, *(sink.path.parent for sink in config.tokens)}
+    for directory in sorted(directories):
+        for path in sweep_temp_files(directory):
+            get_logger().info(
+                "file.temp_removed", path=str(path), summary=f"removed leftover {path}"
+            )
+
+
+def run_once(
+    config: Config,
+    *,
+    dry_run: bool = False,
+    only: Collection[str] = (),
+    runtime: Runtime | None = None,
+) -> list[ItemResult]:
+    """One pass over every configured item (or those in *only*); returns the results."""
+    runtime = runtime or Runtime()
+    started = runtime.wall_clock()
+    with run_lock(
+        config.state_dir,
+        timeout=config.run.lock_timeout,
+        clock=runtime.monotonic,
+        sleep=runtime.sleep,
+    ):
+        if not dry_run:
+            clean_leftovers(config)
+        results = _run_tokens(config, runtime, dry_run=dry_run, only=only)
+        for result in results:
+            log_result(result)
+        if not dry_run:
+            finished = runtime.wall_clock()
+            record = record_run(
+                config.state_dir,
+                results,
+                started_at=started,
+                finished_at=finished,
+                exit_code=exit_code(results),
+            )
+            if config.metrics_textfile is not None:
+                write_textfile(config.metrics_textfile, record, now=finished)
+    return results
+
+
+def _run_tokens(
+    config: Config, runtime: Runtime, *, dry_run: bool, only: Collection[str]
+) -> list[ItemResult]:
+    sinks = [sink for sink in config.tokens if not only or sink.name in only]
+    if not sinks:
+        return []
+    with token_env(config, runtime, dry_run=dry_run) as env:
+        return [process_sink(sink, env) for sink in sinks]
+
+
+def summarize(results: list[ItemResult]) -> str:
+    """The closing line of a run: counts by outcome and the exit code."""
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.outcome.name.lower()] = counts.get(result.outcome.name.lower(), 0) + 1
+    parts = (
+        ", ".join(f"{count} {name}" for name, count in sorted(counts.items())) or "nothing to do"
+    )
+    return f"renewer run: {parts} (exit {exit_code(results)})"

@@ -1,0 +1,148 @@
+"""What the last runs found, for ``renewer status`` and for Prometheus.
+
+``state.json`` in the state dir keeps, per item, the last result of any run
+that processed it (a ``--only`` run does not erase the others), when the
+last run started and finished, its exit code, and a heal counter. It holds
+no secrets: display names, accessors, TTLs and sentences only. It is written
+atomically at the end of each real run (never by ``--dry-run``).
+
+The optional node_exporter textfile (``metrics.textfile``) is derived from the
+same record and written atomically with mode 0644 (node_exporter must read it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from renewer.core.outcome import ItemResult, Outcome
+from renewer.files import ensure_private_dir, write_atomic
+
+STATE_NAME = "state.json"
+STATE_VERSION = 1
+
+
+@dataclass
+class RunRecord:
+    """The state file's content, as plain data."""
+
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    last_run: dict[str, Any] = field(default_factory=dict)
+    heals_total: int = 0
+    problem: str = ""  # why the file could not be read, if it could not
+
+
+def item_key(kind: str, name: str) -> str:
+    return f"{kind}/{name}"
+
+
+def load_state(state_dir: Path) -> RunRecord:
+    """The recorded state; an unreadable file yields an empty record with ``problem`` set."""
+    path = state_dir / STATE_NAME
+    try:
+        document = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return RunRecord()
+    except (OSError, ValueError) as exc:
+        return RunRecord(problem=f"{path}: unreadable ({exc})")
+    if not isinstance(document, dict) or document.get("version") != STATE_VERSION:
+        return RunRecord(problem=f"{path}: unknown format")
+    items = document.get("items")
+    last_run = document.get("last_run")
+    return RunRecord(
+        items=items if isinstance(items, dict) else {},
+        last_run=last_run if isinstance(last_run, dict) else {},
+        heals_total=int(document.get("heals_total") or 0),
+    )
+
+
+def record_run(
+    state_dir: Path,
+    results: Iterable[ItemResult],
+    *,
+    started_at: float,
+    finished_at: float,
+    exit_code: int,
+) -> RunRecord:
+    """Merge this run's results into the state file and return the new record."""
+    record = load_state(state_dir)
+    for result in results:
+        record.items[item_key(result.kind, result.name)] = {
+            "kind": result.kind,
+            "name": result.name,
+            "outcome": result.outcome.name,
+            "healthy": result.outcome.healthy,
+            "event": result.event,
+            "summary": result.summary,
+            "at": finished_at,
+            "details": dict(result.details),
+        }
+        if result.event == "token.healed":
+            record.heals_total += 1
+    record.last_run = {"started_at": started_at, "finished_at": finished_at, "exit_code": exit_code}
+    ensure_private_dir(state_dir)
+    document = {
+        "version": STATE_VERSION,
+        "last_run": record.last_run,
+        "heals_total": record.heals_total,
+        "items": record.items,
+    }
+    write_atomic(
+        state_dir / STATE_NAME, (json.dumps(document, indent=2, default=str) + "\n").encode()
+    )
+    return record
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def prometheus_text(record: RunRecord, *, now: float) -> str:
+    """The textfile-collector exposition of *record*."""
+    lines = [
+        "# HELP renewer_token_ttl_seconds Seconds left on a sink's token at the last run.",
+        "# TYPE renewer_token_ttl_seconds gauge",
+    ]
+    for item in record.items.values():
+        if item.get("kind") != "token":
+            continue
+        expires_at = (item.get("details") or {}).get("expires_at")
+        ttl = max(0.0, float(expires_at) - now) if isinstance(expires_at, int | float) else 0.0
+        lines.append(f'renewer_token_ttl_seconds{{name="{_label(str(item["name"]))}"}} {ttl:.0f}')
+    lines += [
+        "# HELP renewer_item_healthy 1 when the item's last outcome needs no human.",
+        "# TYPE renewer_item_healthy gauge",
+    ]
+    for item in record.items.values():
+        healthy = 1 if item.get("healthy") else 0
+        kind, name = _label(str(item.get("kind"))), _label(str(item.get("name")))
+        lines.append(f'renewer_item_healthy{{kind="{kind}",name="{name}"}} {healthy}')
+    finished = record.last_run.get("finished_at", 0)
+    success = 1 if record.last_run.get("exit_code") == 0 else 0
+    lines += [
+        "# HELP renewer_last_run_timestamp_seconds When the last run finished.",
+        "# TYPE renewer_last_run_timestamp_seconds gauge",
+        f"renewer_last_run_timestamp_seconds {float(finished):.0f}",
+        "# HELP renewer_last_run_success 1 when the last run exited 0.",
+        "# TYPE renewer_last_run_success gauge",
+        f"renewer_last_run_success {success}",
+        "# HELP renewer_heals_total Heals performed since the state dir was created.",
+        "# TYPE renewer_heals_total counter",
+        f"renewer_heals_total {record.heals_total}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_textfile(path: Path, record: RunRecord, *, now: float) -> None:
+    """Write the Prometheus textfile atomically (0644: node_exporter reads it)."""
+    write_atomic(path, prometheus_text(record, now=now).encode(), mode=0o644)
+
+
+def outcome_of(item: dict[str, Any]) -> Outcome:
+    try:
+        return Outcome[str(item.get("outcome"))]
+    except KeyError:
+        return Outcome.NEEDS_HUMAN

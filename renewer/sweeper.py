@@ -1,0 +1,180 @@
+"""The anti-sprawl sweep's I/O: confirm and revoke stale accessors of ours.
+
+Two sources of candidates, one decision (``renewer.core.sweep.is_stale``):
+
+* the **ledger**: accessors renewer itself saw (minted, or found healthy) and
+  that were superseded. Each is confirmed with ``lookup-accessor`` before it
+  is revoked, so a damaged ledger can never revoke a foreign token. Cost:
+  two requests per stale token, independent of the size of the Vault;
+* the **full scan** (seed 003): ``LIST auth/token/accessors`` then
+  ``lookup-accessor`` on each, with bounded concurrency and a bounded number
+  of requests in flight, so a Vault with 100k tokens costs neither 100k
+  futures of memory nor a thundering herd. It needs ``list`` + ``sudo`` on
+  ``auth/token/accessors``; when denied it is skipped with a warning.
+
+The token kept (the one now in the file) is never looked up nor revoked, and
+an empty keep-accessor sweeps nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from renewer.core.model import TokenInfo
+from renewer.core.sweep import is_stale
+from renewer.errors import RenewerError, VaultDenied, VaultError
+from renewer.vault import HvacVault
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What a sweep did. Accessors are not secrets; token values never appear here."""
+
+    revoked: tuple[str, ...] = ()  # revoked now (or, in a dry run, would be)
+    gone: tuple[str, ...] = ()  # ledger entries Vault no longer knows (or no longer ours)
+    scanned: int = 0  # accessors the full scan looked up
+    ours_remaining: int | None = None  # tokens named like ours left alive (full scan only)
+    skipped: str = ""  # why the full scan did not run
+    incomplete: str = ""  # why a sweep stopped early
+
+    def merge(self, other: SweepReport) -> SweepReport:
+        return SweepReport(
+            revoked=self.revoked + tuple(a for a in other.revoked if a not in self.revoked),
+            gone=self.gone + other.gone,
+            scanned=self.scanned + other.scanned,
+            ours_remaining=other.ours_remaining
+            if other.ours_remaining is not None
+            else self.ours_remaining,
+            skipped=self.skipped or other.skipped,
+            incomplete=self.incomplete or other.incomplete,
+        )
+
+    def describe(self) -> str:
+        verb = "revoked"
+        parts = [f"{verb} {len(self.revoked)} stale token(s)"]
+        if self.ours_remaining is not None:
+            parts.append(f"{self.ours_remaining} of ours remain")
+        if self.skipped:
+            parts.append(f"full scan skipped: {self.skipped}")
+        if self.incomplete:
+            parts.append(f"sweep incomplete: {self.incomplete}")
+        return ", ".join(parts)
+
+
+def sweep_ledger(
+    client: HvacVault,
+    candidates: Iterable[str],
+    *,
+    our_display_name: str,
+    keep_accessor: str,
+    dry_run: bool,
+) -> SweepReport:
+    """Confirm and revoke the ledger's superseded accessors."""
+    if not keep_accessor:
+        return SweepReport(skipped="the current token's accessor is unknown")
+    revoked: list[str] = []
+    gone: list[str] = []
+    for accessor in candidates:
+        if accessor == keep_accessor:
+            continue
+        try:
+            info = client.lookup_accessor(accessor)
+            if info is None or not is_stale(
+                info, our_display_name=our_display_name, keep_accessor=keep_accessor
+            ):
+                gone.append(accessor)
+                continue
+            if not dry_run and not client.revoke_accessor(accessor):
+                gone.append(accessor)
+                continue
+        except RenewerError as error:
+            return SweepReport(revoked=tuple(revoked), gone=tuple(gone), incomplete=error.message)
+        revoked.append(accessor)
+    return SweepReport(revoked=tuple(revoked), gone=tuple(gone))
+
+
+class _Scan:
+    """Shared state of one full scan's workers."""
+
+    def __init__(self, our_display_name: str, keep_accessor: str, dry_run: bool) -> None:
+        self.our_display_name = our_display_name
+        self.keep_accessor = keep_accessor
+        self.dry_run = dry_run
+        self.stop = threading.Event()
+        self.problem = ""
+        self.revoked: list[str] = []
+        self.ours_seen = 0  # named like ours, other than the kept token
+        self.scanned = 0
+        self._lock = threading.Lock()
+
+    def examine(self, client: HvacVault, accessor: str) -> None:
+        if self.stop.is_set():
+            return
+        try:
+            info: TokenInfo | None = client.lookup_accessor(accessor)
+            stale = info is not None and is_stale(
+                info, our_display_name=self.our_display_name, keep_accessor=self.keep_accessor
+            )
+            with self._lock:
+                self.scanned += 1
+                self.ours_seen += stale
+            if stale and (self.dry_run or client.revoke_accessor(accessor)):
+                with self._lock:
+                    self.revoked.append(accessor)
+        except RenewerError as error:
+            with self._lock:
+                self.problem = self.problem or error.message
+            self.stop.set()
+
+    def ours_remaining(self) -> int:
+        """Tokens named like ours left after the scan (projected, in a dry run): 1 is right."""
+        return 1 + self.ours_seen - len(self.revoked)
+
+
+def full_scan(
+    client: HvacVault,
+    *,
+    our_display_name: str,
+    keep_accessor: str,
+    dry_run: bool,
+    concurrency: int,
+    max_accessors: int,
+    time_left: Callable[[], float],
+) -> SweepReport:
+    """The seed's sweep over every accessor in Vault, bounded in memory, time and rate."""
+    if not keep_accessor:
+        return SweepReport(skipped="the current token's accessor is unknown")
+    try:
+        accessors = client.list_accessors()
+    except VaultDenied:
+        return SweepReport(skipped="listing accessors was denied (needs list + sudo)")
+    except VaultError as error:
+        return SweepReport(skipped=error.message)
+    if len(accessors) > max_accessors:
+        return SweepReport(
+            skipped=f"{len(accessors)} accessors exceed run.sweep_max_accessors ({max_accessors})"
+        )
+    scan = _Scan(our_display_name, keep_accessor, dry_run)
+    in_flight: set[Future[None]] = set()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sweep") as pool:
+        for accessor in accessors:
+            if accessor == keep_accessor:
+                continue
+            if scan.stop.is_set():
+                break
+            if time_left() <= 0:
+                scan.problem = scan.problem or "the run's deadline passed"
+                break
+            if len(in_flight) >= concurrency * 2:
+                _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            in_flight.add(pool.submit(scan.examine, client, accessor))
+        wait(in_flight)
+    return SweepReport(
+        revoked=tuple(scan.revoked),
+        scanned=scan.scanned,
+        ours_remaining=None if scan.problem else scan.ours_remaining(),
+        incomplete=scan.problem,
+    )

@@ -1,0 +1,394 @@
+"""The only module that imports hvac. It returns renewer values, never hvac's.
+
+Three jobs, all at the edge:
+
+* **Explicit settings.** hvac falls back to ``VAULT_ADDR``, ``VAULT_TOKEN``,
+  ``~/.vault-token`` and an import-time ``VAULT_CACERT``: the very state this
+  program doubts. Every client here gets its address, token, CA bundle and
+  timeouts passed in, and the HTTP session ignores the environment.
+* **One session per Vault address per run**, shared by every token's client
+  (connection reuse; a sweep's worker threads share its pool).
+* **Exceptions translated once**: 403 and the 400s that are denials →
+  :class:`VaultDenied`; an invalid caller token → :class:`ReauthRequired`;
+  connection errors, timeouts, 5xx, 429, redirects and malformed 200s →
+  :class:`VaultUnavailable` after bounded retries with full jitter inside the
+  run's deadline (``Retry-After`` honoured); any other 4xx →
+  :class:`VaultError`, never retried.
+
+Redirects are not followed: hvac would resend ``X-Vault-Token`` to whatever
+host a redirect names. A standby's 307 becomes a clear "point vault.addr at
+the active node" error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import hvac
+import hvac.adapters
+import hvac.exceptions
+import requests
+import requests.adapters
+
+from renewer.config import VaultSettings
+from renewer.core.backoff import retry_delay
+from renewer.core.heal import MintRequest
+from renewer.core.model import AuthGrant, MalformedResponse, TokenInfo
+from renewer.core.secret import Secret
+from renewer.errors import (
+    ReauthRequired,
+    RenewerError,
+    VaultDenied,
+    VaultError,
+    VaultUnavailable,
+)
+from renewer.redact import register
+
+T = TypeVar("T")
+
+_DENIAL_MARKERS = (
+    "privileges required",
+    "must be subset of parent",
+    "cannot assign policy",
+    "restricted use token cannot generate child tokens",
+    "batch tokens cannot create more tokens",
+)
+_INVALID_TOKEN_MARKERS = ("invalid token", "bad token")
+_UNAVAILABLE = (
+    hvac.exceptions.VaultDown,
+    hvac.exceptions.BadGateway,
+    hvac.exceptions.InternalServerError,
+    hvac.exceptions.RateLimitExceeded,
+    hvac.exceptions.VaultNotInitialized,
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    requests.JSONDecodeError,
+    MalformedResponse,
+)
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded retries with full jitter inside one deadline shared by the whole run."""
+
+    deadline: float  # time.monotonic() value after which nothing is retried
+    attempts: int = 5
+    base: float = 0.5
+    cap: float = 8.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def starting_now(cls, budget: float, **kwargs: Any) -> RetryPolicy:
+        clock = kwargs.get("clock", time.monotonic)
+        return cls(deadline=clock() + budget, **kwargs)
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock()
+
+
+class _Adapter(hvac.adapters.JSONAdapter):  # type: ignore[misc]
+    """hvac's JSON adapter, plus ``Retry-After`` kept on the exception it raises."""
+
+    def _raise_for_error(self, method: str, url: str, response: requests.Response) -> None:
+        try:
+            super()._raise_for_error(method, url, response)
+        except hvac.exceptions.VaultError as exc:
+            exc.retry_after = response.headers.get("Retry-After")
+            exc.status_code = response.status_code
+            raise
+
+
+def _first_error(exc: hvac.exceptions.VaultError) -> str:
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, list) and errors:
+        return "; ".join(" ".join(str(error).split()) for error in errors)
+    text = str(getattr(exc, "text", "") or "").strip()
+    return text[:200] if text else type(exc).__name__
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    value = getattr(exc, "retry_after", None)
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def translate(exc: BaseException, action: str) -> RenewerError:
+    """One hvac/requests failure → the renewer error it means."""
+    if isinstance(exc, RenewerError):
+        return exc
+    if isinstance(exc, MalformedResponse):
+        return VaultUnavailable(f"{action}: Vault's answer is malformed ({exc})")
+    if isinstance(exc, requests.Timeout):
+        return VaultUnavailable(f"{action}: Vault did not answer in time")
+    if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return VaultUnavailable(f"{action}: cannot reach Vault ({type(exc).__name__})")
+    if isinstance(exc, requests.JSONDecodeError):
+        return VaultUnavailable(f"{action}: Vault's answer is not JSON (a proxy page?)")
+    if not isinstance(exc, hvac.exceptions.VaultError):
+        return VaultError(f"{action}: {type(exc).__name__}")
+    detail = _first_error(exc)
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, hvac.exceptions.Forbidden):
+        if any(marker in detail for marker in _INVALID_TOKEN_MARKERS):
+            return ReauthRequired(
+                f"{action}: the token is not valid (expired or revoked): {detail}"
+            )
+        return VaultDenied(f"{action}: permission denied: {detail}", status=403)
+    if isinstance(exc, hvac.exceptions.InvalidRequest) and any(
+        m in detail for m in _DENIAL_MARKERS
+    ):
+        return VaultDenied(f"{action}: {detail}", status=400)
+    if isinstance(exc, hvac.exceptions.VaultDown):
+        return VaultUnavailable(f"{action}: Vault is sealed or unavailable: {detail}")
+    if isinstance(exc, _UNAVAILABLE):
+        return VaultUnavailable(f"{action}: Vault answered {status or ''} {detail}".rstrip())
+    return VaultError(f"{action}: {detail}", status=status)
+
+
+def _is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
+    if not isinstance(exc, _UNAVAILABLE):
+        return False
+    if idempotent:
+        return True
+    # A request that may have been processed (read timeout, a 500 after the fact)
+    # must not be repeated when it creates something; only "surely not processed".
+    return isinstance(
+        exc,
+        requests.exceptions.ConnectTimeout
+        | hvac.exceptions.VaultDown
+        | hvac.exceptions.RateLimitExceeded,
+    ) or (isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout))
+
+
+class VaultConnection:
+    """One HTTP session to one Vault address, shared by every token's client in a run."""
+
+    def __init__(self, settings: VaultSettings, retry: RetryPolicy, *, pool_size: int = 8) -> None:
+        if not settings.addr:
+            raise VaultError(
+                "no Vault address: set vault.addr in the config or VAULT_ADDR",
+                hint="add `vault: {addr: https://vault.example.com:8200}` to the config",
+            )
+        self.settings = settings
+        self.retry = retry
+        session = requests.Session()
+        session.trust_env = False  # explicit config wins over proxies/CA bundles in the env
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self._session = session
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> VaultConnection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def client(self, token: Secret | None) -> HvacVault:
+        """A client acting with *token* (None: unauthenticated endpoints only)."""
+        return HvacVault(self, token)
+
+    def _hvac(self, token: Secret | None) -> hvac.Client:
+        verify: str | bool = str(self.settings.ca_cert) if self.settings.ca_cert else True
+        return hvac.Client(
+            url=self.settings.addr,
+            token=token.reveal() if token else "",
+            verify=verify,
+            timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+            session=self._session,
+            allow_redirects=False,
+            adapter=_Adapter,
+        )
+
+    def call(self, action: str, function: Callable[[], T], *, idempotent: bool = True) -> T:
+        """Run *function* with retries on temporary failures; translate every error."""
+        attempt = 0
+        while True:
+            try:
+                result = function()
+                _refuse_redirect(result, action)
+                return result
+            except Exception as exc:
+                attempt += 1
+                retryable = _is_retryable(exc, idempotent=idempotent)
+                delay = (
+                    retry_delay(
+                        attempt,
+                        retry_after=_retry_after(exc),
+                        base=self.retry.base,
+                        cap=self.retry.cap,
+                        fraction=self.retry.rng.random(),
+                        remaining=self.retry.remaining(),
+                    )
+                    if retryable and attempt < self.retry.attempts
+                    else None
+                )
+                if delay is None:
+                    error = translate(exc, action)
+                    if retryable and attempt > 1:
+                        error.message += f" (gave up after {attempt} attempts)"
+                    raise error from None
+                self.retry.sleep(delay)
+
+
+def _refuse_redirect(result: object, action: str) -> None:
+    if isinstance(result, requests.Response) and 300 <= result.status_code < 400:
+        location = result.headers.get("Location", "?")
+        raise VaultUnavailable(
+            f"{action}: Vault answered with a redirect to {location}; renewer does not "
+            "follow redirects (the token would be sent along)",
+            hint="point vault.addr at the active node or the load balancer",
+        )
+
+
+def _data(response: object, action: str) -> Any:
+    if not isinstance(response, dict):
+        raise MalformedResponse(f"{action}: expected a JSON object")
+    return response.get("data")
+
+
+class HvacVault:
+    """A Vault client bound to one token. Make one per token; never share a token."""
+
+    def __init__(self, connection: VaultConnection, token: Secret | None) -> None:
+        self._connection = connection
+        self._client = connection._hvac(token)
+        if token:
+            register(token.reveal())
+
+    def lookup_self(self) -> TokenInfo:
+        response = self._connection.call("lookup-self", self._client.auth.token.lookup_self)
+        return TokenInfo.from_lookup(_data(response, "lookup-self"))
+
+    def renew_self(self) -> AuthGrant:
+        response = self._connection.call("renew-self", self._client.auth.token.renew_self)
+        return AuthGrant.from_response(response)
+
+    def create_orphan(self, request: MintRequest) -> AuthGrant:
+        """``POST auth/token/create-orphan`` with the body the core planned."""
+        body = request.as_body()
+        body.pop("no_parent", None)  # implied by the endpoint
+
+        def create() -> Any:
+            return self._client.adapter.post("/v1/auth/token/create-orphan", json=body)
+
+        response = self._connection.call("mint (create-orphan)", create, idempotent=False)
+        grant = AuthGrant.from_response(response)
+        register(grant.client_token.reveal())
+        return grant
+
+    def lookup_accessor(self, accessor: str) -> TokenInfo | None:
+        """The token behind *accessor*, or None when Vault no longer knows it."""
+        try:
+            response = self._connection.call(
+                "lookup-accessor", lambda: self._client.auth.token.lookup_accessor(accessor)
+            )
+        except VaultError as error:
+            if error.status == 400 and "invalid accessor" in error.message:
+                return None
+            raise
+        return TokenInfo.from_lookup(_data(response, "lookup-accessor"))
+
+    def revoke_accessor(self, accessor: str) -> bool:
+        """Revoke the token behind *accessor* and its children; False if it was already gone."""
+        try:
+            response = self._connection.call(
+                "revoke-accessor", lambda: self._client.auth.token.revoke_accessor(accessor)
+            )
+        except VaultError as error:
+            if error.status == 400 and "invalid accessor" in error.message:
+                return False
+            raise
+        if isinstance(response, dict):  # 200 + warning: "No token found with this accessor"
+            return not response.get("warnings")
+        return True
+
+    def revoke_self(self) -> None:
+        self._connection.call("revoke-self", self._client.auth.token.revoke_self)
+
+    def list_accessors(self) -> list[str]:
+        """Every live accessor (needs ``list`` + ``sudo`` on auth/token/accessors)."""
+        try:
+            response = self._connection.call(
+                "list accessors", self._client.auth.token.list_accessors
+            )
+        except VaultError as error:
+            if error.status == 404:  # Vault answers 404 for an empty list
+                return []
+            raise
+        keys = (_data(response, "list accessors") or {}).get("keys")
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise VaultUnavailable("list accessors: Vault's answer has no list of keys")
+        return keys
+
+    def kv_read(self, mount: str, path: str) -> tuple[dict[str, str], int] | None:
+        """KV v2: the latest version's data and number, or None if there is none."""
+        try:
+            response = self._connection.call(
+                "kv read",
+                lambda: self._client.secrets.kv.v2.read_secret_version(
+                    path=path, mount_point=mount, raise_on_deleted_version=True
+                ),
+            )
+        except VaultError as error:
+            if error.status == 404:
+                return None
+            raise
+        data = _data(response, "kv read") or {}
+        values = data.get("data")
+        version = (data.get("metadata") or {}).get("version")
+        if not isinstance(values, dict) or not isinstance(version, int):
+            raise VaultUnavailable("kv read: Vault's answer has no data/version")
+        return values, version
+
+    def kv_write(self, mount: str, path: str, data: dict[str, str], *, cas: int) -> int:
+        """KV v2 check-and-set write; returns the new version."""
+        response = self._connection.call(
+            "kv write",
+            lambda: self._client.secrets.kv.v2.create_or_update_secret(
+                path=path, secret=data, cas=cas, mount_point=mount
+            ),
+            idempotent=False,
+        )
+        version = (_data(response, "kv write") or {}).get("version")
+        if not isinstance(version, int):
+            raise VaultUnavailable("kv write: Vault's answer has no version")
+        return version
+
+    def health(self) -> dict[str, Any]:
+        """``sys/health`` without raising on sealed/standby codes."""
+
+        def read() -> Any:
+            response = self._client.sys.read_health_status(method="GET")
+            return response if isinstance(response, dict) else response.json()
+
+        result = self._connection.call("health", read)
+        if not isinstance(result, dict):
+            raise VaultUnavailable("health: Vault's answer is not a JSON object")
+        return result
+
+
+@contextlib.contextmanager
+def connect(
+    settings: VaultSettings, retry: RetryPolicy, *, pool_size: int = 8
+) -> Iterator[VaultConnection]:
+    """A :class:`VaultConnection` closed at the end of the block."""
+    connection = VaultConnection(settings, retry, pool_size=pool_size)
+    try:
+        yield connection
+    finally:
+        connection.close()
