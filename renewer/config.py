@@ -247,6 +247,11 @@ def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None =
         raise ConfigError(
             f"{source}: the file is empty", hint="start from the example in the README"
         )
+    if isinstance(document.data, dict):
+        # `vault:` with every line under it commented out means "the defaults".
+        for key in ("vault", "run", "metrics", "notify", "tokens", *credentials_spec.SCHEMA):
+            if key in document.data and document.data[key] is None:
+                del document.data[key]
     validate(document, SCHEMA, error=ConfigError)
     return build_config(document, source=source, environ=env)
 

@@ -139,7 +139,14 @@ class _Converter:
             return items
         if node.tag.startswith("!"):
             raise self._fail(node, path, f"unknown tag {node.tag}")
-        return self._scalars.construct_object(node, deep=True)
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.Node, path: YamlPath) -> Any:
+        try:
+            return self._scalars.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or "cannot read this value"
+            raise self._fail(node, path, problem) from None
 
     def _mapping(self, node: yaml.MappingNode, path: YamlPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -148,7 +155,7 @@ class _Converter:
                 raise self._fail(key_node, path, "YAML merge keys (<<) are not supported")
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self._fail(key_node, path, "a key must be a plain string")
-            key = str(self._scalars.construct_object(key_node))
+            key = str(self._scalar(key_node, path))
             if key in result:
                 raise self._fail(key_node, (*path, key), "duplicate key")
             result[key] = self.convert(value_node, (*path, key))
@@ -216,11 +223,11 @@ def explain(error: Any) -> tuple[YamlPath, str]:
     if kind == "enum":
         options = ", ".join(repr(option) for option in error.validator_value)
         return path, f"must be one of {options}, got {error.instance!r}"
-    if kind == "pattern" and custom:
-        return path, f"{custom}, got {error.instance!r}"
     if kind in {"minItems", "minLength"} and not error.instance:
         return path, "must not be empty"
     if custom:
+        if kind in {"anyOf", "oneOf", "pattern", "const"}:
+            return path, f"{custom}, got {error.instance!r}"
         return path, str(custom)
     return path, error.message
 
@@ -246,7 +253,8 @@ def validate(document: Document, schema: Mapping[str, Any], *, error: type[Confi
 
 def _deepest(violation: Any) -> Any:
     """For oneOf/anyOf, the sub-error that got furthest is the one a person needs."""
-    if violation.validator in {"oneOf", "anyOf"} and violation.context:
+    custom = isinstance(violation.schema, Mapping) and "x-message" in violation.schema
+    if violation.validator in {"oneOf", "anyOf"} and violation.context and not custom:
         from jsonschema.exceptions import best_match
 
         return best_match(violation.context)

@@ -1,0 +1,51 @@
+"""renewer.core imports nothing but the stdlib and itself (style.md §2.1)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+CORE = Path(__file__).resolve().parents[2] / "renewer" / "core"
+FORBIDDEN_CALLS = {"open", "print", "input"}
+
+
+def _imports(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(
+                node.module if node.module.startswith("renewer") else node.module.split(".")[0]
+            )
+    return names
+
+
+class TestCorePurity:
+    def test_core_imports_only_stdlib_and_core(self) -> None:
+        """No hvac, requests, yaml, structlog, os or time in the pure core."""
+        allowed_stdlib = set(sys.stdlib_module_names) - {
+            "os",
+            "time",
+            "socket",
+            "subprocess",
+            "random",
+        }
+        for path in sorted(CORE.glob("*.py")):
+            for name in _imports(ast.parse(path.read_text())):
+                if name.startswith("renewer"):
+                    assert name.startswith("renewer.core"), f"{path.name} imports {name}"
+                else:
+                    assert name in allowed_stdlib or name == "__future__", (
+                        f"{path.name} imports {name}"
+                    )
+
+    def test_core_never_calls_open_or_print(self) -> None:
+        """I/O stays in the shell."""
+        for path in sorted(CORE.glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    assert node.func.id not in FORBIDDEN_CALLS, (
+                        f"{path.name} calls {node.func.id}()"
+                    )

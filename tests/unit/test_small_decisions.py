@@ -1,0 +1,202 @@
+"""Tests for the small pure decisions: durations, naming, capping, backoff, outcomes, health."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from renewer.core.backoff import MIN_ATTEMPT_TIME, retry_delay
+from renewer.core.duration import format_duration, format_ttl, parse_duration
+from renewer.core.health import EXPIRY_WARNING, STALE_RUN_AFTER, check_attention
+from renewer.core.naming import vault_display_name
+from renewer.core.outcome import ItemResult, Outcome, exit_code, outcome_for_exit_code, worst
+from renewer.core.renewal import check_renewal
+
+
+class TestDuration:
+    @pytest.mark.parametrize(
+        ("text", "seconds"),
+        [
+            ("768h", 2_764_800),
+            ("32d", 2_764_800),
+            ("90", 90),
+            (90, 90),
+            ("1h30m", 5400),
+            ("15m", 900),
+        ],
+    )
+    def test_vault_forms_parse(self, text: str | int, seconds: int) -> None:
+        """The forms Vault accepts: units s/m/h/d, combinations, bare seconds."""
+        assert parse_duration(text) == seconds
+
+    @pytest.mark.parametrize("text", ["", "h", "1.5h", "-3", "10 years", "1h 30m", "1w"])
+    def test_other_forms_are_refused_with_the_expected_shape(self, text: str) -> None:
+        """The message says what a duration looks like."""
+        with pytest.raises(ValueError, match="768h"):
+            parse_duration(text)
+
+    def test_go_style_formatting_trims_zero_units(self) -> None:
+        """Vault's warning strings use this form."""
+        assert [format_duration(s) for s in (2_764_800, 5400, 100, 0)] == [
+            "768h",
+            "1h30m",
+            "1m40s",
+            "0s",
+        ]
+
+    def test_ttl_formatting_is_human(self) -> None:
+        """Log lines say 31d 23h, not 2761200s."""
+        assert [format_ttl(s) for s in (2_761_200, 3600 * 6 + 300, 45, 0)] == [
+            "31d 23h",
+            "6h 5m",
+            "45s",
+            "expired",
+        ]
+
+    @given(st.integers(min_value=0, max_value=10**8))
+    def test_formatting_round_trips(self, seconds: int) -> None:
+        """What we print, we can parse back."""
+        assert parse_duration(format_duration(seconds)) == seconds
+
+
+class TestVaultDisplayName:
+    @pytest.mark.parametrize(
+        ("requested", "reported"),
+        [
+            ("devvm-wizard", "token-devvm-wizard"),
+            ("", "token"),
+            ("My App_1.", "token-My-App-1"),
+            ("a.b.", "token-a-b"),
+            ("x..", "token-x-"),
+            ("token", "token-token"),
+        ],
+    )
+    def test_vault_prefixes_and_sanitises(self, requested: str, reported: str) -> None:
+        """The reference's §5 examples."""
+        assert vault_display_name(requested) == reported
+
+
+class TestCheckRenewal:
+    def test_a_full_periodic_renewal_is_ok(self) -> None:
+        """Granted the whole period, no warning."""
+        assert check_renewal(expected=3600, granted=3600, warnings=()).outcome is Outcome.OK
+
+    def test_a_capping_warning_is_a_warning(self) -> None:
+        """Vault's 200 with `TTL ... capped` is not an OK."""
+        warning = (
+            'TTL of "768h" exceeded the effective max_ttl of "2h"; TTL value is capped accordingly'
+        )
+        verdict = check_renewal(expected=2_764_800, granted=7200, warnings=(warning,))
+        assert verdict.capped
+        assert verdict.outcome is Outcome.WARNING
+        assert "capped" in verdict.reason
+
+    def test_a_short_grant_without_warning_is_still_capped(self) -> None:
+        """The TTL stopped growing (vault#1079): detected by the numbers alone."""
+        assert check_renewal(expected=3600, granted=600, warnings=()).capped
+
+    def test_unrelated_warnings_do_not_count(self) -> None:
+        """Only capping warnings matter."""
+        assert not check_renewal(expected=60, granted=60, warnings=("something else",)).capped
+
+
+class TestRetryDelay:
+    def test_full_jitter_grows_exponentially_up_to_the_cap(self) -> None:
+        """fraction 1.0 shows the ceiling: base·2^(n-1), capped."""
+        ceilings = [
+            retry_delay(n, retry_after=None, base=0.5, cap=4, fraction=1.0, remaining=99)
+            for n in range(1, 6)
+        ]
+        assert ceilings == [0.5, 1.0, 2.0, 4.0, 4.0]
+
+    def test_retry_after_is_a_floor(self) -> None:
+        """A 429's Retry-After is honoured even when jitter picks less."""
+        assert retry_delay(1, retry_after=3, base=0.5, cap=8, fraction=0.0, remaining=60) == 3
+
+    def test_no_retry_starts_past_the_deadline(self) -> None:
+        """Giving up beats overrunning the run's deadline."""
+        assert retry_delay(1, retry_after=10, base=0.5, cap=8, fraction=0.5, remaining=5) is None
+
+    @given(
+        attempt=st.integers(min_value=1, max_value=30),
+        fraction=st.floats(min_value=0, max_value=0.999),
+        remaining=st.floats(min_value=0, max_value=120),
+        retry_after=st.one_of(st.none(), st.floats(min_value=0, max_value=100)),
+    )
+    def test_a_delay_always_leaves_time_for_the_attempt(
+        self, attempt: int, fraction: float, remaining: float, retry_after: float | None
+    ) -> None:
+        """Whatever happens, sleep + one attempt fits in what is left."""
+        delay = retry_delay(
+            attempt,
+            retry_after=retry_after,
+            base=0.5,
+            cap=8,
+            fraction=fraction,
+            remaining=remaining,
+        )
+        if delay is not None:
+            assert 0 <= delay
+            assert delay + MIN_ATTEMPT_TIME <= remaining
+
+
+def result(outcome: Outcome) -> ItemResult:
+    return ItemResult(kind="token", name="x", outcome=outcome, event="e", summary="s")
+
+
+class TestOutcomes:
+    def test_exit_code_is_the_worst_item(self) -> None:
+        """A needs-human item beats a temporary one: OnFailure must fire."""
+        assert (
+            exit_code([result(Outcome.OK), result(Outcome.TEMPORARY), result(Outcome.NEEDS_HUMAN)])
+            == 1
+        )
+        assert exit_code([result(Outcome.HEALED), result(Outcome.TEMPORARY)]) == 75
+        assert exit_code([result(Outcome.NEEDS_HUMAN), result(Outcome.CONFIG)]) == 78
+        assert exit_code([result(Outcome.HEALED), result(Outcome.WARNING)]) == 0
+        assert exit_code([]) == 0
+
+    def test_a_heal_is_healthy_and_a_warning_is_not(self) -> None:
+        """HEALED needs nobody; WARNING asks for a look."""
+        assert Outcome.HEALED.healthy
+        assert not Outcome.WARNING.healthy
+
+    @given(st.lists(st.sampled_from(list(Outcome))))
+    def test_worst_is_the_maximum_rank(self, outcomes: list[Outcome]) -> None:
+        """Order-independent and never better than any input."""
+        chosen = worst(outcomes)
+        assert all(chosen.rank >= outcome.rank for outcome in outcomes)
+        assert worst(list(reversed(outcomes))) is chosen
+
+    def test_error_exit_codes_map_back_to_outcomes(self) -> None:
+        """An item that raised counts as what its error means."""
+        assert [outcome_for_exit_code(c) for c in (1, 75, 78)] == [
+            Outcome.NEEDS_HUMAN,
+            Outcome.TEMPORARY,
+            Outcome.CONFIG,
+        ]
+
+
+NOW = 1_800_000_000.0
+
+
+class TestAttention:
+    def test_never_ran_needs_attention(self) -> None:
+        """No record at all is not healthy."""
+        assert check_attention({}, {}, now=NOW)[0].reason == "renewer has never completed a run"
+
+    def test_a_recent_healthy_run_needs_nothing(self) -> None:
+        """The normal case."""
+        items = {"token/devvm": {"healthy": True, "details": {"expires_at": NOW + 30 * 86400}}}
+        assert check_attention(items, {"finished_at": NOW - 3600}, now=NOW) == ()
+
+    def test_a_stale_run_an_unhealthy_item_and_a_near_expiry_each_count(self) -> None:
+        """Three independent reasons, reported in a stable order."""
+        items = {
+            "token/a": {"healthy": False, "summary": "DRIFT a"},
+            "token/b": {"healthy": True, "details": {"expires_at": NOW + EXPIRY_WARNING - 60}},
+        }
+        reasons = check_attention(items, {"finished_at": NOW - STALE_RUN_AFTER - 1}, now=NOW)
+        assert [r.item for r in reasons] == ["", "token/a", "token/b"]
+        assert reasons[1].reason == "DRIFT a"

@@ -1,0 +1,78 @@
+"""Tests for renewer.core.sweep: values in, values out, no fixtures."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from renewer.core.model import TokenInfo
+from renewer.core.sweep import is_stale, select_stale
+from tests.strategies import OURS, accessors, token_infos
+
+
+def token(accessor: str, display_name: str = OURS) -> TokenInfo:
+    return TokenInfo(accessor=accessor, display_name=display_name, policies=frozenset())
+
+
+class TestSelectStale:
+    def test_old_tokens_are_selected_and_the_kept_one_is_not(self) -> None:
+        """Our earlier tokens are stale; the current one survives."""
+        tokens = [token("a-old1"), token("a-keep"), token("a-old2"), token("a-old1")]
+
+        stale = select_stale(tokens, our_display_name=OURS, keep_accessor="a-keep")
+
+        assert stale == ("a-old1", "a-old2")
+
+    @pytest.mark.parametrize(
+        "candidate",
+        [
+            token("a-x", display_name="token-oidc-alice"),
+            token("a-x", display_name="kubernetes-woodpecker-default"),
+            token(""),
+        ],
+        ids=["foreign-oidc", "foreign-woodpecker", "unknown-accessor"],
+    )
+    def test_unprovable_tokens_are_never_selected(self, candidate: TokenInfo) -> None:
+        """A token we cannot prove is ours is left alone (seed 003 cases)."""
+        assert select_stale([candidate], our_display_name=OURS, keep_accessor="a-keep") == ()
+
+    def test_empty_keep_accessor_selects_nothing(self) -> None:
+        """Not knowing the current token is a reason to revoke nothing."""
+        assert select_stale([token("a-old")], our_display_name=OURS, keep_accessor="") == ()
+
+    def test_the_just_minted_token_is_kept(self) -> None:
+        """Seed: `no "the just-minted token is kept"`."""
+        assert not is_stale(token("acc-new"), our_display_name=OURS, keep_accessor="acc-new")
+
+    def test_an_older_periodic_token_is_stale(self) -> None:
+        """Seed: `ok "older periodic token is stale"`."""
+        assert is_stale(token("acc-old"), our_display_name=OURS, keep_accessor="acc-new")
+
+    def test_match_is_on_the_name_alone(self) -> None:
+        """A leftover with different policies is still ours by name: swept."""
+        leftover = TokenInfo(accessor="a-old", display_name=OURS, policies=frozenset({"reader"}))
+        assert select_stale([leftover], our_display_name=OURS, keep_accessor="a-k") == ("a-old",)
+
+
+@given(candidates=st.lists(token_infos()), keep=accessors)
+def test_sweep_selects_only_our_other_known_tokens(candidates: list[TokenInfo], keep: str) -> None:
+    """Whatever Vault lists, nothing outside 'ours, known, not kept' is revoked."""
+    stale = select_stale(candidates, our_display_name=OURS, keep_accessor=keep)
+
+    ours = {c.accessor for c in candidates if c.display_name == OURS}
+    assert set(stale) <= ours - {keep, ""}
+    assert len(stale) == len(set(stale))
+    if not keep:
+        assert stale == ()
+
+
+@given(candidates=st.lists(token_infos()), keep=accessors.filter(bool))
+def test_every_stale_token_of_ours_is_selected(candidates: list[TokenInfo], keep: str) -> None:
+    """And nothing of ours that is stale is missed: the filter is exact."""
+    stale = set(select_stale(candidates, our_display_name=OURS, keep_accessor=keep))
+
+    expected = {
+        c.accessor for c in candidates if c.display_name == OURS and c.accessor not in {keep, ""}
+    }
+    assert stale == expected
