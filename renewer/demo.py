@@ -1,0 +1,245 @@
+"""``renewer demo``: the whole story on the embedded dev server, in a throwaway home.
+
+Nothing here is simulated inside renewer: the dev server is started on a
+free loopback port, a temporary home gets a config and a ``.vault-token``,
+and each step calls the real CLI (``run``, ``mint``, ``status``) exactly as a
+person or the timer would. The setup steps play the other actors — an admin
+who minted the first token, an OIDC login, a stray kubernetes login — by
+talking to the dev server's HTTP API as its root user.
+
+The demo checks that each step behaved as it should (exit codes, file
+content, tokens left in Vault) and exits non-zero otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import requests
+
+ROOT_TOKEN = "demo-root"  # the throwaway dev server's root token; not a secret anywhere else
+OURS = "token-devvm-wizard"
+
+CONFIG = """\
+version: 1
+vault:
+  addr: {addr}
+state_dir: {home}/.local/state/renewer
+run:
+  deadline: 30s
+  lock_timeout: 5s
+tokens:
+  - name: devvm
+    path: {home}/.vault-token
+    expect:
+      display_name: token-devvm-wizard
+      policies: [vault-admin]
+    mint:
+      display_name: devvm-wizard
+      policies: [vault-admin, sops-admin]
+      period: 768h
+    sweep: on-heal
+"""
+
+POLICIES = {
+    # What an operator's admin policy grants: minting periodic/orphan tokens needs sudo.
+    "vault-admin": (
+        'path "auth/token/*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }\n'
+        'path "secret/*" { capabilities = ["create", "read", "update", "delete", "list"] }\n'
+        'path "sys/*" { capabilities = ["read", "list"] }\n'
+    ),
+    "sops-admin": 'path "secret/data/sops/*" { capabilities = ["create", "read", "update"] }\n',
+    "woodpecker-read": 'path "secret/data/ci/*" { capabilities = ["read"] }\n',
+}
+
+
+class DemoFailed(Exception):
+    """A step did not behave as the story says it should."""
+
+
+@dataclass
+class Vault:
+    """Just enough of the HTTP API to play the other actors (as root)."""
+
+    addr: str
+    session: requests.Session
+
+    def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, token: str = ROOT_TOKEN
+    ) -> Any:
+        response = self.session.request(
+            method,
+            f"{self.addr}/v1/{path}",
+            json=body,
+            headers={"X-Vault-Token": token},
+            timeout=10,
+        )
+        if response.status_code >= 400:
+            raise DemoFailed(
+                f"setup call {method} {path} failed: {response.status_code} {response.text}"
+            )
+        return response.json() if response.content else None
+
+    def token(self, **body: Any) -> str:
+        token: str = self.call("POST", "auth/token/create", body)["auth"]["client_token"]
+        return token
+
+    def our_tokens(self) -> list[str]:
+        keys = self.call("LIST", "auth/token/accessors")["data"]["keys"]
+        ours = []
+        for accessor in keys:
+            info = self.call("POST", "auth/token/lookup-accessor", {"accessor": accessor})["data"]
+            if info["display_name"] == OURS:
+                ours.append(accessor)
+        return ours
+
+
+class Story:
+    """Runs the steps, printing a short narrative around renewer's own output."""
+
+    def __init__(
+        self, out: TextIO, cli: Callable[[list[str]], int], config: Path, home: Path, vault: Vault
+    ) -> None:
+        self.out = out
+        self.cli = cli
+        self.config = config
+        self.home = home
+        self.vault = vault
+        self.token_file = home / ".vault-token"
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def renewer(self, *args: str, expect: int) -> None:
+        argv = ["--config", str(self.config), "--log-format", "console", *args]
+        self.say(f"$ renewer {' '.join(args)}")
+        sys.stderr.flush()
+        code = self.cli(argv)
+        sys.stderr.flush()
+        self.say(f"  -> exit {code}")
+        if code != expect:
+            raise DemoFailed(f"`renewer {' '.join(args)}` exited {code}, expected {expect}")
+
+    def clobber(self, token: str) -> None:
+        self.token_file.write_text(token)
+        self.token_file.chmod(0o600)
+
+    def step(self, title: str) -> None:
+        self.say()
+        self.say(f"== {title}")
+
+    def run(self) -> None:
+        vault = self.vault
+        self.step("1. A periodic token of ours in ~/.vault-token: renewed")
+        for name, text in POLICIES.items():
+            vault.call("PUT", f"sys/policies/acl/{name}", {"policy": text})
+        first = vault.token(
+            policies=["vault-admin", "sops-admin"],
+            period="768h",
+            display_name="devvm-wizard",
+            no_parent=True,
+        )
+        leftover = vault.token(  # an earlier manual re-mint, never cleaned up
+            policies=["vault-admin", "sops-admin"],
+            period="768h",
+            display_name="devvm-wizard",
+            no_parent=True,
+        )
+        del leftover
+        self.clobber(first)
+        self.renewer("run", expect=0)
+
+        self.step("2. `vault login -method=oidc` overwrites it with a 7-day admin token: HEALED")
+        oidc = vault.token(
+            policies=["vault-admin"], ttl="168h", display_name="oidc-wizard", no_parent=True
+        )
+        self.clobber(oidc)
+        self.renewer("run", expect=0)
+        healed = self.token_file.read_text()
+        if healed == oidc:
+            raise DemoFailed("the file still holds the OIDC token after the heal")
+        ours = vault.our_tokens()
+        self.say(
+            f"  tokens named {OURS} left in Vault: {len(ours)} "
+            "(the seed's acceptance check: exactly one)"
+        )
+        if len(ours) != 1:
+            raise DemoFailed(
+                f"expected exactly one token of ours after the heal, found {len(ours)}"
+            )
+        vault.call("POST", "auth/token/lookup-self", token=oidc)  # the OIDC login still works
+        self.say("  the OIDC token was not revoked: the login that wrote it still works")
+
+        self.step("3. A stray kubernetes login writes a read-only token: DRIFT, file untouched")
+        weak = vault.token(
+            policies=["woodpecker-read"], ttl="1h", display_name="kubernetes-woodpecker-default"
+        )
+        self.clobber(weak)
+        self.renewer("run", expect=1)
+        if self.token_file.read_text() != weak:
+            raise DemoFailed("a denied heal must leave the file untouched")
+
+        self.step("4. Recovery, as the DRIFT line says: log in, then `renewer mint devvm`")
+        self.say("  (playing `vault login -method=oidc`: an admin token lands in ~/.vault-token)")
+        self.clobber(
+            vault.token(
+                policies=["vault-admin"], ttl="168h", display_name="oidc-wizard", no_parent=True
+            )
+        )
+        self.renewer("mint", "devvm", expect=0)
+        self.renewer("run", expect=0)
+
+        self.step("5. Status: everything healthy")
+        self.renewer("status", expect=self._status_expectation())
+
+    def _status_expectation(self) -> int:
+        # Healthy items; the timer is not installed in a throwaway home, which status
+        # reports without counting it as a failure.
+        return 0
+
+
+def main(out: TextIO | None = None) -> int:
+    """Run the demo; 0 when every step behaved as it should."""
+    from renewer.cli import run_cli
+    from renewer.devserver import DevServer
+
+    out = out or sys.stdout
+    with (
+        tempfile.TemporaryDirectory(prefix="renewer-demo-") as tmp,
+        DevServer(root_token=ROOT_TOKEN, dev_controls=False) as server,
+    ):
+        home = Path(tmp)
+        config = home / ".config" / "renewer" / "config.yaml"
+        config.parent.mkdir(parents=True)
+        config.write_text(CONFIG.format(addr=server.addr, home=home))
+        config.chmod(0o600)
+        print(
+            f"renewer demo: dev server at {server.addr}, throwaway home {home}",
+            file=out,
+            flush=True,
+        )
+        with requests.Session() as session:
+            story = Story(out, run_cli, config, home, Vault(server.addr, session))
+            saved = {key: os.environ.get(key) for key in ("HOME", "VAULT_TOKEN", "VAULT_ADDR")}
+            os.environ["HOME"] = str(home)
+            os.environ.pop("VAULT_TOKEN", None)
+            os.environ.pop("VAULT_ADDR", None)
+            try:
+                story.run()
+            except DemoFailed as failure:
+                print(f"\nrenewer demo: FAILED: {failure}", file=out, flush=True)
+                return 1
+            finally:
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+    print("\nrenewer demo: every step behaved as it should.", file=out, flush=True)
+    return 0
