@@ -50,7 +50,8 @@ tokens:
 POLICIES = {
     # What an operator's admin policy grants: minting periodic/orphan tokens needs sudo.
     "vault-admin": (
-        'path "auth/token/*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }\n'
+        'path "auth/token/*" '
+        '{ capabilities = ["create", "read", "update", "delete", "list", "sudo"] }\n'
         'path "secret/*" { capabilities = ["create", "read", "update", "delete", "list"] }\n'
         'path "sys/*" { capabilities = ["read", "list"] }\n'
     ),
