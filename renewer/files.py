@@ -23,6 +23,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from renewer import crashpoints
+
 TEMP_INFIX = ".renewer-tmp."
 SECRET_FILE_MODE = 0o600
 SECRET_DIR_MODE = 0o700
@@ -43,14 +45,18 @@ def write_atomic(path: Path, data: bytes, *, mode: int = SECRET_FILE_MODE) -> No
     try:
         try:
             os.fchmod(fd, mode)  # the umask may have removed bits we asked for
+            crashpoints.reached("write.temp_created")
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
+            crashpoints.reached("write.written")
             os.fsync(fd)
         finally:
             os.close(fd)
+        crashpoints.reached("write.fsynced")
         os.replace(temp, path)
+        crashpoints.reached("write.renamed")
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from renewer import crashpoints
 from renewer.config import Config, TokenSink
 from renewer.core import ledger as ledger_core
 from renewer.core.drift import check_drift
@@ -214,6 +215,7 @@ def heal(sink: TokenSink, env: TokenEnv, authority: HvacVault, plan: HealPlan) -
             {"foreign_display_name": plan.foreign_display_name},
         )
     env.ledger.put(sink.name, ledger_core.begin_mint(env.ledger.get(sink.name)))
+    crashpoints.reached("heal.before_mint")
     try:
         grant = authority.create_orphan(plan.mint)
     except VaultDenied as denial:
@@ -221,7 +223,9 @@ def heal(sink: TokenSink, env: TokenEnv, authority: HvacVault, plan: HealPlan) -
         return _drift(sink, plan, denial)
     except RenewerError:
         raise
+    crashpoints.reached("heal.after_mint")
     env.ledger.put(sink.name, ledger_core.minted(env.ledger.get(sink.name), grant.accessor))
+    crashpoints.reached("heal.after_ledger_minted")
     minted = env.connection.client(grant.client_token)
     info = _accept(sink, env, minted, grant)
     try:
@@ -229,7 +233,9 @@ def heal(sink: TokenSink, env: TokenEnv, authority: HvacVault, plan: HealPlan) -
     except TokenFileError:
         _revoke_minted(sink, env, minted, grant.accessor)
         raise
+    crashpoints.reached("heal.after_write")
     env.ledger.put(sink.name, ledger_core.committed(env.ledger.get(sink.name), info.accessor))
+    crashpoints.reached("heal.after_commit")
     report = run_sweep(
         sink, env, minted, keep_accessor=info.accessor, full=sink.sweep is not SweepMode.LEDGER
     )
