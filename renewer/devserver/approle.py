@@ -9,6 +9,7 @@ ID or secret ID is the same 400, so neither can be probed.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -66,7 +67,7 @@ class Role:
     token_explicit_max_ttl: int = 0
     token_no_default_policy: bool = False
     token_num_uses: int = 0
-    token_type: str = "default"
+    token_type: str = "default"  # noqa: S105 - a token kind, not a secret
     token_bound_cidrs: tuple[str, ...] = ()
 
 
@@ -283,8 +284,6 @@ def _issue_secret(state: State, call: Call, secret_id: str) -> Reply:
 
 
 def _secret_metadata(call: Call) -> dict[str, str]:
-    import json
-
     raw = get_str(call.data, "metadata")
     if not raw:
         return {}

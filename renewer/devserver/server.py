@@ -69,7 +69,7 @@ class DevServer:
     def __init__(
         self,
         *,
-        root_token: str = "root",
+        root_token: str = "root",  # noqa: S107 - `vault server -dev`'s well-known default
         host: str = "127.0.0.1",
         port: int = 0,
         dev_controls: bool = False,

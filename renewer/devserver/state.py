@@ -11,7 +11,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from renewer.devserver.approle import AppRoleBackend
 from renewer.devserver.clock import Clock
+from renewer.devserver.kv import KVStore
 from renewer.devserver.policy import (
     ACL,
     DEFAULT_POLICY_TEXT,
@@ -130,10 +132,6 @@ class State:
     """The server's memory: clock, tokens, policies, secrets engines, and the lock."""
 
     def __init__(self, *, clock: Clock, settings: Settings) -> None:
-        # Imported here: kv and approle import handler types that import this module.
-        from renewer.devserver.approle import AppRoleBackend
-        from renewer.devserver.kv import KVStore
-
         self.clock = clock
         self.settings = settings
         self.lock = threading.RLock()

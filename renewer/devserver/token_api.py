@@ -188,11 +188,15 @@ def _create(state: State, call: Call, *, orphan_endpoint: bool) -> Reply:
         period=lifetimes.period,
         parent="" if orphan else parent.id,
         type=token_type,
-        lease=_new_lease(token_type, ttl=ttl, renewable=renewable, now=call.now, start=creation_time),
+        lease=_new_lease(
+            token_type, ttl=ttl, renewable=renewable, now=call.now, start=creation_time
+        ),
         entity_id="" if orphan else parent.entity_id,
     )
     state.tokens.add(entry)
-    warnings += tuple(f'Policy "{p}" does not exist' for p in policies if not state.policies.exists(p))
+    warnings += tuple(
+        f'Policy "{p}" does not exist' for p in policies if not state.policies.exists(p)
+    )
     return Reply(auth=auth_block(entry, ttl=ttl), warnings=warnings)
 
 
@@ -200,7 +204,9 @@ def _new_lease(
     token_type: TokenType, *, ttl: int, renewable: bool, now: float, start: float
 ) -> Lease:
     if token_type is TokenType.BATCH:  # no lease record; Vault derives one from creation + TTL
-        return Lease(issue_time=start, expire_time=start + ttl if ttl else 0, ttl=ttl, renewable=False)
+        return Lease(
+            issue_time=start, expire_time=start + ttl if ttl else 0, ttl=ttl, renewable=False
+        )
     return Lease(issue_time=now, expire_time=now + ttl if ttl else 0, ttl=ttl, renewable=renewable)
 
 
