@@ -1,0 +1,373 @@
+"""HTTP handlers of ``auth/token/``: create, lookup, renew, revoke, accessors.
+
+Each handler follows its namesake in ``vault/token_store.go``, including the
+order of its checks, because the order decides which 400 a client sees when
+a request is wrong in two ways at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from renewer.devserver.fields import (
+    get_bool,
+    get_duration,
+    get_int,
+    get_str,
+    get_str_list,
+    get_str_map,
+)
+from renewer.devserver.protocol import (
+    NO_CONTENT,
+    ApiError,
+    Call,
+    Operation,
+    Reply,
+    bad_request,
+    not_found,
+)
+from renewer.devserver.routing import Mount, Route
+from renewer.devserver.state import NON_ASSIGNABLE
+from renewer.devserver.tokens import (
+    Lease,
+    TokenEntry,
+    TokenType,
+    auth_block,
+    lookup_data,
+    new_accessor,
+    new_token_id,
+)
+from renewer.devserver.ttl import (
+    TTLInputs,
+    calculate_ttl,
+    sanitize_display_name,
+    sanitize_policies,
+)
+
+if TYPE_CHECKING:
+    from renewer.devserver.state import State
+
+_CUSTOM_ID_WARNING = (
+    "Supplying a custom ID for the token uses the weaker SHA1 hashing instead of the more "
+    "secure SHA2-256 HMAC for token obfuscation. SHA1 hashed tokens on the wire leads to "
+    "less secure lookups."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lifetimes:
+    ttl: int
+    explicit_max_ttl: int
+    period: int
+
+
+def _parent(state: State, call: Call) -> TokenEntry:
+    parent = state.tokens.get(call.token_id, call.now)
+    if parent is None:
+        raise bad_request("parent token lookup failed: no parent found")
+    if parent.type is TokenType.BATCH:
+        raise bad_request("batch tokens cannot create more tokens")
+    if parent.num_uses > 0:
+        raise bad_request("restricted use token cannot generate child tokens")
+    return parent
+
+
+def _token_type(call: Call) -> TokenType:
+    requested = get_str(call.data, "type")
+    if requested in ("", "service"):
+        return TokenType.SERVICE
+    if requested != "batch":
+        raise bad_request("invalid 'token_type' value")
+    for name in ("explicit_max_ttl", "num_uses", "period"):
+        value = get_int(call.data, name) if name == "num_uses" else get_duration(call.data, name)
+        if value != 0:
+            raise bad_request(f'batch tokens cannot have "{name}" set')
+    return TokenType.BATCH
+
+
+def _child_policies(call: Call, parent: TokenEntry, *, is_sudo: bool) -> tuple[str, ...]:
+    """The policy rules of handleCreateCommon (no token roles)."""
+    requested = get_str_list(call.data, "policies") or []
+    no_default = get_bool(call.data, "no_default_policy")
+    add_default = False
+    if not requested:
+        requested = list(parent.policies)
+    elif not is_sudo:
+        wanted = set(sanitize_policies(requested, add_default=False))
+        if not wanted <= set(sanitize_policies(parent.policies, add_default=False)):
+            raise bad_request("child policies must be subset of parent")
+        add_default = not no_default and "default" in parent.policies
+    else:
+        add_default = not no_default
+    policies = sanitize_policies(requested, add_default=add_default)
+    if no_default:
+        policies = tuple(p for p in policies if p != "default")
+    return policies
+
+
+def _check_policies(policies: tuple[str, ...], parent: TokenEntry, token_type: TokenType) -> None:
+    for policy in policies:
+        if policy in NON_ASSIGNABLE:
+            raise bad_request(f'cannot assign policy "{policy}"')
+    if "root" in policies:
+        if not parent.is_root:
+            raise bad_request("root tokens may not be created without parent token being root")
+        if token_type is TokenType.BATCH:
+            raise bad_request("batch tokens cannot be root tokens")
+
+
+def _lifetimes(call: Call, *, is_sudo: bool) -> _Lifetimes:
+    explicit_max_ttl = get_duration(call.data, "explicit_max_ttl")
+    if explicit_max_ttl < 0:
+        raise bad_request("explicit_max_ttl must be positive")
+    period = get_duration(call.data, "period")
+    if period < 0:
+        raise bad_request("period must be positive")
+    if period > 0 and not is_sudo:
+        raise bad_request("root or sudo privileges required to create periodic token")
+    ttl = get_duration(call.data, "ttl") or get_duration(call.data, "lease")
+    if ttl < 0:
+        raise bad_request("ttl must be positive")
+    return _Lifetimes(ttl=ttl, explicit_max_ttl=explicit_max_ttl, period=period)
+
+
+def _grant(
+    lifetimes: _Lifetimes, policies: tuple[str, ...], *, now: float, start: float
+) -> tuple[int, tuple[str, ...]]:
+    ttl = lifetimes.ttl
+    warnings: tuple[str, ...] = ()
+    if lifetimes.period > 0 or ttl > 0 or "root" not in policies:
+        inputs = TTLInputs(
+            backend_ttl=ttl, period=lifetimes.period, explicit_max_ttl=lifetimes.explicit_max_ttl
+        )
+        decision = calculate_ttl(inputs, now=now, start=start)
+        ttl, warnings = decision.ttl, decision.warnings
+    if ttl == 0 and lifetimes.explicit_max_ttl > 0:
+        ttl = lifetimes.explicit_max_ttl
+    return ttl, warnings
+
+
+def _create(state: State, call: Call, *, orphan_endpoint: bool) -> Reply:
+    parent = _parent(state, call)
+    is_sudo = state.policies.acl(parent.policies).has_sudo(call.path)
+    token_type = _token_type(call)
+    renewable = get_bool(call.data, "renewable", True) and token_type is TokenType.SERVICE
+    num_uses = get_int(call.data, "num_uses")
+    if num_uses < 0:
+        raise bad_request("number of uses cannot be negative")
+    custom_id = get_str(call.data, "id")
+    if custom_id and not is_sudo:
+        raise bad_request("root or sudo privileges required to specify token id")
+    policies = _child_policies(call, parent, is_sudo=is_sudo)
+    _check_policies(policies, parent, token_type)
+    no_parent = get_bool(call.data, "no_parent")
+    if no_parent and not orphan_endpoint and not is_sudo:
+        raise bad_request("root or sudo privileges required to create orphan token")
+    lifetimes = _lifetimes(call, is_sudo=is_sudo)
+    creation_time = float(int(call.now))
+    ttl, warnings = _grant(lifetimes, policies, now=call.now, start=creation_time)
+    if ttl == 0:
+        if parent.creation_ttl != 0:
+            raise bad_request("expiring root tokens cannot create non-expiring root tokens")
+        renewable = False
+    if custom_id:
+        warnings += (_CUSTOM_ID_WARNING,)
+    orphan = orphan_endpoint or no_parent
+    entry = TokenEntry(
+        id=custom_id or new_token_id(token_type),
+        accessor="" if token_type is TokenType.BATCH else new_accessor(),
+        policies=policies,
+        path=call.path,
+        meta=get_str_map(call.data, "meta"),
+        display_name=sanitize_display_name(get_str(call.data, "display_name")),
+        num_uses=num_uses,
+        creation_time=creation_time,
+        creation_ttl=ttl,
+        explicit_max_ttl=lifetimes.explicit_max_ttl,
+        period=lifetimes.period,
+        parent="" if orphan else parent.id,
+        type=token_type,
+        lease=_new_lease(
+            token_type, ttl=ttl, renewable=renewable, now=call.now, start=creation_time
+        ),
+        entity_id="" if orphan else parent.entity_id,
+    )
+    state.tokens.add(entry)
+    warnings += tuple(
+        f'Policy "{p}" does not exist' for p in policies if not state.policies.exists(p)
+    )
+    return Reply(auth=auth_block(entry, ttl=ttl), warnings=warnings)
+
+
+def _new_lease(
+    token_type: TokenType, *, ttl: int, renewable: bool, now: float, start: float
+) -> Lease:
+    if token_type is TokenType.BATCH:  # no lease record; Vault derives one from creation + TTL
+        return Lease(
+            issue_time=start, expire_time=start + ttl if ttl else 0, ttl=ttl, renewable=False
+        )
+    return Lease(issue_time=now, expire_time=now + ttl if ttl else 0, ttl=ttl, renewable=renewable)
+
+
+def handle_create(state: State, call: Call) -> Reply:
+    """``POST auth/token/create``."""
+    return _create(state, call, orphan_endpoint=False)
+
+
+def handle_create_orphan(state: State, call: Call) -> Reply:
+    """``POST auth/token/create-orphan``: orphan without sudo; the ACL on the path decides."""
+    return _create(state, call, orphan_endpoint=True)
+
+
+def _lookup_reply(state: State, call: Call, token_id: str) -> Reply:
+    entry = state.tokens.get_tainted(token_id, call.now)
+    if entry is None:
+        raise ApiError(403, "bad token")
+    return Reply(data=lookup_data(entry, call.now, token_id=token_id))
+
+
+def handle_lookup_self(state: State, call: Call) -> Reply:
+    """``GET|POST auth/token/lookup-self``."""
+    return _lookup_reply(state, call, call.token_id)
+
+
+def handle_lookup(state: State, call: Call) -> Reply:
+    """``POST auth/token/lookup``: no ``token`` means the caller's own, as in Vault."""
+    return _lookup_reply(state, call, get_str(call.data, "token") or call.token_id)
+
+
+def _by_accessor(state: State, call: Call) -> TokenEntry:
+    accessor = get_str(call.data, "accessor")
+    if not accessor:
+        raise bad_request("missing accessor")
+    entry = state.tokens.get_by_accessor(accessor, call.now)
+    if entry is None:
+        raise bad_request("invalid accessor")
+    return entry
+
+
+def handle_lookup_accessor(state: State, call: Call) -> Reply:
+    """``POST auth/token/lookup-accessor``: the lookup data with ``id`` blanked."""
+    entry = _by_accessor(state, call)
+    return Reply(data=lookup_data(entry, call.now, token_id=""))
+
+
+def _renew(state: State, call: Call, entry: TokenEntry, *, client_token: str | None) -> Reply:
+    increment = get_duration(call.data, "increment")
+    renewal = state.tokens.renew(entry, increment=increment, now=call.now)
+    auth = auth_block(renewal.entry, ttl=renewal.ttl, client_token=client_token)
+    return Reply(auth=auth, warnings=renewal.warnings)
+
+
+def _token_for_renewal(state: State, call: Call, token_id: str) -> TokenEntry:
+    if not token_id:
+        raise bad_request("missing token ID")
+    entry = state.tokens.get(token_id, call.now)
+    if entry is None:
+        raise bad_request("token not found")
+    return entry
+
+
+def handle_renew_self(state: State, call: Call) -> Reply:
+    """``POST auth/token/renew-self``."""
+    entry = _token_for_renewal(state, call, call.token_id)
+    return _renew(state, call, entry, client_token=None)
+
+
+def handle_renew(state: State, call: Call) -> Reply:
+    """``POST auth/token/renew``."""
+    entry = _token_for_renewal(state, call, get_str(call.data, "token"))
+    return _renew(state, call, entry, client_token=None)
+
+
+def handle_renew_accessor(state: State, call: Call) -> Reply:
+    """``POST auth/token/renew-accessor``: same reply, ``client_token`` blanked."""
+    entry = _by_accessor(state, call)
+    return _renew(state, call, entry, client_token="")
+
+
+def _revoke(state: State, call: Call, token_id: str) -> Reply:
+    entry = state.tokens.get(token_id, call.now)
+    if entry is None:
+        return NO_CONTENT  # revoking an unknown token is a silent success in Vault
+    if entry.type is TokenType.BATCH:
+        raise bad_request("batch tokens cannot be revoked")
+    state.tokens.revoke_tree(entry.id)
+    return NO_CONTENT
+
+
+def handle_revoke_self(state: State, call: Call) -> Reply:
+    """``POST auth/token/revoke-self``: the caller and all its descendants."""
+    return _revoke(state, call, call.token_id)
+
+
+def handle_revoke(state: State, call: Call) -> Reply:
+    """``POST auth/token/revoke``."""
+    token_id = get_str(call.data, "token")
+    if not token_id:
+        raise bad_request("missing token ID")
+    return _revoke(state, call, token_id)
+
+
+def handle_revoke_accessor(state: State, call: Call) -> Reply:
+    """``POST auth/token/revoke-accessor``; an unknown accessor is a 200 with a warning."""
+    accessor = get_str(call.data, "accessor")
+    if not accessor:
+        raise bad_request("missing accessor")
+    entry = state.tokens.get_by_accessor(accessor, call.now)
+    if entry is None:
+        return Reply(warnings=("No token found with this accessor",))
+    state.tokens.revoke_tree(entry.id)
+    return NO_CONTENT
+
+
+def handle_revoke_orphan(state: State, call: Call) -> Reply:
+    """``POST auth/token/revoke-orphan``: sudo is checked here, so its absence is a 400."""
+    token_id = get_str(call.data, "token")
+    if not token_id:
+        raise bad_request("missing token ID")
+    caller = call.token
+    if caller is None or not state.policies.acl(caller.policies).has_sudo(call.path):
+        raise bad_request("root or sudo privileges required to revoke and orphan")
+    entry = state.tokens.get(token_id, call.now)
+    if entry is None:
+        raise bad_request("token to revoke not found")
+    if entry.type is TokenType.BATCH:
+        raise bad_request("batch tokens cannot be revoked")
+    state.tokens.revoke_orphan(entry.id)
+    return NO_CONTENT
+
+
+def handle_list_accessors(state: State, call: Call) -> Reply:
+    """``LIST auth/token/accessors``: every live service token's accessor."""
+    keys = state.tokens.accessors(call.now)
+    if not keys:
+        raise not_found()
+    return Reply(data={"keys": keys})
+
+
+_READ, _UPDATE, _LIST = Operation.READ, Operation.UPDATE, Operation.LIST
+
+TOKEN_MOUNT = Mount(
+    prefix="auth/token/",
+    mount_type="token",
+    routes=(
+        Route("create", {_UPDATE: handle_create}),
+        Route("create-orphan", {_UPDATE: handle_create_orphan}),
+        Route("lookup-self", {_READ: handle_lookup_self, _UPDATE: handle_lookup_self}),
+        Route("lookup", {_UPDATE: handle_lookup}),
+        Route("lookup-accessor", {_UPDATE: handle_lookup_accessor}),
+        Route("renew-self", {_UPDATE: handle_renew_self}),
+        Route("renew", {_UPDATE: handle_renew}),
+        Route("renew-accessor", {_UPDATE: handle_renew_accessor}),
+        Route("revoke-self", {_UPDATE: handle_revoke_self}),
+        Route("revoke", {_UPDATE: handle_revoke}),
+        Route("revoke-accessor", {_UPDATE: handle_revoke_accessor}),
+        Route("revoke-orphan", {_UPDATE: handle_revoke_orphan}),
+        Route("accessors/", {_LIST: handle_list_accessors}),
+    ),
+)
+
+ROOT_PATHS = ("auth/token/accessors", "auth/token/revoke-orphan/")
+"""Prefixes Vault's router marks as needing ``sudo`` (``PathsSpecial.Root``)."""

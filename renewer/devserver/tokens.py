@@ -1,0 +1,358 @@
+"""The token store: tokens by id and accessor, the parent/child tree, leases.
+
+Follows ``vault/token_store.go`` and ``vault/expiration.go``. Rules:
+
+1. Every token except the command-line root token has a lease. Its
+   ``expire_time`` is 0 for non-expiring root tokens; otherwise the token is
+   revoked, with its whole subtree, once the clock reaches it.
+2. Expiry is applied lazily but completely: a min-heap of expiry times is
+   drained at the start of every operation (``reap``), so no request ever
+   sees an expired token, and nothing scans all tokens.
+3. Revocation is depth-first over children; ``revoke_orphan`` only clears
+   the direct children's parent.
+4. Entries are frozen; a renewal or a use replaces the entry.
+
+Not thread-safe by itself: the app serialises requests around one lock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+
+from renewer.devserver.durations import rfc3339_nano
+from renewer.devserver.protocol import ApiError, bad_request
+from renewer.devserver.ttl import PastMaxTTL, TTLInputs, calculate_ttl
+
+REVOCATION_PENDING = -1
+"""``num_uses`` of a token serving its last use; Vault revokes it after the request."""
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def random_base62(length: int) -> str:
+    """*length* random base62 characters, as Vault's token and accessor bodies."""
+    number = int.from_bytes(secrets.token_bytes(length), "big")
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, 62)
+        chars.append(_BASE62[digit])
+    return "".join(chars)
+
+
+class TokenType(Enum):
+    """``service`` tokens are stored and renewable; ``batch`` tokens are neither."""
+
+    SERVICE = "service"
+    BATCH = "batch"
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The expiration manager's record of a token (times are epoch seconds).
+
+    *ttl* is the TTL last granted: a renewal without an increment grants it
+    again. *backend_ttl*/*backend_max_ttl* are what an auth method (AppRole)
+    feeds into renewals.
+    """
+
+    issue_time: float
+    expire_time: float
+    ttl: int
+    renewable: bool
+    last_renewal: float | None = None
+    backend_max_ttl: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TokenEntry:
+    """One token. *creation_ttl* never changes; *lease* does, on renewal."""
+
+    id: str
+    accessor: str
+    policies: tuple[str, ...]
+    path: str
+    meta: Mapping[str, str] | None
+    display_name: str
+    num_uses: int
+    creation_time: float
+    creation_ttl: int
+    explicit_max_ttl: int
+    period: int
+    parent: str
+    type: TokenType
+    lease: Lease | None
+    entity_id: str = ""
+
+    @property
+    def orphan(self) -> bool:
+        """Vault reports ``orphan: true`` for exactly the tokens without a parent."""
+        return self.parent == ""
+
+    @property
+    def is_root(self) -> bool:
+        """Holds the ``root`` policy (which then is its only policy)."""
+        return self.policies == ("root",)
+
+
+@dataclass(frozen=True, slots=True)
+class RenewParams:
+    """What an auth method's renew handler feeds into ``CalculateTTL``."""
+
+    backend_ttl: int
+    backend_max_ttl: int
+    period: int
+    explicit_max_ttl: int
+
+
+RenewHook = Callable[[TokenEntry], RenewParams]
+"""Re-reads an auth method's settings at renewal (AppRole re-reads its role)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Renewal:
+    """A renewed token and the capping warnings to return."""
+
+    entry: TokenEntry
+    ttl: int
+    warnings: tuple[str, ...]
+
+
+class TokenStore:
+    """All tokens of the server, indexed for O(1) lookup by id and accessor."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, TokenEntry] = {}
+        self._by_accessor: dict[str, str] = {}
+        self._children: dict[str, set[str]] = {}
+        self._expiries: list[tuple[float, str]] = []
+        self.renew_hooks: dict[str, RenewHook] = {}
+
+    # -- reading -----------------------------------------------------------
+
+    def get(self, token_id: str, now: float) -> TokenEntry | None:
+        """The live token with this id, or None (unknown, revoked, expired, used up).
+
+        A token on its last use (``num_uses == -1``, Vault's
+        ``tokenRevocationPending``) is already invisible here, as in ``Lookup``.
+        """
+        entry = self.get_tainted(token_id, now)
+        return entry if entry is not None and entry.num_uses >= 0 else None
+
+    def get_tainted(self, token_id: str, now: float) -> TokenEntry | None:
+        """Like ``get`` but also returns a token pending revocation (``lookupInternal``)."""
+        self.reap(now)
+        return self._by_id.get(token_id)
+
+    def get_by_accessor(self, accessor: str, now: float) -> TokenEntry | None:
+        """The live token with this accessor, or None."""
+        self.reap(now)
+        token_id = self._by_accessor.get(accessor)
+        return self._by_id.get(token_id) if token_id is not None else None
+
+    def accessors(self, now: float) -> list[str]:
+        """Accessors of all live service tokens, in creation order."""
+        self.reap(now)
+        return list(self._by_accessor)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[TokenEntry]:
+        return iter(list(self._by_id.values()))
+
+    # -- writing -----------------------------------------------------------
+
+    def add(self, entry: TokenEntry) -> None:
+        """Store a new token; a duplicate id is refused like Vault does."""
+        if entry.id in self._by_id:
+            raise bad_request("cannot create a token with a duplicate ID")
+        self._by_id[entry.id] = entry
+        if entry.accessor:
+            self._by_accessor[entry.accessor] = entry.id
+        if entry.parent:
+            self._children.setdefault(entry.parent, set()).add(entry.id)
+        self._schedule(entry)
+
+    def _schedule(self, entry: TokenEntry) -> None:
+        if entry.lease is not None and entry.lease.expire_time > 0:
+            heapq.heappush(self._expiries, (entry.lease.expire_time, entry.id))
+
+    def reap(self, now: float) -> None:
+        """Revoke every token whose lease has run out, with its subtree."""
+        while self._expiries and self._expiries[0][0] <= now:
+            expire_time, token_id = heapq.heappop(self._expiries)
+            entry = self._by_id.get(token_id)
+            if entry is None or entry.lease is None:
+                continue
+            if entry.lease.expire_time == expire_time:  # else renewed since: stale heap item
+                self.revoke_tree(token_id)
+
+    def revoke_tree(self, token_id: str) -> int:
+        """Revoke a token and all its descendants, children first. Returns the count."""
+        revoked = 0
+        stack = [token_id]
+        order: list[str] = []
+        while stack:
+            current = stack.pop()
+            order.append(current)
+            stack.extend(self._children.get(current, ()))
+        for current in reversed(order):
+            revoked += self._remove(current)
+        return revoked
+
+    def revoke_orphan(self, token_id: str) -> None:
+        """Revoke one token; its direct children live on as orphans."""
+        for child_id in self._children.pop(token_id, set()):
+            child = self._by_id.get(child_id)
+            if child is not None:
+                self._by_id[child_id] = replace(child, parent="")
+        self._remove(token_id)
+
+    def _remove(self, token_id: str) -> int:
+        entry = self._by_id.pop(token_id, None)
+        if entry is None:
+            return 0
+        if entry.accessor:
+            self._by_accessor.pop(entry.accessor, None)
+        if entry.parent and (siblings := self._children.get(entry.parent)) is not None:
+            siblings.discard(token_id)
+            if not siblings:
+                del self._children[entry.parent]
+        self._children.pop(token_id, None)
+        return 1
+
+    def use(self, entry: TokenEntry) -> tuple[TokenEntry, bool]:
+        """Spend one use of a limited-use token (``UseToken``).
+
+        Returns the updated entry and whether this was its last use. Then
+        ``num_uses`` becomes ``REVOCATION_PENDING``, ``get`` stops finding the
+        token, and the caller revokes it once the request is done.
+        """
+        if entry.num_uses <= 0:
+            return entry, False
+        last = entry.num_uses == 1
+        updated = replace(entry, num_uses=REVOCATION_PENDING if last else entry.num_uses - 1)
+        self._by_id[entry.id] = updated
+        return updated, last
+
+    def renew(self, entry: TokenEntry, *, increment: int, now: float) -> Renewal:
+        """Renew a token's lease like ``ExpirationManager.RenewToken``."""
+        if entry.type is TokenType.BATCH:
+            raise bad_request("batch tokens cannot be renewed")
+        lease = entry.lease
+        if lease is None:
+            raise bad_request("invalid lease ID")
+        if lease.expire_time == 0 or not lease.renewable:
+            raise bad_request("lease is not renewable")
+        if lease.expire_time <= now:
+            raise bad_request("lease expired")
+        params = self._renew_params(entry)
+        inputs = TTLInputs(
+            increment=increment,
+            backend_ttl=params.backend_ttl,
+            period=params.period,
+            backend_max_ttl=params.backend_max_ttl,
+            explicit_max_ttl=params.explicit_max_ttl,
+        )
+        try:
+            decision = calculate_ttl(inputs, now=now, start=lease.issue_time)
+        except PastMaxTTL as exc:
+            raise ApiError(500, str(exc)) from None
+        new_lease = replace(
+            lease, ttl=decision.ttl, expire_time=now + decision.ttl, last_renewal=now
+        )
+        updated = replace(entry, lease=new_lease)
+        self._by_id[entry.id] = updated
+        self._schedule(updated)
+        return Renewal(entry=updated, ttl=decision.ttl, warnings=decision.warnings)
+
+    def _renew_params(self, entry: TokenEntry) -> RenewParams:
+        assert entry.lease is not None
+        hook = self.renew_hooks.get(entry.path)
+        if hook is not None:
+            return hook(entry)
+        # The token store's own authRenew: the stored TTL, period and explicit max.
+        return RenewParams(
+            backend_ttl=entry.lease.ttl,
+            backend_max_ttl=entry.lease.backend_max_ttl,
+            period=entry.period,
+            explicit_max_ttl=entry.explicit_max_ttl,
+        )
+
+
+def new_token_id(token_type: TokenType) -> str:
+    """A fresh token id: ``hvs.`` + 24 base62, or a long opaque ``hvb.`` blob.
+
+    Vault's service tokens take this short form when server-side consistent
+    tokens are off; batch tokens are always long encrypted blobs.
+    """
+    if token_type is TokenType.BATCH:
+        return "hvb.AAAAAQ" + secrets.token_urlsafe(96).replace("-", "J").replace("_", "Q")
+    return "hvs." + random_base62(24)
+
+
+def new_accessor() -> str:
+    """24 base62 characters, as Vault's accessors."""
+    return random_base62(24)
+
+
+def lookup_data(entry: TokenEntry, now: float, *, token_id: str | None = None) -> dict[str, Any]:
+    """The ``data`` of ``lookup``/``lookup-self``/``lookup-accessor`` (``handleLookup``).
+
+    *token_id* replaces ``id`` (``""`` for lookup-accessor).
+    """
+    data: dict[str, Any] = {
+        "id": entry.id if token_id is None else token_id,
+        "accessor": entry.accessor,
+        "policies": list(entry.policies),
+        "path": entry.path,
+        "meta": dict(entry.meta) if entry.meta is not None else None,
+        "display_name": entry.display_name,
+        "num_uses": entry.num_uses,
+        "orphan": entry.orphan,
+        "creation_time": int(entry.creation_time),
+        "creation_ttl": entry.creation_ttl,
+        "expire_time": None,
+        "ttl": 0,
+        "explicit_max_ttl": entry.explicit_max_ttl,
+        "entity_id": entry.entity_id,
+        "type": entry.type.value,
+    }
+    if entry.period:
+        data["period"] = entry.period
+    lease = entry.lease
+    if lease is not None:
+        if lease.last_renewal is not None:
+            data["last_renewal_time"] = int(lease.last_renewal)
+            data["last_renewal"] = rfc3339_nano(lease.last_renewal)
+        if lease.expire_time > 0:
+            data["expire_time"] = rfc3339_nano(lease.expire_time)
+            data["ttl"] = int(lease.expire_time - round(now))
+        # leaseEntry.renewable(): never for a lease without expiry or marked so.
+        data["renewable"] = lease.renewable and lease.expire_time > now
+        data["issue_time"] = rfc3339_nano(lease.issue_time)
+    return data
+
+
+def auth_block(entry: TokenEntry, *, ttl: int, client_token: str | None = None) -> dict[str, Any]:
+    """The ``auth`` object of create, login and renew replies, in Vault's key order."""
+    renewable = entry.lease.renewable if entry.lease is not None else False
+    return {
+        "client_token": entry.id if client_token is None else client_token,
+        "accessor": entry.accessor,
+        "policies": list(entry.policies),
+        "token_policies": list(entry.policies),
+        "metadata": dict(sorted(entry.meta.items())) if entry.meta is not None else None,
+        "lease_duration": ttl,
+        "renewable": renewable,
+        "entity_id": entry.entity_id,
+        "token_type": entry.type.value,
+        "orphan": entry.orphan,
+        "mfa_requirement": None,
+        "num_uses": entry.num_uses,
+    }
