@@ -13,6 +13,7 @@ content, tokens left in Vault) and exits non-zero otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -120,9 +121,8 @@ class Story:
     def renewer(self, *args: str, expect: int) -> None:
         argv = ["--config", str(self.config), "--log-format", "console", *args]
         self.say(f"$ renewer {' '.join(args)}")
-        sys.stderr.flush()
-        code = self.cli(argv)
-        sys.stderr.flush()
+        with contextlib.redirect_stderr(self.out):  # one readable stream, in order
+            code = self.cli(argv)
         self.say(f"  -> exit {code}")
         if code != expect:
             raise DemoFailed(f"`renewer {' '.join(args)}` exited {code}, expected {expect}")
@@ -174,7 +174,7 @@ class Story:
             raise DemoFailed(
                 f"expected exactly one token of ours after the heal, found {len(ours)}"
             )
-        vault.call("POST", "auth/token/lookup-self", token=oidc)  # the OIDC login still works
+        vault.call("GET", "auth/token/lookup-self", token=oidc)  # the OIDC login still works
         self.say("  the OIDC token was not revoked: the login that wrote it still works")
 
         self.step("3. A stray kubernetes login writes a read-only token: DRIFT, file untouched")

@@ -77,6 +77,9 @@ def sentence(event: Mapping[str, Any]) -> str:
 
 
 def render_console(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
+    """A summary carries its own keyword (OK, HEALED, DRIFT…); other events get the level."""
+    if event.get("summary"):
+        return sentence(event)
     return _CONSOLE_MARK.get(str(event.get("level")), "") + sentence(event)
 
 

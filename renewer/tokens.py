@@ -202,8 +202,10 @@ def _healthy_sweep(sink: TokenSink, env: TokenEnv, client: HvacVault, accessor: 
     return f"; {report.describe()}" if report.revoked or report.incomplete else ""
 
 
-def heal(sink: TokenSink, env: TokenEnv, authority: HvacVault, plan: HealPlan) -> ItemResult:
-    """Mint with *authority*, check, write, sweep. Used by ``run`` (drift) and ``mint``."""
+def heal(
+    sink: TokenSink, env: TokenEnv, authority: HvacVault, plan: HealPlan, *, manual: bool = False
+) -> ItemResult:
+    """Mint with *authority*, check, write, sweep. Used by ``run`` (drift) and ``mint`` (manual)."""
     if env.dry_run:
         return ItemResult(
             "token",
@@ -245,13 +247,21 @@ def heal(sink: TokenSink, env: TokenEnv, authority: HvacVault, plan: HealPlan) -
         swept=len(report.revoked),
         ours_remaining=report.ours_remaining,
     )
-    outcome = (
-        Outcome.WARNING if report.incomplete or (report.ours_remaining or 1) > 1 else Outcome.HEALED
-    )
+    complete = not report.incomplete and (report.ours_remaining or 1) <= 1
+    if manual:
+        return ItemResult(
+            "token",
+            sink.name,
+            Outcome.OK if complete else Outcome.WARNING,
+            "token.minted",
+            f"MINTED {sink.name}: new periodic token {info.display_name} with the authority of "
+            f"{plan.foreign_display_name!r} ({report.describe()})",
+            details,
+        )
     return ItemResult(
         "token",
         sink.name,
-        outcome,
+        Outcome.HEALED if complete else Outcome.WARNING,
         "token.healed",
         f"HEALED {sink.name}: re-minted periodic token {info.display_name} from foreign "
         f"{plan.foreign_display_name!r} ({report.describe()})",
@@ -346,7 +356,7 @@ def mint_now(sink: TokenSink, env: TokenEnv, authority_token: Secret) -> ItemRes
         authority = env.connection.client(authority_token)
         info = authority.lookup_self()
         plan = plan_heal(sink.name, info, check_drift(info, sink.expect), sink.mint)
-        return heal(sink, env, authority, plan)
+        return heal(sink, env, authority, plan, manual=True)
     except RenewerError as error:
         return _failure(sink, error)
 

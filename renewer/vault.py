@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ _DENIAL_MARKERS = (
     "batch tokens cannot create more tokens",
 )
 _INVALID_TOKEN_MARKERS = ("invalid token", "bad token")
+_SELF_ACTIONS = frozenset({"lookup-self", "renew-self"})
 _UNAVAILABLE = (
     hvac.exceptions.VaultDown,
     hvac.exceptions.BadGateway,
@@ -107,12 +109,22 @@ class _Adapter(hvac.adapters.JSONAdapter):  # type: ignore[misc]
             raise
 
 
+_MULTIERROR = re.compile(r"^\d+ errors? occurred:\s*")
+
+
+def _plain(error: str) -> str:
+    """Vault's multierror text (``1 error occurred:\n\t* permission denied\n\n``) → one line."""
+    text = _MULTIERROR.sub("", error.strip())
+    items = [item.strip() for item in text.split("* ") if item.strip()]
+    return "; ".join(" ".join(item.split()) for item in items) if items else " ".join(text.split())
+
+
 def _first_error(exc: hvac.exceptions.VaultError) -> str:
     errors = getattr(exc, "errors", None)
     if isinstance(errors, list) and errors:
-        return "; ".join(" ".join(str(error).split()) for error in errors)
+        return "; ".join(_plain(str(error)) for error in errors)
     text = str(getattr(exc, "text", "") or "").strip()
-    return text[:200] if text else type(exc).__name__
+    return " ".join(text[:200].split()) if text else type(exc).__name__
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -140,7 +152,9 @@ def translate(exc: BaseException, action: str) -> RenewerError:
     detail = _first_error(exc)
     status = getattr(exc, "status_code", None)
     if isinstance(exc, hvac.exceptions.Forbidden):
-        if any(marker in detail for marker in _INVALID_TOKEN_MARKERS):
+        # Every valid token may read its own lookup-self (the default policy);
+        # older Vaults and OpenBao say only "permission denied" for a dead token.
+        if action in _SELF_ACTIONS or any(marker in detail for marker in _INVALID_TOKEN_MARKERS):
             return ReauthRequired(
                 f"{action}: the token is not valid (expired or revoked): {detail}"
             )

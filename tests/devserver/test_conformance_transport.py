@@ -104,9 +104,7 @@ class TestTransport:
                 "errors": ['no handler for route "nosuchmount/thing". route entry not found.']
             }
 
-    def test_unknown_path_in_a_mount_is_404_and_wrong_operation_405(
-        self, vault: VaultPeer
-    ) -> None:
+    def test_unknown_path_in_a_mount_is_404_and_wrong_operation_405(self, vault: VaultPeer) -> None:
         """Unknown token-store path → 404; GET on a POST-only path → 405."""
         assert vault.request("GET", "auth/token/no-such-endpoint").status_code == 404
         assert vault.request("GET", "auth/token/create").status_code == 405

@@ -139,7 +139,9 @@ class TestCalculateTTL:
             return
         assert 0 < decision.ttl
         assert elapsed + decision.ttl <= effective_max
-        assert bool(decision.warnings) == (elapsed + (increment or backend_ttl or 2764800) > effective_max)
+        assert bool(decision.warnings) == (
+            elapsed + (increment or backend_ttl or 2764800) > effective_max
+        )
 
 
 class TestNames:
@@ -245,7 +247,9 @@ class TestACL:
 
     @given(
         # Policy paths lose a leading "/" when parsed, so generated prefixes never start with one.
-        prefixes=st.lists(st.text(alphabet="ab/", max_size=6).map("a".__add__), min_size=1, max_size=6),
+        prefixes=st.lists(
+            st.text(alphabet="ab/", max_size=6).map("a".__add__), min_size=1, max_size=6
+        ),
         path=st.text(alphabet="ab/", max_size=8),
     )
     def test_most_specific_glob_wins(self, prefixes: list[str], path: str) -> None:
