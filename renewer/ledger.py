@@ -72,6 +72,7 @@ def _as_json(entry: LedgerEntry) -> dict[str, Any]:
         "pending": list(entry.pending),
         "superseded": list(entry.superseded),
         "mint_started": entry.mint_started,
+        "held": list(entry.held),
     }
 
 
@@ -90,4 +91,5 @@ def _entry(value: Any) -> LedgerEntry:
         pending=_strings(value.get("pending", [])),
         superseded=_strings(value.get("superseded", [])),
         mint_started=bool(value.get("mint_started", False)),
+        held=_strings(value.get("held", [])),
     )

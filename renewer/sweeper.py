@@ -71,6 +71,7 @@ def sweep_ledger(
     our_display_name: str,
     keep_accessor: str,
     dry_run: bool,
+    also_keep: frozenset[str] = frozenset(),
 ) -> SweepReport:
     """Confirm and revoke the ledger's superseded accessors."""
     if not keep_accessor:
@@ -78,12 +79,15 @@ def sweep_ledger(
     revoked: list[str] = []
     gone: list[str] = []
     for accessor in candidates:
-        if accessor == keep_accessor:
+        if accessor == keep_accessor or accessor in also_keep:
             continue
         try:
             info = client.lookup_accessor(accessor)
             if info is None or not is_stale(
-                info, our_display_name=our_display_name, keep_accessor=keep_accessor
+                info,
+                our_display_name=our_display_name,
+                keep_accessor=keep_accessor,
+                also_keep=also_keep,
             ):
                 gone.append(accessor)
                 continue
@@ -99,14 +103,18 @@ def sweep_ledger(
 class _Scan:
     """Shared state of one full scan's workers."""
 
-    def __init__(self, our_display_name: str, keep_accessor: str, dry_run: bool) -> None:
+    def __init__(
+        self, our_display_name: str, keep_accessor: str, also_keep: frozenset[str], dry_run: bool
+    ) -> None:
         self.our_display_name = our_display_name
         self.keep_accessor = keep_accessor
+        self.also_keep = also_keep
         self.dry_run = dry_run
         self.stop = threading.Event()
         self.problem = ""
         self.revoked: list[str] = []
-        self.ours_seen = 0  # named like ours, other than the kept token
+        self.ours_seen = 0  # named like ours, stale
+        self.held_seen = 0  # named like ours, held on purpose (rotation grace)
         self.scanned = 0
         self._lock = threading.Lock()
 
@@ -116,11 +124,16 @@ class _Scan:
         try:
             info: TokenInfo | None = client.lookup_accessor(accessor)
             stale = info is not None and is_stale(
-                info, our_display_name=self.our_display_name, keep_accessor=self.keep_accessor
+                info,
+                our_display_name=self.our_display_name,
+                keep_accessor=self.keep_accessor,
+                also_keep=self.also_keep,
             )
+            held = info is not None and info.accessor in self.also_keep
             with self._lock:
                 self.scanned += 1
                 self.ours_seen += stale
+                self.held_seen += held
             if stale and (self.dry_run or client.revoke_accessor(accessor)):
                 with self._lock:
                     self.revoked.append(accessor)
@@ -131,7 +144,7 @@ class _Scan:
 
     def ours_remaining(self) -> int:
         """Tokens named like ours left after the scan (projected, in a dry run): 1 is right."""
-        return 1 + self.ours_seen - len(self.revoked)
+        return 1 + self.held_seen + self.ours_seen - len(self.revoked)
 
 
 def full_scan(
@@ -143,6 +156,7 @@ def full_scan(
     concurrency: int,
     max_accessors: int,
     time_left: Callable[[], float],
+    also_keep: frozenset[str] = frozenset(),
 ) -> SweepReport:
     """The seed's sweep over every accessor in Vault, bounded in memory, time and rate."""
     if not keep_accessor:
@@ -157,7 +171,7 @@ def full_scan(
         return SweepReport(
             skipped=f"{len(accessors)} accessors exceed run.sweep_max_accessors ({max_accessors})"
         )
-    scan = _Scan(our_display_name, keep_accessor, dry_run)
+    scan = _Scan(our_display_name, keep_accessor, also_keep, dry_run)
     in_flight: set[Future[None]] = set()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sweep") as pool:
         for accessor in accessors:

@@ -329,6 +329,7 @@ def run_sweep(
         our_display_name=sink.expect.display_name,
         keep_accessor=keep_accessor,
         dry_run=env.dry_run,
+        also_keep=entry.kept(),
     )
     if full and not report.incomplete:
         report = report.merge(
@@ -340,6 +341,7 @@ def run_sweep(
                 concurrency=env.config.run.sweep_concurrency,
                 max_accessors=env.config.run.sweep_max_accessors,
                 time_left=env.time_left,
+                also_keep=entry.kept(),
             )
         )
     if not env.dry_run:

@@ -42,10 +42,15 @@ class LedgerEntry:
     pending: tuple[str, ...] = ()  # minted, not yet known to be in the file
     superseded: tuple[str, ...] = ()  # ours, replaced: to confirm and revoke
     mint_started: bool = False  # a mint began and its accessor was never recorded
+    held: tuple[str, ...] = ()  # ours, replaced, but kept alive on purpose (rotation grace)
 
     def sweep_candidates(self) -> tuple[str, ...]:
-        """Accessors to confirm with ``lookup-accessor`` and revoke (never the current one)."""
-        return _without(_with(self.superseded, *self.pending), self.current, "")
+        """Accessors to confirm and revoke: never the current one, never a held one."""
+        return _without(_with(self.superseded, *self.pending), self.current, "", *self.held)
+
+    def kept(self) -> frozenset[str]:
+        """Accessors no sweep may revoke: the current token and the held ones."""
+        return frozenset({self.current, *self.held} - {""})
 
 
 def observe(entry: LedgerEntry, accessor: str) -> LedgerEntry:
@@ -55,8 +60,9 @@ def observe(entry: LedgerEntry, accessor: str) -> LedgerEntry:
     return LedgerEntry(
         current=accessor,
         pending=_without(entry.pending, accessor),
-        superseded=_without(_with(entry.superseded, entry.current), accessor),
+        superseded=_without(_with(entry.superseded, entry.current), accessor, *entry.held),
         mint_started=entry.mint_started,
+        held=_without(entry.held, accessor),
     )
 
 
@@ -77,7 +83,12 @@ def forget_mint_attempt(entry: LedgerEntry) -> LedgerEntry:
 def committed(entry: LedgerEntry, accessor: str) -> LedgerEntry:
     """The file now holds the token with *accessor*; everything older is superseded."""
     older = _with(entry.superseded, entry.current, *entry.pending)
-    return LedgerEntry(current=accessor, pending=(), superseded=_without(older, accessor, ""))
+    return LedgerEntry(
+        current=accessor,
+        pending=(),
+        superseded=_without(older, accessor, "", *entry.held),
+        held=_without(entry.held, accessor),
+    )
 
 
 def abandoned(entry: LedgerEntry, accessor: str) -> LedgerEntry:
@@ -98,10 +109,27 @@ def reconcile(entry: LedgerEntry, file_accessor: str) -> LedgerEntry:
     )
 
 
+def hold(entry: LedgerEntry, accessor: str) -> LedgerEntry:
+    """Keep *accessor* alive through sweeps (a rotation's blue token in its grace period)."""
+    return replace(entry, held=_with(entry.held, accessor))
+
+
+def release(entry: LedgerEntry, accessor: str) -> LedgerEntry:
+    """End the hold: *accessor* is superseded like any other old token of ours."""
+    return replace(
+        entry,
+        held=_without(entry.held, accessor),
+        superseded=_with(entry.superseded, accessor)
+        if accessor != entry.current
+        else entry.superseded,
+    )
+
+
 def revoked(entry: LedgerEntry, *accessors: str) -> LedgerEntry:
     """The accessors are gone from Vault (revoked by us, or already expired)."""
     return replace(
         entry,
         superseded=_without(entry.superseded, *accessors),
         pending=_without(entry.pending, *accessors),
+        held=_without(entry.held, *accessors),
     )

@@ -11,13 +11,24 @@ from collections.abc import Iterable
 from renewer.core.model import TokenInfo
 
 
-def is_stale(info: TokenInfo, *, our_display_name: str, keep_accessor: str) -> bool:
-    """The seed's ``vtr_is_stale_periodic``: ours by name, known accessor, not the kept one."""
+def is_stale(
+    info: TokenInfo,
+    *,
+    our_display_name: str,
+    keep_accessor: str,
+    also_keep: frozenset[str] = frozenset(),
+) -> bool:
+    """The seed's ``vtr_is_stale_periodic``: ours by name, known accessor, not a kept one.
+
+    *also_keep* holds accessors of ours kept alive on purpose (a rotation's
+    blue token during its grace period).
+    """
     return (
         bool(keep_accessor)
         and info.display_name == our_display_name
         and bool(info.accessor)
         and info.accessor != keep_accessor
+        and info.accessor not in also_keep
     )
 
 
@@ -26,6 +37,7 @@ def select_stale(
     *,
     our_display_name: str,
     keep_accessor: str,
+    also_keep: frozenset[str] = frozenset(),
 ) -> tuple[str, ...]:
     """Return the accessors to revoke, without duplicates, in input order.
 
@@ -46,7 +58,12 @@ def select_stale(
         return ()
     stale: list[str] = []
     for info in candidates:
-        stale_here = is_stale(info, our_display_name=our_display_name, keep_accessor=keep_accessor)
+        stale_here = is_stale(
+            info,
+            our_display_name=our_display_name,
+            keep_accessor=keep_accessor,
+            also_keep=also_keep,
+        )
         if stale_here and info.accessor not in stale:
             stale.append(info.accessor)
     return tuple(stale)

@@ -107,3 +107,33 @@ def test_no_minted_accessor_is_ever_lost(history: list[tuple[str, str]]) -> None
             minted.discard(accessor)
         known = {entry.current, *entry.pending, *entry.superseded}
         assert minted <= known
+
+
+class TestHold:
+    def test_a_held_accessor_is_never_a_candidate_until_released(self) -> None:
+        """A rotation's blue token survives sweeps through its grace period."""
+        entry = ledger.committed(ledger.hold(LedgerEntry(current="a-blue"), "a-blue"), "a-green")
+        assert entry.current == "a-green"
+        assert entry.sweep_candidates() == ()
+        assert entry.kept() == frozenset({"a-green", "a-blue"})
+        released = ledger.release(entry, "a-blue")
+        assert released.sweep_candidates() == ("a-blue",)
+        assert released.kept() == frozenset({"a-green"})
+
+    def test_revoking_a_held_accessor_forgets_it(self) -> None:
+        """After the grace the rotation revokes blue: nothing left to hold."""
+        entry = ledger.hold(LedgerEntry(current="a-green"), "a-blue")
+        assert ledger.revoked(entry, "a-blue").held == ()
+
+
+@given(history=operations, held=st.sampled_from(["a", "b", "m1"]))
+def test_a_held_accessor_is_never_a_candidate(history: list[tuple[str, str]], held: str) -> None:
+    """After a hold, it is not proposed for revocation until released (or current again)."""
+    entry = ledger.hold(LedgerEntry(), held)
+    for operation in history:
+        if operation == ("revoked", held):
+            continue
+        entry = apply(entry, operation)
+        if entry.current == held:
+            break  # current again: the hold has done its job
+        assert held not in entry.sweep_candidates()

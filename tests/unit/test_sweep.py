@@ -76,3 +76,13 @@ def test_every_stale_token_of_ours_is_selected(candidates: list[TokenInfo], keep
         c.accessor for c in candidates if c.display_name == OURS and c.accessor not in {keep, ""}
     }
     assert stale == expected
+
+
+class TestAlsoKeep:
+    def test_held_accessors_are_never_selected(self) -> None:
+        """A blue token in its grace period is ours and stale-looking, yet kept."""
+        tokens = [token("a-blue"), token("a-old")]
+        stale = select_stale(
+            tokens, our_display_name=OURS, keep_accessor="a-green", also_keep=frozenset({"a-blue"})
+        )
+        assert stale == ("a-old",)
