@@ -1,0 +1,151 @@
+"""`renewer mint`, `sweep`, `check`, `status` and `demo` through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests import leakguard
+from tests.integration.conftest import World
+
+
+class TestMint:
+    def test_mint_uses_vault_token_as_authority(self, world: World) -> None:
+        """$VAULT_TOKEN mints; the file gets our token; the source is named, not the value."""
+        admin = world.admin_clobber()
+        result = world.cli("mint", "devvm", env={"VAULT_TOKEN": admin})
+        assert result.code == 0, result.err
+        assert "with the token from $VAULT_TOKEN" in result.event("mint.authority")["summary"]
+        minted = result.event("token.minted")
+        info = world.lookup(world.read())
+        assert info is not None and info["accessor"] == minted["accessor"]
+        assert world.ours_alive() == [minted["accessor"]]
+
+    def test_mint_from_file_and_the_file_fallback(self, world: World) -> None:
+        """--from-file wins; without it and without $VAULT_TOKEN, the sink's own token is used."""
+        authority = world.home / "admin-token"
+        authority.write_text(world.admin_clobber())
+        authority.chmod(0o600)
+        assert world.cli("mint", "devvm", "--from-file", str(authority)).code == 0
+        first = world.read()
+        world.write(world.admin_clobber())  # what `vault login -method=oidc` leaves
+        result = world.cli("mint", "devvm")
+        assert result.code == 0
+        assert str(world.sink) in result.event("mint.authority")["summary"]
+        assert world.read() != first
+        assert world.lookup(first) is None, "the superseded token of ours was swept"
+
+    def test_mint_with_a_weak_authority_is_drift(self, world: World) -> None:
+        """Vault refuses; nothing is written; exit 1."""
+        weak = world.weak_clobber()
+        result = world.cli("mint", "devvm", env={"VAULT_TOKEN": weak})
+        assert result.code == 1
+        assert result.event("token.drift")
+        assert not world.sink.exists()
+
+    def test_mint_of_an_unknown_name_is_a_config_error(self, world: World) -> None:
+        """The known names are listed."""
+        result = world.cli("mint", "nope", env={"VAULT_TOKEN": "x" * 30})
+        assert result.code == 78
+        assert "no token sink named 'nope' (known: devvm)" in result.err
+
+
+class TestSweep:
+    def test_sweep_revokes_superseded_tokens_and_keeps_the_current(self, world: World) -> None:
+        """Ledger accessors are confirmed and revoked; --dry-run revokes nothing."""
+        old = world.mint_ours()
+        world.write(old)
+        assert world.cli("run").code == 0
+        new = world.mint_ours()
+        world.write(new)
+        assert world.cli("run").code == 0  # observes new; old becomes superseded and is swept
+        assert world.lookup(old) is None
+        stray = world.mint_ours()
+        dry = world.cli("sweep", "devvm", "--full", "--dry-run")
+        assert dry.code == 0
+        assert "would revoke 1" in dry.event("sweep.revoked")["summary"]
+        assert world.lookup(stray) is not None
+        done = world.cli("sweep", "devvm", "--full")
+        assert done.code == 0
+        assert world.lookup(stray) is None
+        assert world.lookup(new) is not None
+
+    def test_sweep_refuses_when_the_file_does_not_hold_our_token(self, world: World) -> None:
+        """Sweeping with a foreign token in the file could revoke our only token."""
+        ours = world.mint_ours()
+        world.write(world.admin_clobber())
+        result = world.cli("sweep", "devvm", "--full")
+        assert result.code == 1
+        assert "does not hold our token" in result.err
+        assert world.lookup(ours) is not None
+
+
+class TestCheckAndStatus:
+    def test_check_passes_on_a_healthy_sink(self, world: World) -> None:
+        """One ok line per check; exit 0; nothing changed."""
+        token = world.mint_ours()
+        world.write(token)
+        result = world.cli("check")
+        assert result.code == 0, result.out
+        assert "ok    token devvm" in result.out
+        assert world.read() == token
+        assert not (world.state / "state.json").exists()
+
+    def test_check_reports_drift_and_unreachable_vault(self, world: World) -> None:
+        """A foreign token: fail line, exit 1. No Vault: exit 75."""
+        world.write(world.weak_clobber())
+        assert world.cli("check").code == 1
+        world.addr = "http://127.0.0.1:9"
+        world.deadline = "2s"
+        result = world.cli("check")
+        assert result.code == 75
+        assert "fail  vault" in result.out
+
+    def test_status_needs_attention_after_a_drift(self, world: World) -> None:
+        """The last outcome needs a human: status exits 1 and --brief prints one line."""
+        world.write(world.weak_clobber())
+        assert world.cli("run").code == 1
+        status = world.cli("status", "--json")
+        assert status.code == 1
+        report = json.loads(status.out)
+        assert report["healthy"] is False
+        assert report["items"][0]["outcome"] == "NEEDS_HUMAN"
+        brief = world.cli("status", "--brief")
+        assert brief.code == 1
+        assert brief.out.count("\n") == 1 and "DRIFT devvm" in brief.out
+
+    def test_status_brief_is_silent_when_healthy(self, world: World) -> None:
+        """Nothing to say, nothing printed: fit for a login banner."""
+        world.write(world.mint_ours())
+        assert world.cli("run").code == 0
+        brief = world.cli("status", "--brief")
+        assert (brief.code, brief.out) == (0, "")
+
+    def test_status_before_any_run_needs_attention(self, world: World) -> None:
+        """Honest status: no record is not healthy."""
+        result = world.cli("status")
+        assert result.code == 1
+        assert "never completed a run" in result.out
+
+
+def test_the_demo_runs_end_to_end() -> None:
+    """README's first command: `renewer demo` tells the story and exits 0."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "renewer", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    leakguard.scan("demo stdout", completed.stdout)
+    leakguard.scan("demo stderr", completed.stderr)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    for line in (
+        "OK renewed devvm",
+        "HEALED devvm",
+        "DRIFT devvm",
+        "MINTED devvm",
+        "every step behaved",
+    ):
+        assert line in completed.stdout
