@@ -30,6 +30,10 @@ _GO_UNITS = {
 _GO_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
 
 
+MAX_GO_DURATION = (2**63 - 1) / 1e9
+"""Go's ``time.Duration`` is int64 nanoseconds: about 292 years at most."""
+
+
 class DurationError(ValueError):
     """A duration Vault would refuse; the message is Go's wording."""
 
@@ -64,8 +68,16 @@ def parse_duration_second(value: object) -> int:
     """Parse a Vault duration field into whole seconds (``ParseDurationSecond``).
 
     Sub-second parts are dropped: every TTL Vault reports is whole seconds.
-    ``None`` and ``""`` mean "not given" and read as 0.
+    ``None`` and ``""`` mean "not given" and read as 0. Values beyond Go's
+    ``time.Duration`` range are refused, as Go's parser refuses them.
     """
+    seconds = _parse_seconds(value)
+    if abs(seconds) > MAX_GO_DURATION:
+        raise DurationError(f'time: invalid duration "{value}"')
+    return seconds
+
+
+def _parse_seconds(value: object) -> int:
     if value is None or value == "":
         return 0
     if isinstance(value, bool):

@@ -36,9 +36,7 @@ class TestKV:
         with pytest.raises(hvac.exceptions.InvalidRequest) as info:
             client.create_or_update_secret(path=path, secret={"v": 3}, cas=1)
 
-        assert errors(info.value) == [
-            "check-and-set parameter did not match the current version"
-        ]
+        assert errors(info.value) == ["check-and-set parameter did not match the current version"]
 
     def test_cas_zero_only_creates(self, vault: VaultPeer) -> None:
         """``cas: 0`` writes only when the key does not exist yet."""
@@ -93,7 +91,9 @@ class TestKV:
         client.undelete_secret_versions(path=path, versions=[2])
         client.destroy_secret_versions(path=path, versions=[1])
 
-        version_two = client.read_secret_version(path=path, version=2, raise_on_deleted_version=True)
+        version_two = client.read_secret_version(
+            path=path, version=2, raise_on_deleted_version=True
+        )
         metadata = client.read_secret_metadata(path=path)["data"]
         assert version_two["data"]["data"] == {"v": 2}
         assert metadata["current_version"] == 3

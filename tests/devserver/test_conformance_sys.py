@@ -51,9 +51,7 @@ class TestCapabilities:
         assert root["capabilities"] == ["root"]
         assert none["capabilities"] == ["deny"]
 
-    def test_capabilities_of_several_paths_have_no_capabilities_key(
-        self, vault: VaultPeer
-    ) -> None:
+    def test_capabilities_of_several_paths_have_no_capabilities_key(self, vault: VaultPeer) -> None:
         """With two paths there is one key per path and no ``capabilities`` key."""
         token = make_token(vault, policies=["default"])
 

@@ -55,7 +55,7 @@ class TestTransport:
         """§11.4: the envelope keys are all present with their neutral values."""
         body = vault.request("GET", "auth/token/lookup-self").json()
 
-        assert ENVELOPE_KEYS <= set(body)
+        assert set(body) >= ENVELOPE_KEYS
         assert body["lease_id"] == ""
         assert body["renewable"] is False
         assert body["lease_duration"] == 0
@@ -104,9 +104,7 @@ class TestTransport:
                 "errors": ['no handler for route "nosuchmount/thing". route entry not found.']
             }
 
-    def test_unknown_path_in_a_mount_is_404_and_wrong_operation_405(
-        self, vault: VaultPeer
-    ) -> None:
+    def test_unknown_path_in_a_mount_is_404_and_wrong_operation_405(self, vault: VaultPeer) -> None:
         """Unknown token-store path → 404; GET on a POST-only path → 405."""
         assert vault.request("GET", "auth/token/no-such-endpoint").status_code == 404
         assert vault.request("GET", "auth/token/create").status_code == 405

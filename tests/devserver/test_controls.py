@@ -59,7 +59,9 @@ class TestClock:
     def test_expiry_of_a_parent_revokes_its_children(self, srv: DevServer) -> None:
         """Expiry revokes the subtree, like Vault's expiration manager."""
         parent = root(srv).auth.token.create(policies=["default"], ttl="1h")["auth"]["client_token"]
-        srv.state.policies.put("child-maker", 'path "auth/token/create" { capabilities = ["update"] }')
+        srv.state.policies.put(
+            "child-maker", 'path "auth/token/create" { capabilities = ["update"] }'
+        )
         maker = root(srv).auth.token.create(policies=["child-maker"], ttl="1h")["auth"]
         child = hvac.Client(url=srv.addr, token=maker["client_token"], timeout=5).auth.token.create(
             ttl="10h"

@@ -137,9 +137,11 @@ class TestCalculateTTL:
         except PastMaxTTL:
             assert elapsed >= effective_max
             return
-        assert 0 < decision.ttl
+        assert decision.ttl > 0
         assert elapsed + decision.ttl <= effective_max
-        assert bool(decision.warnings) == (elapsed + (increment or backend_ttl or 2764800) > effective_max)
+        assert bool(decision.warnings) == (
+            elapsed + (increment or backend_ttl or 2764800) > effective_max
+        )
 
 
 class TestNames:
@@ -245,15 +247,22 @@ class TestACL:
 
     @given(
         # Policy paths lose a leading "/" when parsed, so generated prefixes never start with one.
-        prefixes=st.lists(st.text(alphabet="ab/", max_size=6).map("a".__add__), min_size=1, max_size=6),
+        prefixes=st.lists(
+            st.text(alphabet="ab/", max_size=6).map("a".__add__), min_size=1, max_size=6
+        ),
         path=st.text(alphabet="ab/", max_size=8),
     )
     def test_most_specific_glob_wins(self, prefixes: list[str], path: str) -> None:
         """Among plain globs, the longest matching prefix alone decides."""
-        rules = [(prefix + "*", f'"{name}"') for prefix, name in zip(prefixes, _names(prefixes))]
+        rules = [
+            (prefix + "*", f'"{name}"')
+            for prefix, name in zip(prefixes, _names(prefixes), strict=True)
+        ]
         acl = acl_of(*rules)
 
-        matching = [(p, n) for p, n in zip(prefixes, _names(prefixes)) if path.startswith(p)]
+        matching = [
+            (p, n) for p, n in zip(prefixes, _names(prefixes), strict=True) if path.startswith(p)
+        ]
         if not matching:
             assert acl.capability_names(path) == ["deny"]
             return
@@ -306,7 +315,7 @@ class TestPolicyParsing:
     )
     def test_invalid_policies_are_refused(self, text: str) -> None:
         """Unknown capabilities, keys, syntax errors and ``+*`` are errors."""
-        with pytest.raises(PolicyError, match="^failed to parse policy"):
+        with pytest.raises(PolicyError, match=r"^failed to parse policy"):
             parse_policy("p", text)
 
     def test_unterminated_hcl_raises(self) -> None:
