@@ -124,22 +124,29 @@ def go_duration_string(seconds: float) -> str:
     return ("-" if negative else "") + text
 
 
+_LOCAL_ZONE = datetime.now().astimezone().tzinfo
+"""The server's zone, read once (a dev server does not outlive many DST changes)."""
+
+
 def rfc3339_nano(timestamp: float, *, utc: bool = False) -> str:
     """Go's RFC3339Nano: trailing zeros of the fraction trimmed, ``Z`` for UTC.
 
     Python keeps microseconds, so at most six fraction digits appear.
     """
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    if not utc:
-        moment = moment.astimezone()
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    moment = datetime.fromtimestamp(timestamp, tz=UTC if utc else _LOCAL_ZONE)
+    text = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
     if moment.microsecond:
         text += "." + f"{moment.microsecond:06d}".rstrip("0")
     offset = moment.utcoffset()
-    if offset is None or offset.total_seconds() == 0:
+    if offset is None or not offset:
         return text + "Z"
-    zone = moment.strftime("%z")
-    return f"{text}{zone[:3]}:{zone[3:]}"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{text}{sign}{hours:02d}:{minutes:02d}"
 
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
