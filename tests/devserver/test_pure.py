@@ -322,3 +322,46 @@ class TestPolicyParsing:
         """The HCL reader reports the problem instead of guessing."""
         with pytest.raises(HclError):
             parse_hcl('path "x" {')
+
+
+class TestEncoding:
+    def test_envelope_keeps_go_field_order_and_sorts_data(self) -> None:
+        """Struct fields in declaration order; ``data`` (a Go map) sorted; trailing newline."""
+        from renewer.devserver.encoding import envelope_body
+        from renewer.devserver.protocol import Reply
+
+        body = envelope_body(Reply(data={"b": 1, "a": {"z": 1, "y": 2}}), mount_type="kv")
+
+        assert body.endswith(b"}\n")
+        text = body.decode()
+        keys = ["request_id", "lease_id", "renewable", "lease_duration", "data", "wrap_info"]
+        positions = [text.index(f'"{key}"') for key in [*keys, "warnings", "auth", "mount_type"]]
+        assert positions == sorted(positions)
+        assert '"data":{"a":{"y":2,"z":1},"b":1}' in text
+
+    def test_html_characters_are_escaped_like_go(self) -> None:
+        """Go's encoder writes ``<``, ``>`` and ``&`` as ``\\u003c``, ``\\u003e``, ``\\u0026``."""
+        from renewer.devserver.encoding import error_body
+
+        assert error_body(("a<b>&c",)) == b'{"errors":["a\\u003cb\\u003e\\u0026c"]}\n'
+
+
+class TestClock:
+    def test_clock_adds_its_offset_to_the_source(self) -> None:
+        """Virtual time is the injected source plus every advance so far."""
+        from renewer.devserver.clock import Clock
+
+        clock = Clock(source=lambda: 1000.0)
+        clock.advance(60)
+        clock.advance(0.5)
+
+        assert clock.now() == 1060.5
+        assert clock.offset == 60.5
+
+    @pytest.mark.parametrize("seconds", [-1.0, float("nan"), float("inf"), 1e12])
+    def test_clock_refuses_backwards_and_absurd_jumps(self, seconds: float) -> None:
+        """Time never runs back, and one step stays within a century."""
+        from renewer.devserver.clock import Clock
+
+        with pytest.raises(ValueError):  # noqa: PT011 - both messages are ours
+            Clock().advance(seconds)
