@@ -396,4 +396,4 @@ TOKEN_MOUNT = Mount(
 )
 
 ROOT_PATHS = ("auth/token/accessors", "auth/token/revoke-orphan/")
-"""Prefixes Vault's router marks as needing ``sudo`` (``PathsSpecial.Root``)."""
+"""Prefixes the token store marks as needing ``sudo`` (``PathsSpecial.Root``)."""
