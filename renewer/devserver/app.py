@@ -47,7 +47,8 @@ from renewer.devserver.protocol import (
 from renewer.devserver.request import Incoming, parse, wsgi_path
 from renewer.devserver.routing import Handler, Match, Router
 from renewer.devserver.sys_api import SYS_MOUNT
-from renewer.devserver.token_api import ROOT_PATHS, TOKEN_MOUNT
+from renewer.devserver.token_api import ROOT_PATHS as TOKEN_ROOT_PATHS
+from renewer.devserver.token_api import TOKEN_MOUNT
 
 if TYPE_CHECKING:
     from renewer.devserver.state import State
@@ -64,6 +65,8 @@ _CAPABILITY = {
     Operation.DELETE: Capability.DELETE,
     Operation.PATCH: Capability.PATCH,
 }
+ROOT_PATHS = (*TOKEN_ROOT_PATHS, "sys/auth/")
+"""Path prefixes that need ``sudo`` besides the operation's capability."""
 ALWAYS_SERVED = frozenset({"sys/health", "sys/seal-status", "sys/init"})
 """Paths a sealed, standby or rate-limited Vault still answers itself."""
 

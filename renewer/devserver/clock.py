@@ -11,6 +11,9 @@ import threading
 import time
 from collections.abc import Callable
 
+MAX_ADVANCE = 100 * 365 * 86400.0
+"""A century per step: enough for any TTL, small enough to keep dates printable."""
+
 
 class Clock:
     """Wall-clock seconds since the epoch, shifted by a settable offset.
@@ -42,6 +45,8 @@ class Clock:
         """
         if seconds < 0:
             raise ValueError("the dev server clock only moves forward")
+        if not seconds < MAX_ADVANCE:  # also refuses NaN
+            raise ValueError(f"cannot advance by more than {MAX_ADVANCE:.0f} s at once")
         with self._lock:
             self._offset += seconds
         return self.now()

@@ -30,6 +30,10 @@ _GO_UNITS = {
 _GO_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
 
 
+MAX_GO_DURATION = (2**63 - 1) / 1e9
+"""Go's ``time.Duration`` is int64 nanoseconds: about 292 years at most."""
+
+
 class DurationError(ValueError):
     """A duration Vault would refuse; the message is Go's wording."""
 
@@ -64,8 +68,16 @@ def parse_duration_second(value: object) -> int:
     """Parse a Vault duration field into whole seconds (``ParseDurationSecond``).
 
     Sub-second parts are dropped: every TTL Vault reports is whole seconds.
-    ``None`` and ``""`` mean "not given" and read as 0.
+    ``None`` and ``""`` mean "not given" and read as 0. Values beyond Go's
+    ``time.Duration`` range are refused, as Go's parser refuses them.
     """
+    seconds = _parse_seconds(value)
+    if abs(seconds) > MAX_GO_DURATION:
+        raise DurationError(f'time: invalid duration "{value}"')
+    return seconds
+
+
+def _parse_seconds(value: object) -> int:
     if value is None or value == "":
         return 0
     if isinstance(value, bool):
@@ -112,22 +124,29 @@ def go_duration_string(seconds: float) -> str:
     return ("-" if negative else "") + text
 
 
+_LOCAL_ZONE = datetime.now().astimezone().tzinfo
+"""The server's zone, read once (a dev server does not outlive many DST changes)."""
+
+
 def rfc3339_nano(timestamp: float, *, utc: bool = False) -> str:
     """Go's RFC3339Nano: trailing zeros of the fraction trimmed, ``Z`` for UTC.
 
     Python keeps microseconds, so at most six fraction digits appear.
     """
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    if not utc:
-        moment = moment.astimezone()
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    moment = datetime.fromtimestamp(timestamp, tz=UTC if utc else _LOCAL_ZONE)
+    text = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
     if moment.microsecond:
         text += "." + f"{moment.microsecond:06d}".rstrip("0")
     offset = moment.utcoffset()
-    if offset is None or offset.total_seconds() == 0:
+    if offset is None or not offset:
         return text + "Z"
-    zone = moment.strftime("%z")
-    return f"{text}{zone[:3]}:{zone[3:]}"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{text}{sign}{hours:02d}:{minutes:02d}"
 
 
 ZERO_TIME = "0001-01-01T00:00:00Z"

@@ -19,6 +19,7 @@ from renewer.devserver.protocol import Call, Operation, Reply
 if TYPE_CHECKING:
     from renewer.devserver.state import State
 
+_LITERAL = re.compile(r"[A-Za-z0-9_/-]+")
 Handler = Callable[["State", Call], Reply]
 ExistenceCheck = Callable[["State", Mapping[str, str]], bool]
 
@@ -65,9 +66,18 @@ class Router:
 
     def __init__(self, mounts: Sequence[Mount]) -> None:
         self._mounts = sorted(mounts, key=lambda mount: len(mount.prefix), reverse=True)
+        # Fast path for literal routes (most token-store paths): one dict lookup.
+        self._literal: dict[str, Match] = {}
+        for mount in self._mounts:
+            for route in mount.routes:
+                if _LITERAL.fullmatch(route.pattern):
+                    self._literal.setdefault(mount.prefix + route.pattern, Match(mount, route, {}))
 
     def match(self, path: str) -> Match | None:
         """None when no mount serves *path* at all."""
+        literal = self._literal.get(path)
+        if literal is not None:
+            return literal
         for mount in self._mounts:
             if path.startswith(mount.prefix) or path == mount.prefix.rstrip("/"):
                 rest = path[len(mount.prefix) :]

@@ -14,6 +14,7 @@ worker threads are joined.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import threading
 from types import TracebackType
@@ -112,6 +113,9 @@ class DevServer:
         """Bind and serve in a background thread; returns self."""
         if self._server is not None:
             raise RuntimeError("dev server already started")
+        # waitress warns about every request that waits for a free thread; under a
+        # benchmark that is thousands of lines saying the server is busy.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self._server = create_server(
             self.app,
             host=self._host,

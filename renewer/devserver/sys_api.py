@@ -9,6 +9,7 @@ the reply (``injectDataIntoTopRoutes``); ``sys/policies/acl`` answers
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -180,6 +181,57 @@ def handle_capabilities_accessor(state: State, call: Call) -> Reply:
     return _capabilities(state, call, token)
 
 
+def _mount_entry(kind: str, description: str, accessor: str) -> dict[str, Any]:
+    return {
+        "accessor": accessor,
+        "config": {
+            "default_lease_ttl": 0,
+            "force_no_cache": False,
+            "max_lease_ttl": 0,
+        },
+        "description": description,
+        "external_entropy_access": False,
+        "local": False,
+        "options": {"version": "2"} if kind == "kv" else None,
+        "plugin_version": "",
+        "running_plugin_version": f"v{VERSION}+builtin",
+        "running_sha256": "",
+        "seal_wrap": False,
+        "type": kind,
+        "uuid": f"00000000-0000-4000-8000-{zlib.crc32(kind.encode()):012d}",
+    }
+
+
+AUTH_MOUNTS = {
+    "approle/": _mount_entry("approle", "", "auth_approle_2f9a5c1e"),
+    "token/": _mount_entry("token", "token based credentials", "auth_token_5b3d7a90"),
+}
+SECRET_MOUNTS = {
+    "secret/": _mount_entry("kv", "key/value secret storage", "kv_1c4e8b2d"),
+    "sys/": _mount_entry(
+        "system", "system endpoints used for control, policy and debugging", "system_7e2a9f41"
+    ),
+}
+
+
+def handle_auth_list(state: State, call: Call) -> Reply:
+    """``GET sys/auth``: the two auth methods this server has, always mounted."""
+    return Reply(data=AUTH_MOUNTS, inject=True)
+
+
+def handle_auth_enable(state: State, call: Call) -> Reply:
+    """``POST sys/auth/:path``: the dev server cannot mount anything new."""
+    path = call.params["path"].strip("/") + "/"
+    if path in AUTH_MOUNTS:
+        raise bad_request(f"path is already in use at {path}")
+    raise bad_request(f"the renewer dev server only has {', '.join(sorted(AUTH_MOUNTS))}")
+
+
+def handle_mounts_list(state: State, call: Call) -> Reply:
+    """``GET sys/mounts``: the secrets engines this server has."""
+    return Reply(data=SECRET_MOUNTS, inject=True)
+
+
 _READ, _UPDATE, _LIST, _DELETE = (
     Operation.READ,
     Operation.UPDATE,
@@ -203,6 +255,9 @@ SYS_MOUNT = Mount(
         Route(r"policy/(?P<name>[^/]+)", _POLICY),
         Route("policies/acl/?", {_LIST: handle_policy_list}),
         Route(r"policies/acl/(?P<name>[^/]+)", _POLICY),
+        Route("auth", {_READ: handle_auth_list}),
+        Route(r"auth/(?P<path>.+)", {_UPDATE: handle_auth_enable}),
+        Route("mounts", {_READ: handle_mounts_list}),
         Route("capabilities-self", {_UPDATE: handle_capabilities_self}),
         Route("capabilities", {_UPDATE: handle_capabilities}),
         Route("capabilities-accessor", {_UPDATE: handle_capabilities_accessor}),

@@ -148,9 +148,22 @@ def _grant(
     return ttl, warnings
 
 
-def _create(state: State, call: Call, *, orphan_endpoint: bool) -> Reply:
-    parent = _parent(state, call)
-    is_sudo = state.policies.acl(parent.policies).has_sudo(call.path)
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A create request that passed every check, in handleCreateCommon's order."""
+
+    token_type: TokenType
+    renewable: bool
+    num_uses: int
+    custom_id: str
+    policies: tuple[str, ...]
+    orphan: bool
+    lifetimes: _Lifetimes
+
+
+def _checked_request(
+    call: Call, parent: TokenEntry, *, is_sudo: bool, orphan_endpoint: bool
+) -> _Request:
     token_type = _token_type(call)
     renewable = get_bool(call.data, "renewable", True) and token_type is TokenType.SERVICE
     num_uses = get_int(call.data, "num_uses")
@@ -164,39 +177,52 @@ def _create(state: State, call: Call, *, orphan_endpoint: bool) -> Reply:
     no_parent = get_bool(call.data, "no_parent")
     if no_parent and not orphan_endpoint and not is_sudo:
         raise bad_request("root or sudo privileges required to create orphan token")
-    lifetimes = _lifetimes(call, is_sudo=is_sudo)
+    return _Request(
+        token_type=token_type,
+        renewable=renewable,
+        num_uses=num_uses,
+        custom_id=custom_id,
+        policies=policies,
+        orphan=orphan_endpoint or no_parent,
+        lifetimes=_lifetimes(call, is_sudo=is_sudo),
+    )
+
+
+def _create(state: State, call: Call, *, orphan_endpoint: bool) -> Reply:
+    parent = _parent(state, call)
+    is_sudo = state.policies.acl(parent.policies).has_sudo(call.path)
+    request = _checked_request(call, parent, is_sudo=is_sudo, orphan_endpoint=orphan_endpoint)
     creation_time = float(int(call.now))
-    ttl, warnings = _grant(lifetimes, policies, now=call.now, start=creation_time)
+    ttl, warnings = _grant(request.lifetimes, request.policies, now=call.now, start=creation_time)
+    renewable = request.renewable
     if ttl == 0:
         if parent.creation_ttl != 0:
             raise bad_request("expiring root tokens cannot create non-expiring root tokens")
         renewable = False
-    if custom_id:
+    if request.custom_id:
         warnings += (_CUSTOM_ID_WARNING,)
-    orphan = orphan_endpoint or no_parent
     entry = TokenEntry(
-        id=custom_id or new_token_id(token_type),
-        accessor="" if token_type is TokenType.BATCH else new_accessor(),
-        policies=policies,
+        id=request.custom_id or new_token_id(request.token_type),
+        accessor="" if request.token_type is TokenType.BATCH else new_accessor(),
+        policies=request.policies,
         path=call.path,
         meta=get_str_map(call.data, "meta"),
         display_name=sanitize_display_name(get_str(call.data, "display_name")),
-        num_uses=num_uses,
+        num_uses=request.num_uses,
         creation_time=creation_time,
         creation_ttl=ttl,
-        explicit_max_ttl=lifetimes.explicit_max_ttl,
-        period=lifetimes.period,
-        parent="" if orphan else parent.id,
-        type=token_type,
+        explicit_max_ttl=request.lifetimes.explicit_max_ttl,
+        period=request.lifetimes.period,
+        parent="" if request.orphan else parent.id,
+        type=request.token_type,
         lease=_new_lease(
-            token_type, ttl=ttl, renewable=renewable, now=call.now, start=creation_time
+            request.token_type, ttl=ttl, renewable=renewable, now=call.now, start=creation_time
         ),
-        entity_id="" if orphan else parent.entity_id,
+        entity_id="" if request.orphan else parent.entity_id,
     )
     state.tokens.add(entry)
-    warnings += tuple(
-        f'Policy "{p}" does not exist' for p in policies if not state.policies.exists(p)
-    )
+    missing = [p for p in request.policies if not state.policies.exists(p)]
+    warnings += tuple(f'Policy "{p}" does not exist' for p in missing)
     return Reply(auth=auth_block(entry, ttl=ttl), warnings=warnings)
 
 
@@ -370,4 +396,4 @@ TOKEN_MOUNT = Mount(
 )
 
 ROOT_PATHS = ("auth/token/accessors", "auth/token/revoke-orphan/")
-"""Prefixes Vault's router marks as needing ``sudo`` (``PathsSpecial.Root``)."""
+"""Prefixes the token store marks as needing ``sudo`` (``PathsSpecial.Root``)."""

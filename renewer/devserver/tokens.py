@@ -34,14 +34,16 @@ REVOCATION_PENDING = -1
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
+_BYTE_TO_BASE62 = bytes(ord(_BASE62[i % 62]) for i in range(256))
+_BIASED = bytes(range(248, 256))  # 248 = 4 * 62: bytes above it would favour "0"-"7"
+
+
 def random_base62(length: int) -> str:
-    """*length* random base62 characters, as Vault's token and accessor bodies."""
-    number = int.from_bytes(secrets.token_bytes(length), "big")
-    chars = []
-    for _ in range(length):
-        number, digit = divmod(number, 62)
-        chars.append(_BASE62[digit])
-    return "".join(chars)
+    """*length* uniformly random base62 characters, as Vault's token and accessor bodies."""
+    text = b""
+    while len(text) < length:
+        text += secrets.token_bytes(length + 8).translate(_BYTE_TO_BASE62, _BIASED)
+    return text[:length].decode()
 
 
 class TokenType(Enum):

@@ -279,3 +279,30 @@ class TestACLThroughTheServer:
         response = vault.request("PUT", f"sys/policies/acl/{unique('j')}", json={"policy": text})
 
         assert response.status_code == 204
+
+
+class TestMounts:
+    def test_auth_methods_include_token(self, vault: VaultPeer) -> None:
+        """``GET sys/auth`` lists ``token/`` (and data is also at the top level)."""
+        body = vault.request("GET", "sys/auth").json()
+
+        assert body["data"]["token/"]["type"] == "token"
+        assert body["token/"]["type"] == "token"
+
+    def test_secret_mount_is_kv_version_2(self, vault: VaultPeer) -> None:
+        """``GET sys/mounts``: ``secret/`` is KV with ``options.version`` 2, as in -dev."""
+        mounts = vault.client().sys.list_mounted_secrets_engines()["data"]
+
+        assert mounts["secret/"]["type"] == "kv"
+        assert mounts["secret/"]["options"]["version"] == "2"
+
+    def test_enabling_auth_needs_sudo(self, vault: VaultPeer) -> None:
+        """``sys/auth/*`` is root-protected: ``update`` without ``sudo`` → 403."""
+        name = put_policy(vault, 'path "sys/auth/*" { capabilities = ["update"] }')
+        token = make_token(vault, policies=[name])
+
+        response = vault.request(
+            "POST", f"sys/auth/{unique('x')}", token=token, json={"type": "approle"}
+        )
+
+        assert response.status_code == 403

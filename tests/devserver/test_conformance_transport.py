@@ -55,7 +55,7 @@ class TestTransport:
         """§11.4: the envelope keys are all present with their neutral values."""
         body = vault.request("GET", "auth/token/lookup-self").json()
 
-        assert ENVELOPE_KEYS <= set(body)
+        assert set(body) >= ENVELOPE_KEYS
         assert body["lease_id"] == ""
         assert body["renewable"] is False
         assert body["lease_duration"] == 0

@@ -137,7 +137,7 @@ class TestCalculateTTL:
         except PastMaxTTL:
             assert elapsed >= effective_max
             return
-        assert 0 < decision.ttl
+        assert decision.ttl > 0
         assert elapsed + decision.ttl <= effective_max
         assert bool(decision.warnings) == (
             elapsed + (increment or backend_ttl or 2764800) > effective_max
@@ -254,10 +254,15 @@ class TestACL:
     )
     def test_most_specific_glob_wins(self, prefixes: list[str], path: str) -> None:
         """Among plain globs, the longest matching prefix alone decides."""
-        rules = [(prefix + "*", f'"{name}"') for prefix, name in zip(prefixes, _names(prefixes))]
+        rules = [
+            (prefix + "*", f'"{name}"')
+            for prefix, name in zip(prefixes, _names(prefixes), strict=True)
+        ]
         acl = acl_of(*rules)
 
-        matching = [(p, n) for p, n in zip(prefixes, _names(prefixes)) if path.startswith(p)]
+        matching = [
+            (p, n) for p, n in zip(prefixes, _names(prefixes), strict=True) if path.startswith(p)
+        ]
         if not matching:
             assert acl.capability_names(path) == ["deny"]
             return
@@ -310,10 +315,53 @@ class TestPolicyParsing:
     )
     def test_invalid_policies_are_refused(self, text: str) -> None:
         """Unknown capabilities, keys, syntax errors and ``+*`` are errors."""
-        with pytest.raises(PolicyError, match="^failed to parse policy"):
+        with pytest.raises(PolicyError, match=r"^failed to parse policy"):
             parse_policy("p", text)
 
     def test_unterminated_hcl_raises(self) -> None:
         """The HCL reader reports the problem instead of guessing."""
         with pytest.raises(HclError):
             parse_hcl('path "x" {')
+
+
+class TestEncoding:
+    def test_envelope_keeps_go_field_order_and_sorts_data(self) -> None:
+        """Struct fields in declaration order; ``data`` (a Go map) sorted; trailing newline."""
+        from renewer.devserver.encoding import envelope_body
+        from renewer.devserver.protocol import Reply
+
+        body = envelope_body(Reply(data={"b": 1, "a": {"z": 1, "y": 2}}), mount_type="kv")
+
+        assert body.endswith(b"}\n")
+        text = body.decode()
+        keys = ["request_id", "lease_id", "renewable", "lease_duration", "data", "wrap_info"]
+        positions = [text.index(f'"{key}"') for key in [*keys, "warnings", "auth", "mount_type"]]
+        assert positions == sorted(positions)
+        assert '"data":{"a":{"y":2,"z":1},"b":1}' in text
+
+    def test_html_characters_are_escaped_like_go(self) -> None:
+        """Go's encoder writes ``<``, ``>`` and ``&`` as ``\\u003c``, ``\\u003e``, ``\\u0026``."""
+        from renewer.devserver.encoding import error_body
+
+        assert error_body(("a<b>&c",)) == b'{"errors":["a\\u003cb\\u003e\\u0026c"]}\n'
+
+
+class TestClock:
+    def test_clock_adds_its_offset_to_the_source(self) -> None:
+        """Virtual time is the injected source plus every advance so far."""
+        from renewer.devserver.clock import Clock
+
+        clock = Clock(source=lambda: 1000.0)
+        clock.advance(60)
+        clock.advance(0.5)
+
+        assert clock.now() == 1060.5
+        assert clock.offset == 60.5
+
+    @pytest.mark.parametrize("seconds", [-1.0, float("nan"), float("inf"), 1e12])
+    def test_clock_refuses_backwards_and_absurd_jumps(self, seconds: float) -> None:
+        """Time never runs back, and one step stays within a century."""
+        from renewer.devserver.clock import Clock
+
+        with pytest.raises(ValueError):  # noqa: PT011 - both messages are ours
+            Clock().advance(seconds)
