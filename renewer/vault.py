@@ -229,13 +229,16 @@ class VaultConnection:
         )
 
     def call(self, action: str, function: Callable[[], T], *, idempotent: bool = True) -> T:
-        """Run *function* with retries on temporary failures; translate every error."""
+        """Run *function* (request and parse) with retries on temporary failures.
+
+        Parsing happens inside *function*, so a malformed answer (a proxy's
+        HTML page, a truncated body, ``auth: null``) is retried and then
+        reported like any other temporary failure. Every error is translated.
+        """
         attempt = 0
         while True:
             try:
-                result = function()
-                _refuse_redirect(result, action)
-                return result
+                return function()
             except Exception as exc:
                 attempt += 1
                 retryable = _is_retryable(exc, idempotent=idempotent)
@@ -259,20 +262,24 @@ class VaultConnection:
                 self.retry.sleep(delay)
 
 
-def _refuse_redirect(result: object, action: str) -> None:
-    if isinstance(result, requests.Response) and 300 <= result.status_code < 400:
-        location = result.headers.get("Location", "?")
-        raise VaultUnavailable(
-            f"{action}: Vault answered with a redirect to {location}; renewer does not "
-            "follow redirects (the token would be sent along)",
-            hint="point vault.addr at the active node or the load balancer",
-        )
+def _json(response: object, action: str) -> dict[str, Any]:
+    """The JSON object of a 200 answer; hvac hands back the raw response otherwise."""
+    if isinstance(response, requests.Response):
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("Location", "?")
+            raise VaultUnavailable(
+                f"{action}: Vault answered with a redirect to {location}; renewer does not "
+                "follow redirects (the token would be sent along)",
+                hint="point vault.addr at the active node or the load balancer",
+            )
+        raise MalformedResponse(f"HTTP {response.status_code} without a JSON object")
+    if not isinstance(response, dict):
+        raise MalformedResponse("expected a JSON object")
+    return response
 
 
 def _data(response: object, action: str) -> Any:
-    if not isinstance(response, dict):
-        raise MalformedResponse(f"{action}: expected a JSON object")
-    return response.get("data")
+    return _json(response, action).get("data")
 
 
 class HvacVault:
@@ -284,45 +291,54 @@ class HvacVault:
         if token:
             register(token.reveal())
 
+    def _call(self, action: str, function: Callable[[], T], *, idempotent: bool = True) -> T:
+        return self._connection.call(action, function, idempotent=idempotent)
+
     def lookup_self(self) -> TokenInfo:
-        response = self._connection.call("lookup-self", self._client.auth.token.lookup_self)
-        return TokenInfo.from_lookup(_data(response, "lookup-self"))
+        token = self._client.auth.token
+        return self._call(
+            "lookup-self", lambda: TokenInfo.from_lookup(_data(token.lookup_self(), "lookup-self"))
+        )
 
     def renew_self(self) -> AuthGrant:
-        response = self._connection.call("renew-self", self._client.auth.token.renew_self)
-        return AuthGrant.from_response(response)
+        token = self._client.auth.token
+        return self._call(
+            "renew-self", lambda: AuthGrant.from_response(_json(token.renew_self(), "renew-self"))
+        )
 
     def create_orphan(self, request: MintRequest) -> AuthGrant:
         """``POST auth/token/create-orphan`` with the body the core planned."""
         body = request.as_body()
         body.pop("no_parent", None)  # implied by the endpoint
+        action = "mint (create-orphan)"
 
-        def create() -> Any:
-            return self._client.adapter.post("/v1/auth/token/create-orphan", json=body)
+        def create() -> AuthGrant:
+            response = self._client.adapter.post("/v1/auth/token/create-orphan", json=body)
+            return AuthGrant.from_response(_json(response, action))
 
-        response = self._connection.call("mint (create-orphan)", create, idempotent=False)
-        grant = AuthGrant.from_response(response)
+        grant = self._call(action, create, idempotent=False)
         register(grant.client_token.reveal())
         return grant
 
     def lookup_accessor(self, accessor: str) -> TokenInfo | None:
         """The token behind *accessor*, or None when Vault no longer knows it."""
+        token = self._client.auth.token
+
+        def lookup() -> TokenInfo:
+            return TokenInfo.from_lookup(_data(token.lookup_accessor(accessor), "lookup-accessor"))
+
         try:
-            response = self._connection.call(
-                "lookup-accessor", lambda: self._client.auth.token.lookup_accessor(accessor)
-            )
+            return self._call("lookup-accessor", lookup)
         except VaultError as error:
             if error.status == 400 and "invalid accessor" in error.message:
                 return None
             raise
-        return TokenInfo.from_lookup(_data(response, "lookup-accessor"))
 
     def revoke_accessor(self, accessor: str) -> bool:
         """Revoke the token behind *accessor* and its children; False if it was already gone."""
+        token = self._client.auth.token
         try:
-            response = self._connection.call(
-                "revoke-accessor", lambda: self._client.auth.token.revoke_accessor(accessor)
-            )
+            response = self._call("revoke-accessor", lambda: token.revoke_accessor(accessor))
         except VaultError as error:
             if error.status == 400 and "invalid accessor" in error.message:
                 return False
@@ -332,68 +348,73 @@ class HvacVault:
         return True
 
     def revoke_self(self) -> None:
-        self._connection.call("revoke-self", self._client.auth.token.revoke_self)
+        self._call("revoke-self", self._client.auth.token.revoke_self)
 
     def list_accessors(self) -> list[str]:
         """Every live accessor (needs ``list`` + ``sudo`` on auth/token/accessors)."""
+        token = self._client.auth.token
+
+        def listing() -> list[str]:
+            keys = (_data(token.list_accessors(), "list accessors") or {}).get("keys")
+            if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+                raise MalformedResponse("no list of keys")
+            return keys
+
         try:
-            response = self._connection.call(
-                "list accessors", self._client.auth.token.list_accessors
-            )
+            return self._call("list accessors", listing)
         except VaultError as error:
             if error.status == 404:  # Vault answers 404 for an empty list
                 return []
             raise
-        keys = (_data(response, "list accessors") or {}).get("keys")
-        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-            raise VaultUnavailable("list accessors: Vault's answer has no list of keys")
-        return keys
 
     def kv_read(self, mount: str, path: str) -> tuple[dict[str, str], int] | None:
         """KV v2: the latest version's data and number, or None if there is none."""
-        try:
-            response = self._connection.call(
-                "kv read",
-                lambda: self._client.secrets.kv.v2.read_secret_version(
-                    path=path, mount_point=mount, raise_on_deleted_version=True
-                ),
+        kv = self._client.secrets.kv.v2
+
+        def read() -> tuple[dict[str, str], int]:
+            response = kv.read_secret_version(
+                path=path, mount_point=mount, raise_on_deleted_version=True
             )
+            data = _data(response, "kv read") or {}
+            values = data.get("data")
+            version = (data.get("metadata") or {}).get("version")
+            if not isinstance(values, dict) or not isinstance(version, int):
+                raise MalformedResponse("no data/version")
+            return values, version
+
+        try:
+            return self._call("kv read", read)
         except VaultError as error:
             if error.status == 404:
                 return None
             raise
-        data = _data(response, "kv read") or {}
-        values = data.get("data")
-        version = (data.get("metadata") or {}).get("version")
-        if not isinstance(values, dict) or not isinstance(version, int):
-            raise VaultUnavailable("kv read: Vault's answer has no data/version")
-        return values, version
 
     def kv_write(self, mount: str, path: str, data: dict[str, str], *, cas: int) -> int:
         """KV v2 check-and-set write; returns the new version."""
-        response = self._connection.call(
-            "kv write",
-            lambda: self._client.secrets.kv.v2.create_or_update_secret(
+        kv = self._client.secrets.kv.v2
+
+        def write() -> int:
+            response = kv.create_or_update_secret(
                 path=path, secret=data, cas=cas, mount_point=mount
-            ),
-            idempotent=False,
-        )
-        version = (_data(response, "kv write") or {}).get("version")
-        if not isinstance(version, int):
-            raise VaultUnavailable("kv write: Vault's answer has no version")
-        return version
+            )
+            version = (_data(response, "kv write") or {}).get("version")
+            if not isinstance(version, int):
+                raise MalformedResponse("no version")
+            return version
+
+        return self._call("kv write", write, idempotent=False)
 
     def health(self) -> dict[str, Any]:
         """``sys/health`` without raising on sealed/standby codes."""
+        sys_api = self._client.sys
 
-        def read() -> Any:
-            response = self._client.sys.read_health_status(method="GET")
-            return response if isinstance(response, dict) else response.json()
+        def read() -> dict[str, Any]:
+            response = sys_api.read_health_status(method="GET")
+            if isinstance(response, requests.Response):
+                response = response.json()
+            return _json(response, "health")
 
-        result = self._connection.call("health", read)
-        if not isinstance(result, dict):
-            raise VaultUnavailable("health: Vault's answer is not a JSON object")
-        return result
+        return self._call("health", read)
 
 
 @contextlib.contextmanager

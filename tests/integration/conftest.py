@@ -40,6 +40,7 @@ CONFIG = """\
 version: 1
 vault:
   addr: {addr}
+  read_timeout: {read_timeout}
 state_dir: {state}
 run:
   deadline: {deadline}
@@ -90,6 +91,7 @@ class World:
     sweep: str = "on-heal"
     deadline: str = "20s"
     lock_timeout: str = "5s"
+    read_timeout: str = "10s"
     mint_policies: Sequence[str] = (ADMIN, SOPS)
     addr: str = ""
 
@@ -122,6 +124,7 @@ class World:
                 sweep=self.sweep,
                 deadline=self.deadline,
                 lock_timeout=self.lock_timeout,
+                read_timeout=self.read_timeout,
             )
         )
         return self.config_path

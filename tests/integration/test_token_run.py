@@ -266,3 +266,30 @@ class TestCrashAndRace:
         in_file = world.lookup(world.read())
         assert in_file is not None
         assert world.ours_alive() == [in_file["accessor"]]
+
+
+class TestHostileAnswers:
+    @pytest.mark.parametrize("kind", ["nonjson", "truncate", "reset", "latency"])
+    def test_a_broken_answer_once_is_retried(self, world: World, kind: str) -> None:
+        """One bad answer (a proxy page, a cut body, a reset, a stall): retried, then OK."""
+        controls = world.vault.require_dev()
+        world.write(world.mint_ours())
+        world.read_timeout = "1s"
+        controls.add_fault(kind, path="auth/token/lookup-self", count=1, delay=2.0)
+        result = world.cli("run")
+        assert result.code == 0, result.err
+        assert result.event("token.renewed")
+
+    @pytest.mark.parametrize("kind", ["nonjson", "truncate", "reset"])
+    def test_a_persistently_broken_answer_is_temporary(self, world: World, kind: str) -> None:
+        """Exit 75, one clear line, no traceback, the file untouched."""
+        controls = world.vault.require_dev()
+        token = world.mint_ours()
+        world.write(token)
+        world.deadline = "2s"
+        controls.add_fault(kind, path="auth/token/renew-self")
+        result = world.cli("run")
+        assert result.code == 75
+        assert "Traceback" not in result.err
+        assert result.event("vault.unreachable")
+        assert world.read() == token
