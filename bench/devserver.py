@@ -58,13 +58,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(port: int, *, trivial: bool = False) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, *, trivial: bool = False, dev_controls: bool = False
+) -> subprocess.Popen[bytes]:
     """The dev server (or the trivial baseline app) in its own process, once healthy."""
     if trivial:
         argv = [sys.executable, "-c", TRIVIAL_APP, str(port)]
     else:
         argv = [sys.executable, "-m", "renewer.devserver", "--listen", f"127.0.0.1:{port}"]
-        argv += ["--root-token", ROOT]
+        argv += ["--root-token", ROOT, *(["--dev-controls"] if dev_controls else [])]
     process = subprocess.Popen(
         argv,
         cwd=Path(__file__).resolve().parent.parent,
