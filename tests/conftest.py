@@ -6,4 +6,4 @@ secret-leak guard lives in tests/leakguard.py.
 
 from __future__ import annotations
 
-pytest_plugins: list[str] = ["tests.leakguard"]
+pytest_plugins: list[str] = ["tests.leakguard", "tests.peers.fixtures"]
