@@ -63,6 +63,15 @@ class Fresh:
     plan: Plan
 
 
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A test's result, with the state it was run with and whether a 401 caused a refresh."""
+
+    state: CredentialState
+    result: TestResult
+    refreshed: bool
+
+
 class Credential:
     """One credential, ready to decide, refresh, authenticate and test."""
 
@@ -213,6 +222,21 @@ class Credential:
 
     def test(self, state: CredentialState) -> TestResult:
         return self.primitive.test(state, http=self.http)
+
+    def checked(self, state: CredentialState, *, refreshed: bool = False) -> Checked:
+        """Test *state*; on a 401 with a token that was not just refreshed, refresh once and retest.
+
+        A service may revoke an access token before its expiry (a password
+        change, an admin action): one forced refresh tells that apart from a
+        dead grant without a person's help.
+        """
+        result = self.test(state)
+        retry = not result.passed and result.status == 401 and not refreshed
+        if retry and self.recipe.primitive == "oauth2" and not state.runtime.needs_reauth:
+            fresh = self.ensure_fresh(force=True)
+            if fresh.refreshed or fresh.state.runtime.access_token != state.runtime.access_token:
+                return Checked(fresh.state, self.test(fresh.state), refreshed=fresh.refreshed)
+        return Checked(state, result, refreshed=False)
 
     def default_sink_value(self) -> str:
         return self.primitive.default_sink_value(self.recipe)

@@ -162,21 +162,13 @@ class _Run:
     def _test(
         self, credential: Credential, state: CredentialState, done: _Done
     ) -> tuple[CredentialState, ItemResult | None]:
-        result = credential.test(state)
-        retry = not result.passed and result.status == 401 and not done.refreshed
-        if (
-            retry
-            and _refreshable(credential)
-            and credential.plan(state).action is not Action.REAUTH
-        ):
-            fresh = credential.ensure_fresh(force=True)
-            state, done.refreshed = fresh.state, fresh.refreshed
-            result = credential.test(state)
-        done.tested = result
+        checked = credential.checked(state, refreshed=done.refreshed)
+        done.refreshed = done.refreshed or checked.refreshed
+        done.tested = result = checked.result
         if result.passed:
-            return state, None
+            return checked.state, None
         problems = "; ".join(result.problems)
-        return state, ItemResult(
+        return checked.state, ItemResult(
             KIND,
             credential.name,
             Outcome.NEEDS_HUMAN,
@@ -233,10 +225,6 @@ def _changed_sinks(credential: Credential, state: CredentialState) -> list[SinkC
         for sink in credential.spec.sinks
     ]
     return [content for content in contents if needs_write(content)]
-
-
-def _refreshable(credential: Credential) -> bool:
-    return credential.recipe.primitive == "oauth2"
 
 
 def _success(credential: Credential, state: CredentialState, done: _Done) -> ItemResult:

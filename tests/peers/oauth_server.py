@@ -277,9 +277,10 @@ class OAuthPeer:
         @app.get("/authorize")
         def authorize() -> Any:
             self.challenge_methods.append(request.args.get("code_challenge_method"))
+            grant = server.get_consent_grant(end_user=USER)
             if self.deny:
-                return server.create_authorization_response(grant_user=None)
-            response = server.create_authorization_response(grant_user=USER)
+                return server.create_authorization_response(grant_user=None, grant=grant)
+            response = server.create_authorization_response(grant_user=USER, grant=grant)
             if self.wrong_state and "Location" in response.headers:
                 response.headers["Location"] = _replace_param(
                     response.headers["Location"], "state", "forged-state"
