@@ -11,8 +11,8 @@ import click
 
 def register_all(root: click.Group) -> None:
     """Attach every command group to the root group."""
-    from renewer.commands import devserver
+    from renewer.commands import creds, devserver
 
-    for module in (devserver,):
+    for module in (devserver, creds):
         for command in module.COMMANDS:
             root.add_command(command)
