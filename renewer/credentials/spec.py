@@ -35,11 +35,12 @@ STORES = ("local", "vault")
 DEFAULT_HOOK_TIMEOUT = 60
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _RECIPE_PATTERN = r"^_?[a-z][a-z0-9_]{0,62}$"
+# One schema with both types (not anyOf), so a bad string gets the duration
+# message rather than "expected a whole number".
 _DURATION = {
-    "anyOf": [
-        {"type": "integer", "minimum": 1},
-        {"type": "string", "pattern": r"^\s*(\d+|(\d+[smhd])+)\s*$"},
-    ],
+    "type": ["integer", "string"],
+    "minimum": 1,
+    "pattern": r"^\s*(\d+|(\d+[smhd])+)\s*$",
     "x-message": "expected a duration like 30s, 5m or 90 (seconds)",
 }
 _PATH = {"type": "string", "minLength": 1}
@@ -369,10 +370,13 @@ def _hook(document: Document, where: tuple[str | int, ...], item: Mapping[str, A
         raise ConfigError(
             f"{document.where((*where, 'shell'))}: shell: true takes a command string, not a list"
         )
+    timeout = parse_duration(item.get("timeout", DEFAULT_HOOK_TIMEOUT))
+    if timeout < 1:
+        raise ConfigError(f"{document.where((*where, 'timeout'))}: a hook needs at least 1s")
     return HookSpec(
         command=command if isinstance(command, str) else tuple(command),
         shell=shell,
-        timeout=parse_duration(item.get("timeout", DEFAULT_HOOK_TIMEOUT)),
+        timeout=timeout,
     )
 
 
