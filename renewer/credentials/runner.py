@@ -10,7 +10,9 @@ For each configured credential (product.md §1.4):
    A 401 on an OAuth2 test causes one forced refresh and a second test;
 4. write the sinks whose content changed; a failed test writes nothing;
 5. run the hooks, only if a sink was written (or, with no sinks, if a
-   refresh happened).
+   refresh happened), or if they failed last time: a failed hook leaves a
+   marker in the state dir and is retried by every run until it succeeds,
+   because the sinks it reacts to will not change again by themselves.
 
 Each credential gives one ``ItemResult`` with a stable event name and a
 one-sentence summary; the caller logs them and computes the exit code (the
@@ -24,6 +26,7 @@ import random
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
@@ -34,6 +37,7 @@ from renewer.credentials.hooks import run_hook
 from renewer.credentials.sinks import SinkContent, needs_write, render_sink, write_sink
 from renewer.credentials.spec import CredentialSpec, TestPolicy
 from renewer.errors import CredentialReauthRequired, HookFailed, RenewerError
+from renewer.files import ensure_private_dir, write_atomic
 from renewer.primitives.base import Action, CredentialState, TestResult
 from renewer.primitives.http import Http, RetryPolicy
 from renewer.redact import scrub
@@ -149,9 +153,15 @@ class _Run:
                 path=str(content.path),
                 type=content.type,
             )
-        if done.written or (done.refreshed and not credential.spec.sinks):
-            self._hooks(credential, done)
+        pending = self._pending_marker(credential)
+        wanted = done.written or (done.refreshed and not credential.spec.sinks)
+        if credential.spec.hooks and (wanted or pending.exists()):
+            self._hooks(credential, done, pending)
         return _success(credential, state, done)
+
+    def _pending_marker(self, credential: Credential) -> Path:
+        """Exists while the credential's hooks have not succeeded since they last failed."""
+        return self.config.state_dir / "credentials" / f"{credential.name}.hooks-pending"
 
     def _should_test(self, credential: Credential, changed: bool) -> bool:
         if credential.recipe.test is None:
@@ -182,11 +192,17 @@ class _Run:
             },
         )
 
-    def _hooks(self, credential: Credential, done: _Done) -> None:
+    def _hooks(self, credential: Credential, done: _Done, pending: Path) -> None:
         paths = [sink.path for sink in credential.spec.sinks]
-        for hook in credential.spec.hooks:
-            run_hook(hook, credential=credential.name, sink_paths=paths)
-            done.hooks += 1
+        try:
+            for hook in credential.spec.hooks:
+                run_hook(hook, credential=credential.name, sink_paths=paths)
+                done.hooks += 1
+        except HookFailed:
+            ensure_private_dir(pending.parent)
+            write_atomic(pending, b"")
+            raise
+        pending.unlink(missing_ok=True)
 
     def _dry(self, credential: Credential) -> ItemResult:
         state = credential.state()
@@ -247,12 +263,15 @@ def _success(credential: Credential, state: CredentialState, done: _Done) -> Ite
     elif done.tested is not None:
         event, outcome = "credential.tested", Outcome.OK
         summary = f"{name}: test passed"
+    elif done.hooks:
+        event, outcome = "hook.ran", Outcome.OK
+        summary = f"{name}: nothing changed; retried the hooks that failed last time"
     else:
         event, outcome = "credential.unchanged", Outcome.UNCHANGED
         summary = f"{name}: nothing due" + _expiry_words(expires, credential.http.now())
     if done.tested is not None and event != "credential.tested":
         summary += ", test passed"
-    if done.hooks:
+    if done.hooks and event != "hook.ran":
         summary += f", ran {done.hooks} hook(s)"
     return ItemResult(KIND, name, outcome, event, summary + ".", details)
 

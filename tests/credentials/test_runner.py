@@ -242,6 +242,27 @@ class TestHooks:
         assert paths["file"].exists()
         assert exit_code(results) == 1
 
+    def test_failed_hook_is_retried_by_the_next_run(
+        self,
+        workspace: Workspace,
+        api_peer: ApiPeer,
+        make_secret: Secrets,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The sinks will not change again by themselves, so a failed hook stays pending."""
+        monkeypatch.setenv("HOOK_EXIT", "1")
+        argv, log = hook_script(workspace)
+        static_setup(workspace, api_peer, make_secret("key"), hooks=[{"command": argv}])
+        run(workspace)
+        monkeypatch.setenv("HOOK_EXIT", "0")
+
+        [retried] = run(workspace)
+        [quiet] = run(workspace)
+
+        assert (retried.event, retried.outcome) == ("hook.ran", Outcome.OK)
+        assert (quiet.event, quiet.outcome) == ("credential.unchanged", Outcome.UNCHANGED)
+        assert len(hook_calls(log)) == 2
+
     def test_vault_token_is_not_passed_to_hooks(
         self,
         workspace: Workspace,
