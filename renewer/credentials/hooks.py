@@ -78,7 +78,7 @@ def run_hook(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
-            start_new_session=True,
+            start_new_session=True,  # its own process group, so a timeout can kill all of it
         )
     except OSError as exc:
         raise HookFailed(
@@ -89,25 +89,28 @@ def run_hook(
     output, timed_out = _wait(process, spec.timeout)
     result = HookResult(spec.describe(), process.returncode, timed_out, output)
     if timed_out or process.returncode != 0:
-        log.warning(
-            "hook.failed",
-            credential=credential,
-            command=result.command,
-            returncode=result.returncode,
-            timed_out=timed_out,
-            output=output,
-        )
-        what = (
-            f"timed out after {spec.timeout}s and was killed"
-            if timed_out
-            else (f"exited with status {process.returncode}")
-        )
-        raise HookFailed(
-            f"{credential}: hook `{result.command}` {what}; the sinks were written ({written})",
-            hint=f"run the hook by hand to see why, then `renewer run --only {credential}`",
-        )
+        raise _failure(credential, spec, result, written)
     log.info("hook.ran", credential=credential, command=result.command, output=output)
     return result
+
+
+def _failure(credential: str, spec: HookSpec, result: HookResult, written: str) -> HookFailed:
+    log.warning(
+        "hook.failed",
+        credential=credential,
+        command=result.command,
+        returncode=result.returncode,
+        timed_out=result.timed_out,
+        output=result.output,
+    )
+    if result.timed_out:
+        what = f"timed out after {spec.timeout}s and was killed"
+    else:
+        what = f"exited with status {result.returncode}"
+    return HookFailed(
+        f"{credential}: hook `{result.command}` {what}; the sinks were written ({written})",
+        hint=f"run the hook by hand to see why, then `renewer run --only {credential}`",
+    )
 
 
 def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[str, bool]:
