@@ -151,14 +151,14 @@ class Credential:
         draw = self.http.rng.random()
         plan = self.plan(state, draw=draw)
         if plan.action is Action.REAUTH:
-            raise self._reauth_error(plan.reason)
+            raise self.reauth_error(plan.reason)
         if plan.action is Action.KEEP and not force:
             return Fresh(state, refreshed=False, plan=plan)
         with held(self.lock_file, timeout=self.lock_timeout, what=f"credential {self.name}"):
             current = replace(state, runtime=self.runtime())
             again = self.plan(current, draw=draw)
             if again.action is Action.REAUTH:
-                raise self._reauth_error(again.reason)
+                raise self.reauth_error(again.reason)
             replaced = current.runtime.access_token != state.runtime.access_token
             if (again.action is Action.KEEP and not force) or (force and replaced):
                 return Fresh(current, refreshed=False, plan=again)
@@ -209,7 +209,8 @@ class Credential:
         with contextlib.suppress(RenewerError, OSError):
             self.store.update(self.spec.secret, Namespace.RUNTIME, mark)
 
-    def _reauth_error(self, reason: str) -> CredentialReauthRequired:
+    def reauth_error(self, reason: str) -> CredentialReauthRequired:
+        """The error for a credential only a person can bring back, with the command."""
         return CredentialReauthRequired(
             f"{self.name}: needs a person to authorize it again ({reason})",
             hint=self.reauth_command,

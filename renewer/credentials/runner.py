@@ -128,16 +128,8 @@ class _Run:
 
     def _process(self, credential: Credential) -> ItemResult:
         done = _Done()
-        state = credential.state()
-        plan = credential.plan(state)
-        if plan.action is Action.REAUTH:
-            raise CredentialReauthRequired(
-                f"{credential.name}: needs a person to authorize it again ({plan.reason})",
-                hint=credential.reauth_command,
-            )
-        if plan.action is Action.REFRESH:
-            fresh = credential.ensure_fresh()
-            state, done.refreshed = fresh.state, fresh.refreshed
+        fresh = credential.ensure_fresh()  # decides, and refreshes under the lock when due
+        state, done.refreshed = fresh.state, fresh.refreshed
         changed = _changed_sinks(credential, state)
         if self._should_test(credential, done.refreshed or bool(changed)):
             state, failed = self._test(credential, state, done)
@@ -208,10 +200,7 @@ class _Run:
         state = credential.state()
         plan = credential.plan(state)
         if plan.action is Action.REAUTH:
-            raise CredentialReauthRequired(
-                f"{credential.name}: needs a person to authorize it again ({plan.reason})",
-                hint=credential.reauth_command,
-            )
+            raise credential.reauth_error(plan.reason)
         words = {Action.KEEP: "would keep", Action.REFRESH: "would refresh"}[plan.action]
         pending = len(_changed_sinks(credential, state)) if plan.action is Action.KEEP else 0
         sinks = f", would write {pending} sink(s)" if pending else ""
