@@ -163,6 +163,8 @@ class Credential:
             if (again.action is Action.KEEP and not force) or (force and replaced):
                 return Fresh(current, refreshed=False, plan=again)
             runtime = self._refresh(current)
+        if runtime is current.runtime:  # a primitive with nothing to refresh (static_key)
+            return Fresh(current, refreshed=False, plan=again)
         log.info(
             "credential.refreshed",
             credential=self.name,
@@ -178,7 +180,7 @@ class Credential:
             self._mark_reauth(error.message)
             raise
         if runtime is state.runtime:
-            return runtime
+            return runtime  # nothing new to store
         self.save_runtime(runtime, after="the token endpoint issued new tokens")
         return runtime
 

@@ -228,3 +228,15 @@ class TestRecipeTest:
             CredentialError, match="no secret stored for peerapi/main in the local store"
         ):
             workspace.open("api").state()
+
+
+class TestForcedRefresh:
+    def test_forcing_a_static_key_refreshes_nothing(
+        self, workspace: Workspace, api_peer: ApiPeer, make_secret: Secrets
+    ) -> None:
+        """A static key has nothing to refresh, even when forced: reported as not refreshed."""
+        setup(workspace, api_peer, make_secret, inject='header:\n  X: "{{secret.api_key}}"\n')
+
+        fresh = workspace.open("api").ensure_fresh(force=True)
+
+        assert not fresh.refreshed
