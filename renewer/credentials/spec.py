@@ -1,29 +1,461 @@
 """Configuration of the primitive layer: the ``credentials``, ``secrets`` and ``recipes`` keys.
 
-Placeholder until the primitive layer lands: the keys are accepted as empty.
+``renewer/config.py`` merges :data:`SCHEMA` into the config schema and calls
+:func:`parse` with the schema-valid document; every error names the config
+file, the line and the key (exit 78). Reference: ``docs/credentials.md``.
+
+Cross-checks that a schema cannot express, each with file:line:
+
+* credential names are unique;
+* the recipe exists (by file name, without parsing recipes: a broken recipe
+  file fails only its own credentials, at run time) and is not abstract;
+* no two sinks share a path, and no sink is a token sink's file;
+* sink templates are well formed (which keys exist is checked at run time,
+  against the recipe);
+* a credential stored in Vault has a token sink whose token reads the store.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
 from typing import Any
 
+from renewer.core.duration import parse_duration
+from renewer.core.refresh import DEFAULT_FRACTION
+from renewer.errors import ConfigError
+from renewer.secretstore.base import PART_PATTERN, SecretRef
+from renewer.template import TemplateError
+from renewer.template import parse as parse_template
 from renewer.yamlmarks import Document
 
-SCHEMA: dict[str, Any] = {
-    "credentials": {"type": "array", "maxItems": 0},
-    "secrets": {"type": "object"},
-    "recipes": {"type": "object"},
+STORES = ("local", "vault")
+DEFAULT_HOOK_TIMEOUT = 60
+_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_RECIPE_PATTERN = r"^_?[a-z][a-z0-9_]{0,62}$"
+# One schema with both types (not anyOf), so a bad string gets the duration
+# message rather than "expected a whole number".
+_DURATION = {
+    "type": ["integer", "string"],
+    "minimum": 1,
+    "pattern": r"^\s*(\d+|(\d+[smhd])+)\s*$",
+    "x-message": "expected a duration like 30s, 5m or 90 (seconds)",
 }
+_PATH = {"type": "string", "minLength": 1}
+_SINK = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["type", "path"],
+    "properties": {
+        "type": {"enum": ["file", "env"]},
+        "path": _PATH,
+        "value": {"type": "string", "minLength": 1},
+        "vars": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {
+                "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$",
+                "x-message": "expected an environment variable name",
+            },
+            "additionalProperties": {"type": "string"},
+        },
+    },
+    "allOf": [
+        {
+            "if": {"properties": {"type": {"const": "env"}}},
+            "then": {
+                "required": ["vars"],
+                "not": {"required": ["value"]},
+                "x-message": "an env sink takes vars (NAME: template), not value",
+            },
+        },
+        {
+            "if": {"properties": {"type": {"const": "file"}}},
+            "then": {
+                "not": {"required": ["vars"]},
+                "x-message": "a file sink takes value (a template), not vars",
+            },
+        },
+    ],
+}
+_HOOK = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["command"],
+    "properties": {
+        "command": {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+                {"type": "string", "minLength": 1},
+            ],
+            "x-message": "expected a command as a list of words (or a string with shell: true)",
+        },
+        "shell": {"type": "boolean"},
+        "timeout": _DURATION,
+    },
+}
+
+SCHEMA: dict[str, Any] = {
+    "secrets": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "default_store": {"enum": list(STORES)},
+            "local": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"dir": _PATH, "key_file": _PATH},
+            },
+            "vault": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "mount": {"type": "string", "minLength": 1},
+                    "prefix": {"type": "string"},
+                    "token": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+    },
+    "recipes": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "dirs": {"type": "array", "items": _PATH},
+            "allow_domains": {
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "pattern": r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",
+                    "x-message": "expected a host name like auth.example.com",
+                },
+            },
+        },
+    },
+    "credentials": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "recipe", "secret"],
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "pattern": _NAME_PATTERN,
+                    "x-message": "expected a name of letters, digits, '.', '_' or '-'",
+                },
+                "recipe": {
+                    "type": "string",
+                    "pattern": _RECIPE_PATTERN,
+                    "x-message": "expected a recipe name like notion or github_oauth",
+                },
+                "secret": {
+                    "type": "string",
+                    "pattern": f"^{PART_PATTERN}/{PART_PATTERN}$",
+                    "x-message": "expected service/instance",
+                },
+                "store": {"enum": list(STORES)},
+                "refresh_at": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                "test": {"enum": ["after-refresh", "always", "never"]},
+                "sinks": {"type": "array", "items": _SINK},
+                "hooks": {"type": "array", "items": _HOOK},
+            },
+        },
+    },
+}
+
+
+class TestPolicy(Enum):
+    """When a credential's recipe test runs during ``renewer run``."""
+
+    AFTER_REFRESH = "after-refresh"  # when what the sinks get has changed (a refresh, a new key)
+    ALWAYS = "always"
+    NEVER = "never"
+
+    __test__ = False  # not a pytest test class, despite the name
+
+
+@dataclass(frozen=True, slots=True)
+class LocalStoreSettings:
+    dir: Path
+    key_file: Path
+
+
+@dataclass(frozen=True, slots=True)
+class VaultStoreSettings:
+    mount: str = "secret"
+    prefix: str = "renewer"
+    token: str | None = None  # the token sink whose token reads and writes the KV mount
+
+
+def _default_local() -> LocalStoreSettings:
+    home = Path.home()
+    return LocalStoreSettings(
+        dir=home / ".local/share/renewer/store", key_file=home / ".config/renewer/store.key"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SecretsSettings:
+    default_store: str = "local"
+    local: LocalStoreSettings = field(default_factory=_default_local)
+    vault: VaultStoreSettings = field(default_factory=VaultStoreSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class RecipeSettings:
+    dirs: tuple[Path, ...] = ()
+    allow_domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SinkSpec:
+    """Where a credential's current value is written: a raw file or an env file."""
+
+    type: str  # "file" or "env"
+    path: Path
+    value: str | None = None  # file: a template; None = the primitive's default
+    vars: Mapping[str, str] = field(default_factory=dict)  # env: NAME → template
+
+
+@dataclass(frozen=True, slots=True)
+class HookSpec:
+    """A command run after a credential's sinks changed."""
+
+    command: tuple[str, ...] | str  # a string only with shell: true
+    shell: bool = False
+    timeout: int = DEFAULT_HOOK_TIMEOUT
+
+    def describe(self) -> str:
+        return self.command if isinstance(self.command, str) else " ".join(self.command)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialSpec:
+    """One ``credentials[]`` entry."""
+
+    name: str
+    recipe: str
+    secret: SecretRef
+    store: str = "local"
+    refresh_at: float = DEFAULT_FRACTION
+    test: TestPolicy = TestPolicy.AFTER_REFRESH
+    sinks: tuple[SinkSpec, ...] = ()
+    hooks: tuple[HookSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class CredentialsSection:
     """Everything the primitive layer needs from the config."""
 
-    credentials: tuple[Any, ...] = ()
+    credentials: tuple[CredentialSpec, ...] = ()
+    secrets: SecretsSettings = field(default_factory=SecretsSettings)
+    recipes: RecipeSettings = field(default_factory=RecipeSettings)
+
+    def credential(self, name: str) -> CredentialSpec:
+        """The credential called *name*; a clear ``ConfigError`` when there is none."""
+        for spec in self.credentials:
+            if spec.name == name:
+                return spec
+        known = ", ".join(spec.name for spec in self.credentials) or "none configured"
+        raise ConfigError(
+            f"no credential named {name!r} (known: {known})",
+            hint="see `renewer creds list`; credentials are configured under credentials:",
+        )
 
 
 def parse(document: Document, *, environ: dict[str, str], home: str) -> CredentialsSection:
-    """Build the section from a schema-valid *document*."""
-    return CredentialsSection()
+    """Build the section from a schema-valid *document*; cross-checks raise ``ConfigError``."""
+    from renewer.config import expand_path, xdg_dir
+
+    data: dict[str, Any] = document.data
+    home_path = Path(home)
+    base = Path(document.source).parent
+
+    def resolve(text: str) -> Path:
+        path = expand_path(text, home_path)
+        return path if path.is_absolute() else base / path
+
+    config_dir = xdg_dir(environ, "XDG_CONFIG_HOME", ".config")
+    data_dir = xdg_dir(environ, "XDG_DATA_HOME", ".local/share")
+    secrets = _secrets(data.get("secrets", {}), resolve, config_dir, data_dir)
+    recipes_data = data.get("recipes", {})
+    recipes = RecipeSettings(
+        dirs=tuple(resolve(d) for d in recipes_data.get("dirs", [str(config_dir / "recipes")])),
+        allow_domains=tuple(host.lower() for host in recipes_data.get("allow_domains", [])),
+    )
+    credentials = tuple(
+        _credential(document, index, item, secrets, resolve)
+        for index, item in enumerate(data.get("credentials", []))
+    )
+    _check(document, credentials, secrets, recipes, resolve)
+    return CredentialsSection(credentials=credentials, secrets=secrets, recipes=recipes)
+
+
+def _secrets(
+    section: Mapping[str, Any], resolve: Any, config_dir: Path, data_dir: Path
+) -> SecretsSettings:
+    local = section.get("local", {})
+    vault = section.get("vault", {})
+    return SecretsSettings(
+        default_store=section.get("default_store", "local"),
+        local=LocalStoreSettings(
+            dir=resolve(local["dir"]) if "dir" in local else data_dir / "store",
+            key_file=resolve(local["key_file"])
+            if "key_file" in local
+            else config_dir / "store.key",
+        ),
+        vault=VaultStoreSettings(
+            mount=vault.get("mount", "secret"),
+            prefix=vault.get("prefix", "renewer"),
+            token=vault.get("token"),
+        ),
+    )
+
+
+def _credential(
+    document: Document, index: int, item: Mapping[str, Any], secrets: SecretsSettings, resolve: Any
+) -> CredentialSpec:
+    where = ("credentials", index)
+    sinks = tuple(
+        _sink(document, (*where, "sinks", number), sink, resolve)
+        for number, sink in enumerate(item.get("sinks", []))
+    )
+    hooks = tuple(
+        _hook(document, (*where, "hooks", number), hook)
+        for number, hook in enumerate(item.get("hooks", []))
+    )
+    return CredentialSpec(
+        name=item["name"],
+        recipe=item["recipe"],
+        secret=SecretRef.parse(item["secret"]),
+        store=item.get("store", secrets.default_store),
+        refresh_at=float(item.get("refresh_at", DEFAULT_FRACTION)),
+        test=TestPolicy(item.get("test", TestPolicy.AFTER_REFRESH.value)),
+        sinks=sinks,
+        hooks=hooks,
+    )
+
+
+def _sink(
+    document: Document, where: tuple[str | int, ...], item: Mapping[str, Any], resolve: Any
+) -> SinkSpec:
+    templates = [((*where, "value"), item["value"])] if "value" in item else []
+    templates += [((*where, "vars", name), text) for name, text in item.get("vars", {}).items()]
+    for path, template in templates:
+        try:
+            parse_template(template)
+        except TemplateError as exc:
+            raise ConfigError(f"{document.where(path)}: {exc}") from None
+    return SinkSpec(
+        type=item["type"],
+        path=resolve(item["path"]),
+        value=item.get("value"),
+        vars=dict(item.get("vars", {})),
+    )
+
+
+def _hook(document: Document, where: tuple[str | int, ...], item: Mapping[str, Any]) -> HookSpec:
+    shell = bool(item.get("shell", False))
+    command = item["command"]
+    if isinstance(command, str) and not shell:
+        raise ConfigError(
+            f"{document.where((*where, 'command'))}: a command string needs shell: true; "
+            "otherwise write it as a list of words",
+            hint="e.g. command: [systemctl, --user, try-restart, app.service]",
+        )
+    if isinstance(command, list) and shell:
+        raise ConfigError(
+            f"{document.where((*where, 'shell'))}: shell: true takes a command string, not a list"
+        )
+    timeout = parse_duration(item.get("timeout", DEFAULT_HOOK_TIMEOUT))
+    if timeout < 1:
+        raise ConfigError(f"{document.where((*where, 'timeout'))}: a hook needs at least 1s")
+    return HookSpec(
+        command=command if isinstance(command, str) else tuple(command),
+        shell=shell,
+        timeout=timeout,
+    )
+
+
+def _check(
+    document: Document,
+    credentials: tuple[CredentialSpec, ...],
+    secrets: SecretsSettings,
+    recipes: RecipeSettings,
+    resolve: Any,
+) -> None:
+    from renewer.recipes.loader import recipe_names
+
+    known_recipes = recipe_names(recipes.dirs) if credentials else frozenset()
+    token_paths = {resolve(item["path"]): item["name"] for item in document.data.get("tokens", [])}
+    token_names = list(token_paths.values())
+    names: set[str] = set()
+    sink_paths: dict[Path, str] = {}
+    for index, spec in enumerate(credentials):
+        where = ("credentials", index)
+        if spec.name in names:
+            raise ConfigError(
+                f"{document.where((*where, 'name'))}: duplicate credential name {spec.name!r}"
+            )
+        names.add(spec.name)
+        _check_recipe(document, where, spec.recipe, known_recipes)
+        if spec.store == "vault":
+            _check_vault_token(document, where, secrets.vault, token_names)
+        for number, sink in enumerate(spec.sinks):
+            at = document.where((*where, "sinks", number, "path"))
+            if sink.path in token_paths:
+                raise ConfigError(
+                    f"{at}: {sink.path} is token sink {token_paths[sink.path]!r}'s file"
+                )
+            if sink.path in sink_paths:
+                raise ConfigError(f"{at}: {sink.path} is already a sink of {sink_paths[sink.path]}")
+            sink_paths[sink.path] = f"credential {spec.name!r}"
+
+
+def _check_recipe(
+    document: Document, where: tuple[str | int, ...], recipe: str, known: frozenset[str]
+) -> None:
+    at = document.where((*where, "recipe"))
+    if recipe not in known:
+        listed = ", ".join(sorted(name for name in known if not name.startswith("_")))
+        raise ConfigError(
+            f"{at}: no recipe named {recipe!r} (known: {listed})",
+            hint="see `renewer recipes list`; user recipes are <service>.yaml in recipes.dirs",
+        )
+    if recipe.startswith("_"):
+        raise ConfigError(
+            f"{at}: recipe {recipe!r} is abstract and cannot be used directly",
+            hint=f"write a recipe with 'extends: {recipe}' and use that",
+        )
+
+
+def _check_vault_token(
+    document: Document,
+    where: tuple[str | int, ...],
+    vault: VaultStoreSettings,
+    token_names: list[str],
+) -> None:
+    if vault.token is None:
+        if len(token_names) == 1:
+            return
+        raise ConfigError(
+            f"{document.where((*where, 'store'))}: the vault store needs secrets.vault.token, "
+            "the name of the token sink whose token reads the KV mount",
+            hint="set secrets.vault.token to one of: "
+            + (", ".join(token_names) or "(no tokens configured)"),
+        )
+    if vault.token not in token_names:
+        raise ConfigError(
+            f"{document.where(('secrets', 'vault', 'token'))}: no token sink named {vault.token!r} "
+            f"(known: {', '.join(token_names) or 'none'})"
+        )
+
+
+def vault_token_sink(section: CredentialsSection, token_names: list[str]) -> str | None:
+    """The token sink the vault store uses: the configured one, else the only one."""
+    if section.secrets.vault.token is not None:
+        return section.secrets.vault.token
+    return token_names[0] if len(token_names) == 1 else None

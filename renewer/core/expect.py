@@ -1,0 +1,116 @@
+"""Does a service's answer meet a recipe's ``test`` expectations?
+
+Pure: the status code and the parsed JSON body are arguments.
+Design: seed 004 §4 (``test: expect_status, expect_json``), product.md §3.
+
+Rules, each pinned by a test:
+
+* ``expect_status`` given → the status must equal it; not given → any 2xx;
+* ``expect_json`` given → the body must be JSON and contain it: every key of
+  an expected object must be present with a matching value (objects match
+  recursively, so extra keys in the answer are fine); lists and scalars must
+  be equal (``1`` does not match ``true``, nor ``"1"``);
+* problems are returned, not raised, in a stable order, and never quote a
+  string from the answer: a service may echo something private, so a
+  mismatch says "a different string" instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+NOT_JSON: Any = object()  # the body was not JSON (pass as *body*)
+
+
+def check_answer(
+    *,
+    status: int,
+    body: Any,
+    expect_status: int | None = None,
+    expect_json: Mapping[str, Any] | None = None,
+) -> tuple[str, ...]:
+    """The problems with an answer of *status* and parsed *body*; empty when it passes."""
+    problems: list[str] = []
+    if expect_status is not None:
+        if status != expect_status:
+            problems.append(f"expected HTTP {expect_status}, got HTTP {status}")
+    elif not 200 <= status < 300:
+        problems.append(f"expected a 2xx answer, got HTTP {status}")
+    if expect_json is not None:
+        if body is NOT_JSON:
+            problems.append("expected a JSON body, got something else")
+        else:
+            problems.extend(_compare(expect_json, body, "body"))
+    return tuple(problems)
+
+
+def _compare(expected: Any, actual: Any, where: str) -> list[str]:
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return [f"{where}: expected an object, got {_kind(actual)}"]
+        problems: list[str] = []
+        for key, value in expected.items():
+            if key not in actual:
+                problems.append(f"{where}.{key}: missing")
+            else:
+                problems.extend(_compare(value, actual[key], f"{where}.{key}"))
+        return problems
+    if _same(expected, actual):
+        return []
+    return [f"{where}: expected {_show(expected)}, got {_show_actual(actual)}"]
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    """JSON equality: ``1 == 1.0``, but ``True`` is not ``1`` (as Python would say)."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, int | float) and isinstance(actual, int | float):
+        return float(expected) == float(actual)
+    if isinstance(expected, list) and isinstance(actual, list):
+        return len(expected) == len(actual) and all(
+            _same(e, a) for e, a in zip(expected, actual, strict=True)
+        )
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+        return expected.keys() == actual.keys() and all(
+            _same(value, actual[key]) for key, value in expected.items()
+        )
+    return type(expected) is type(actual) and bool(expected == actual)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    """Render an expected value (from the recipe: not private)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, int | float):
+        return str(value)
+    return _kind(value)
+
+
+def _show_actual(value: Any) -> str:
+    """Render a value from the answer without quoting any string from it."""
+    if isinstance(value, str):
+        return "a different string"
+    if value is None or isinstance(value, bool | int | float):
+        return _show(value)
+    return _kind(value)

@@ -1,0 +1,280 @@
+"""A configured credential, opened: spec + recipe + primitive + store, and the refresh protocol.
+
+Everything that uses a credential goes through :class:`Credential`: the run
+(:mod:`.runner`), ``renewer.bind`` sessions, ``renewer creds test|call``
+and ``renewer auth login``. That is what makes the refresh protocol hold
+for all of them at once:
+
+1. read the runtime state and decide (pure: the primitive's ``needs_refresh``);
+2. when due, take the credential's lock (bounded wait, exit 75 when busy);
+3. re-read and decide again: another process may have refreshed meanwhile,
+   and then its token is used; ten concurrent callers cause one refresh;
+4. refresh, then **persist the new state (rotated refresh token included)
+   before returning it**: if persisting fails, the new token is not used and
+   the error says the grant may need a new login;
+5. release. ``invalid_grant`` marks the stored state as needing a new login,
+   so ``creds list`` and ``status`` show it until ``renewer auth login NAME``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import structlog
+
+from renewer import redact
+from renewer.core.secret import Secret
+from renewer.credentials.refresh_lock import held, lock_path
+from renewer.credentials.spec import CredentialSpec
+from renewer.errors import CredentialError, CredentialReauthRequired, RenewerError
+from renewer.primitives import primitive_for
+from renewer.primitives.base import (
+    Action,
+    CredentialState,
+    Plan,
+    Primitive,
+    RuntimeState,
+    RuntimeStateDamaged,
+    TestResult,
+)
+from renewer.primitives.http import Http
+from renewer.recipes.loader import RecipeCatalog
+from renewer.recipes.model import Recipe
+from renewer.secretstore.base import Namespace, SecretStore, replace_with
+
+if TYPE_CHECKING:
+    import requests
+
+    from renewer.config import Config
+    from renewer.secretstore import Stores
+
+log = structlog.get_logger("renewer")
+
+
+@dataclass(frozen=True, slots=True)
+class Fresh:
+    """The state to use now, whether this call refreshed it, and the plan that led there."""
+
+    state: CredentialState
+    refreshed: bool
+    plan: Plan
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A test's result, with the state it was run with and whether a 401 caused a refresh."""
+
+    state: CredentialState
+    result: TestResult
+    refreshed: bool
+
+
+class Credential:
+    """One credential, ready to decide, refresh, authenticate and test."""
+
+    def __init__(
+        self,
+        spec: CredentialSpec,
+        recipe: Recipe,
+        primitive: Primitive,
+        store: SecretStore,
+        *,
+        http: Http,
+        lock_file: Path,
+        lock_timeout: float = 30.0,
+    ) -> None:
+        self.spec = spec
+        self.recipe = recipe
+        self.primitive = primitive
+        self.store = store
+        self.http = http
+        self.lock_file = lock_file
+        self.lock_timeout = lock_timeout
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def reauth_command(self) -> str:
+        return self.primitive.reauth_command(self.name, self.recipe)
+
+    # --- reading ------------------------------------------------------------
+
+    def secret(self) -> dict[str, Secret]:
+        """The stored secret; a missing one is a ``CredentialError`` with the command to set it."""
+        record = self.store.read(self.spec.secret, Namespace.SECRET)
+        if not record:
+            raise CredentialError(
+                f"{self.name}: no secret stored for {self.spec.secret} in the "
+                f"{self.store.kind} store",
+                hint=f"renewer creds set {self.name}",
+            )
+        redact.register(*record.values())
+        return {key: Secret(value) for key, value in record.items()}
+
+    def runtime(self) -> RuntimeState:
+        """The stored runtime state (empty when there is none yet)."""
+        record = self.store.read(self.spec.secret, Namespace.RUNTIME)
+        try:
+            return RuntimeState.from_record(record)
+        except RuntimeStateDamaged as exc:
+            raise CredentialError(
+                f"{self.name}: the stored runtime state of {self.spec.secret} is damaged ({exc})",
+                hint=self.reauth_command,
+            ) from None
+
+    def state(self) -> CredentialState:
+        return CredentialState(self.name, self.recipe, self.secret(), self.runtime())
+
+    def plan(self, state: CredentialState, *, draw: float | None = None) -> Plan:
+        """The primitive's decision for *state* now (pure; the clock and draw are injected)."""
+        return self.primitive.needs_refresh(
+            state,
+            now=self.http.now(),
+            draw=self.http.rng.random() if draw is None else draw,
+            fraction=self.spec.refresh_at,
+        )
+
+    # --- the refresh protocol -----------------------------------------------
+
+    def ensure_fresh(self, *, force: bool = False) -> Fresh:
+        """A state whose access token may be used now; refresh under the lock when due.
+
+        *force* refreshes even if the token looks fresh (the service answered
+        401), unless another process replaced the token meanwhile.
+        """
+        state = self.state()
+        draw = self.http.rng.random()
+        plan = self.plan(state, draw=draw)
+        if plan.action is Action.REAUTH:
+            raise self.reauth_error(plan.reason)
+        if plan.action is Action.KEEP and not force:
+            return Fresh(state, refreshed=False, plan=plan)
+        with held(self.lock_file, timeout=self.lock_timeout, what=f"credential {self.name}"):
+            current = replace(state, runtime=self.runtime())
+            again = self.plan(current, draw=draw)
+            if again.action is Action.REAUTH:
+                raise self.reauth_error(again.reason)
+            replaced = current.runtime.access_token != state.runtime.access_token
+            if (again.action is Action.KEEP and not force) or (force and replaced):
+                return Fresh(current, refreshed=False, plan=again)
+            runtime = self._refresh(current)
+        if runtime is current.runtime:  # a primitive with nothing to refresh (static_key)
+            return Fresh(current, refreshed=False, plan=again)
+        log.info(
+            "credential.refreshed",
+            credential=self.name,
+            reason=again.reason,
+            expires_in=_remaining(runtime, self.http.now()),
+        )
+        return Fresh(replace(current, runtime=runtime), refreshed=True, plan=again)
+
+    def _refresh(self, state: CredentialState) -> RuntimeState:
+        try:
+            runtime = self.primitive.refresh(state, http=self.http)
+        except CredentialReauthRequired as error:
+            self._mark_reauth(error.message)
+            raise
+        if runtime is state.runtime:
+            return runtime  # nothing new to store
+        self.save_runtime(runtime, after="the token endpoint issued new tokens")
+        return runtime
+
+    def save_runtime(self, runtime: RuntimeState, *, after: str) -> None:
+        """Persist *runtime* (fsynced, or cas-written) before anyone uses it."""
+        try:
+            self.store.update(
+                self.spec.secret, Namespace.RUNTIME, replace_with(runtime.to_record())
+            )
+        except (RenewerError, OSError) as exc:
+            reason = exc.message if isinstance(exc, RenewerError) else exc.__class__.__name__
+            raise CredentialError(
+                f"{self.name}: {after}, but they could not be stored ({reason}); "
+                "they were not used, and the previous refresh token may no longer work",
+                hint=f"fix the store, then {self.reauth_command}",
+            ) from None
+
+    def _mark_reauth(self, reason: str) -> None:
+        """Flag the stored state so `creds list` and `status` show it; best effort."""
+
+        def mark(record: dict[str, str] | None) -> dict[str, str]:
+            try:
+                current = RuntimeState.from_record(record)
+            except RuntimeStateDamaged:
+                current = RuntimeState()
+            return current.marked_for_reauth(redact.scrub(reason)[:300]).to_record()
+
+        with contextlib.suppress(RenewerError, OSError):
+            self.store.update(self.spec.secret, Namespace.RUNTIME, mark)
+
+    def reauth_error(self, reason: str) -> CredentialReauthRequired:
+        """The error for a credential only a person can bring back, with the command."""
+        return CredentialReauthRequired(
+            f"{self.name}: needs a person to authorize it again ({reason})",
+            hint=self.reauth_command,
+        )
+
+    # --- using it -----------------------------------------------------------
+
+    def authenticate(self, request: requests.PreparedRequest, state: CredentialState) -> None:
+        self.primitive.authenticate(request, state)
+
+    def test(self, state: CredentialState) -> TestResult:
+        return self.primitive.test(state, http=self.http)
+
+    def checked(self, state: CredentialState, *, refreshed: bool = False) -> Checked:
+        """Test *state*; on a 401 with a token that was not just refreshed, refresh once and retest.
+
+        A service may revoke an access token before its expiry (a password
+        change, an admin action): one forced refresh tells that apart from a
+        dead grant without a person's help.
+        """
+        result = self.test(state)
+        retry = not result.passed and result.status == 401 and not refreshed
+        if retry and self.recipe.primitive == "oauth2" and not state.runtime.needs_reauth:
+            fresh = self.ensure_fresh(force=True)
+            if fresh.refreshed or fresh.state.runtime.access_token != state.runtime.access_token:
+                return Checked(fresh.state, self.test(fresh.state), refreshed=fresh.refreshed)
+        return Checked(state, result, refreshed=False)
+
+    def default_sink_value(self) -> str:
+        return self.primitive.default_sink_value(self.recipe)
+
+
+def _remaining(runtime: RuntimeState, now: float) -> int | None:
+    return None if runtime.expires_at is None else int(runtime.expires_at - now)
+
+
+def open_credential(
+    config: Config,
+    spec: CredentialSpec | str,
+    *,
+    stores: Stores,
+    http: Http,
+    catalog: RecipeCatalog | None = None,
+) -> Credential:
+    """Open *spec* (or the credential of that name); ``RecipeError``/``ConfigError`` if unusable."""
+    if isinstance(spec, str):
+        spec = config.credentials.credential(spec)
+    if catalog is None:
+        catalog = catalog_for(config)
+    recipe = catalog.usable(spec.recipe)
+    return Credential(
+        spec,
+        recipe,
+        primitive_for(recipe.primitive),
+        stores.get(spec.store),
+        http=http,
+        lock_file=lock_path(config.state_dir, spec.name),
+        lock_timeout=float(config.run.lock_timeout),
+    )
+
+
+def catalog_for(config: Config) -> RecipeCatalog:
+    """The recipes visible with *config*."""
+    settings = config.credentials.recipes
+    return RecipeCatalog(settings.dirs, allow_domains=settings.allow_domains)

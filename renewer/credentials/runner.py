@@ -1,0 +1,297 @@
+"""Step 4 of ``renewer run``: every credential, isolated from the others.
+
+For each configured credential (product.md §1.4):
+
+1. open it: its recipe (a ``RecipeError`` fails this item only, exit 78)
+   and its secret (missing → the ``creds set`` command);
+2. decide (pure) and, when due, refresh under the credential's lock;
+3. test, as ``test:`` says: ``always``; ``after-refresh`` (the default:
+   when what the sinks get changed: a refresh, or a new key); ``never``.
+   A 401 on an OAuth2 test causes one forced refresh and a second test;
+4. write the sinks whose content changed; a failed test writes nothing;
+5. run the hooks, only if a sink was written (or, with no sinks, if a
+   refresh happened), or if they failed last time: a failed hook leaves a
+   marker in the state dir and is retried by every run until it succeeds,
+   because the sinks it reacts to will not change again by themselves.
+
+Each credential gives one ``ItemResult`` with a stable event name and a
+one-sentence summary; the caller logs them and computes the exit code (the
+worst outcome). ``dry_run`` decides and reports, and contacts nothing and
+writes nothing: no refresh, no test, no sink, no hook.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import structlog
+
+from renewer.core.outcome import Detail, ItemResult, Outcome, outcome_for_exit_code
+from renewer.credentials.handle import Credential, catalog_for, open_credential
+from renewer.credentials.hooks import run_hook
+from renewer.credentials.sinks import SinkContent, needs_write, render_sink, write_sink
+from renewer.credentials.spec import CredentialSpec, TestPolicy
+from renewer.errors import CredentialReauthRequired, HookFailed, RenewerError
+from renewer.files import ensure_private_dir, write_atomic
+from renewer.primitives.base import Action, CredentialState, TestResult
+from renewer.primitives.http import Http, RetryPolicy
+from renewer.redact import scrub
+
+if TYPE_CHECKING:
+    import requests
+
+    from renewer.config import Config
+    from renewer.recipes.loader import RecipeCatalog
+    from renewer.secretstore import KVBackendFactory, Stores
+
+log = structlog.get_logger("renewer")
+KIND = "credential"
+
+
+def run_credentials(
+    config: Config,
+    *,
+    only: Collection[str] | None = None,
+    dry_run: bool = False,
+    now: Callable[[], float] = time.time,
+    rng: random.Random | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    policy: RetryPolicy | None = None,
+    kv_backend: KVBackendFactory | None = None,
+    session: requests.Session | None = None,
+) -> list[ItemResult]:
+    """Process every configured credential (or those named in *only*); one result each."""
+    import requests
+
+    from renewer.secretstore import Stores
+
+    http = Http(
+        session=session or requests.Session(),
+        policy=policy or RetryPolicy(),
+        now=now,
+        sleep=sleep,
+        rng=rng or random.Random(),  # noqa: S311 - jitter, not cryptography
+    )
+    run = _Run(config, Stores(config, kv_backend=kv_backend), http, catalog_for(config), dry_run)
+    return [
+        run.item(spec)
+        for spec in config.credentials.credentials
+        if only is None or spec.name in only
+    ]
+
+
+@dataclass
+class _Done:
+    """What happened to one credential so far."""
+
+    refreshed: bool = False
+    tested: TestResult | None = None
+    written: list[SinkContent] = field(default_factory=list)
+    hooks: int = 0
+
+
+class _Run:
+    def __init__(
+        self, config: Config, stores: Stores, http: Http, catalog: RecipeCatalog, dry_run: bool
+    ) -> None:
+        self.config = config
+        self.stores = stores
+        self.http = http
+        self.catalog = catalog
+        self.dry_run = dry_run
+
+    def item(self, spec: CredentialSpec) -> ItemResult:
+        """One credential, isolated: any failure becomes this item's result."""
+        try:
+            credential = open_credential(
+                self.config, spec, stores=self.stores, http=self.http, catalog=self.catalog
+            )
+            if self.dry_run:
+                return self._dry(credential)
+            return self._process(credential)
+        except RenewerError as error:
+            return _failure(spec.name, error)
+        except Exception as error:  # a bug must not stop the other credentials
+            log.exception("credential.failed", credential=spec.name)
+            return ItemResult(
+                KIND,
+                spec.name,
+                Outcome.NEEDS_HUMAN,
+                "credential.failed",
+                f"{spec.name}: internal error ({type(error).__name__}); this is a bug in renewer.",
+            )
+
+    def _process(self, credential: Credential) -> ItemResult:
+        done = _Done()
+        fresh = credential.ensure_fresh()  # decides, and refreshes under the lock when due
+        state, done.refreshed = fresh.state, fresh.refreshed
+        changed = _changed_sinks(credential, state)
+        if self._should_test(credential, done.refreshed or bool(changed)):
+            state, failed = self._test(credential, state, done)
+            if failed is not None:
+                return failed
+            changed = _changed_sinks(credential, state)  # a 401 may have forced a refresh
+        for content in changed:
+            write_sink(content)
+            done.written.append(content)
+            log.info(
+                "sink.written",
+                credential=credential.name,
+                path=str(content.path),
+                type=content.type,
+            )
+        pending = self._pending_marker(credential)
+        wanted = done.written or (done.refreshed and not credential.spec.sinks)
+        if credential.spec.hooks and (wanted or pending.exists()):
+            self._hooks(credential, done, pending)
+        return _success(credential, state, done)
+
+    def _pending_marker(self, credential: Credential) -> Path:
+        """Exists while the credential's hooks have not succeeded since they last failed."""
+        return self.config.state_dir / "credentials" / f"{credential.name}.hooks-pending"
+
+    def _should_test(self, credential: Credential, changed: bool) -> bool:
+        if credential.recipe.test is None:
+            return False
+        policy = credential.spec.test
+        return policy is TestPolicy.ALWAYS or (policy is TestPolicy.AFTER_REFRESH and changed)
+
+    def _test(
+        self, credential: Credential, state: CredentialState, done: _Done
+    ) -> tuple[CredentialState, ItemResult | None]:
+        checked = credential.checked(state, refreshed=done.refreshed)
+        done.refreshed = done.refreshed or checked.refreshed
+        done.tested = result = checked.result
+        if result.passed:
+            return checked.state, None
+        problems = "; ".join(result.problems)
+        return checked.state, ItemResult(
+            KIND,
+            credential.name,
+            Outcome.NEEDS_HUMAN,
+            "credential.test_failed",
+            f"{credential.name}: the {credential.recipe.service} test failed ({problems}); "
+            "no sink was written.",
+            {
+                "status": result.status,
+                "hint": credential.reauth_command,
+                "refreshed": done.refreshed,
+            },
+        )
+
+    def _hooks(self, credential: Credential, done: _Done, pending: Path) -> None:
+        paths = [sink.path for sink in credential.spec.sinks]
+        try:
+            for hook in credential.spec.hooks:
+                run_hook(hook, credential=credential.name, sink_paths=paths)
+                done.hooks += 1
+        except HookFailed:
+            ensure_private_dir(pending.parent)
+            write_atomic(pending, b"")
+            raise
+        pending.unlink(missing_ok=True)
+
+    def _dry(self, credential: Credential) -> ItemResult:
+        state = credential.state()
+        plan = credential.plan(state)
+        if plan.action is Action.REAUTH:
+            raise credential.reauth_error(plan.reason)
+        words = {Action.KEEP: "would keep", Action.REFRESH: "would refresh"}[plan.action]
+        pending = len(_changed_sinks(credential, state)) if plan.action is Action.KEEP else 0
+        sinks = f", would write {pending} sink(s)" if pending else ""
+        return ItemResult(
+            KIND,
+            credential.name,
+            Outcome.UNCHANGED,
+            "credential.refreshed" if plan.action is Action.REFRESH else "credential.unchanged",
+            f"{credential.name}: dry run: {words} ({plan.reason}){sinks}.",
+            {
+                "dry_run": True,
+                "action": plan.action.value,
+                "reason": plan.reason,
+                "due_at": plan.due_at,
+                "sinks_pending": pending,
+            },
+        )
+
+
+def _changed_sinks(credential: Credential, state: CredentialState) -> list[SinkContent]:
+    """The sinks whose file differs from what *state* gives them."""
+    values = state.values()
+    contents = [
+        render_sink(
+            sink, values, credential=credential.name, default_value=credential.default_sink_value()
+        )
+        for sink in credential.spec.sinks
+    ]
+    return [content for content in contents if needs_write(content)]
+
+
+def _success(credential: Credential, state: CredentialState, done: _Done) -> ItemResult:
+    expires = state.runtime.expires_at
+    details: dict[str, Detail] = {
+        "refreshed": done.refreshed,
+        "tested": done.tested is not None,
+        "sinks_written": len(done.written),
+        "hooks_run": done.hooks,
+        "expires_at": expires,
+        "recipe": credential.recipe.service,
+    }
+    name = credential.name
+    if done.refreshed:
+        event, outcome = "credential.refreshed", Outcome.OK
+        summary = f"{name}: refreshed" + _expiry_words(expires, credential.http.now())
+    elif done.written:
+        event, outcome = "sink.written", Outcome.OK
+        summary = f"{name}: wrote {len(done.written)} sink(s)"
+    elif done.tested is not None:
+        event, outcome = "credential.tested", Outcome.OK
+        summary = f"{name}: test passed"
+    elif done.hooks:
+        event, outcome = "hook.ran", Outcome.OK
+        summary = f"{name}: nothing changed; retried the hooks that failed last time"
+    else:
+        event, outcome = "credential.unchanged", Outcome.UNCHANGED
+        summary = f"{name}: nothing due" + _expiry_words(expires, credential.http.now())
+    if done.tested is not None and event != "credential.tested":
+        summary += ", test passed"
+    if done.hooks and event != "hook.ran":
+        summary += f", ran {done.hooks} hook(s)"
+    return ItemResult(KIND, name, outcome, event, summary + ".", details)
+
+
+def _expiry_words(expires_at: float | None, now: float) -> str:
+    if expires_at is None:
+        return ""
+    from renewer.core.duration import format_ttl
+
+    return f", valid for {format_ttl(int(expires_at - now))}"
+
+
+def _failure(name: str, error: RenewerError) -> ItemResult:
+    outcome = outcome_for_exit_code(error.exit_code)
+    if isinstance(error, CredentialReauthRequired):
+        event = "credential.reauth_required"
+    elif isinstance(error, HookFailed):
+        event = "hook.failed"
+    else:
+        event = "credential.failed"
+    message = scrub(error.message.splitlines()[0] if error.message else type(error).__name__)
+    return ItemResult(
+        KIND,
+        name,
+        outcome,
+        event,
+        message if message.endswith(".") else message + ".",
+        {
+            "error": type(error).__name__,
+            "message": scrub(error.message),
+            "hint": scrub(error.hint),
+            "see": error.see,
+        },
+    )

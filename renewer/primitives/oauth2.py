@@ -1,0 +1,267 @@
+"""``oauth2``: access tokens from a token endpoint, kept fresh ahead of their expiry.
+
+Seed 004 §3.2; Authlib's requests client builds every token request (grant
+bodies, ``client_secret_basic`` / ``client_secret_post`` / ``none`` client
+authentication, PKCE S256 challenges). Grants:
+
+* ``authorization_code`` and ``pkce``: a person authorizes once with
+  ``renewer auth login NAME``; afterwards the refresh token keeps the access
+  token fresh. PKCE is used for both (a confidential client gains from it
+  too); ``pkce`` is the public-client variant, without a client secret;
+* ``client_credentials``: machine to machine; a new token is fetched when
+  due, no person involved.
+
+Every answer passes :func:`~renewer.primitives.tokens.parse_token_response`
+before anything else looks at it (through Authlib's compliance hooks), so
+an HTML page, a missing ``access_token`` or a string ``expires_in`` is an
+error, not a stored token. ``invalid_grant``/``invalid_client`` raise
+``CredentialReauthRequired`` with the exact command; 5xx, 429, timeouts and
+``temporarily_unavailable`` are retried, then ``ServiceUnavailable``.
+
+This module never stores anything: the caller persists the new state
+(rotated refresh token included) before using the new access token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from renewer import redact
+from renewer.core.domains import host_of
+from renewer.core.refresh import check_refresh
+from renewer.core.secret import Secret
+from renewer.errors import CredentialError, CredentialReauthRequired
+from renewer.primitives.base import Action, CredentialState, Plan, Primitive, RuntimeState
+from renewer.primitives.http import TransientFailure
+from renewer.primitives.tokens import (
+    ErrorAnswer,
+    MalformedTokenResponse,
+    TokenAnswer,
+    parse_token_response,
+)
+from renewer.recipes.model import OAuthSpec, Recipe
+
+if TYPE_CHECKING:
+    import requests
+
+    from renewer.primitives.http import Http
+
+CODE_GRANTS = frozenset({"authorization_code", "pkce"})
+
+
+class OAuth2(Primitive):
+    """OAuth 2.0 client: refresh, client credentials, and the code exchange for login."""
+
+    name = "oauth2"
+
+    def needs_refresh(
+        self, state: CredentialState, *, now: float, draw: float, fraction: float
+    ) -> Plan:
+        runtime = state.runtime
+        if runtime.needs_reauth:
+            return Plan(Action.REAUTH, runtime.reauth_reason or "marked as needing a new login")
+        decision = check_refresh(
+            now=now,
+            has_token=runtime.access_token is not None,
+            issued_at=runtime.issued_at,
+            expires_at=runtime.expires_at,
+            fraction=fraction,
+            draw=draw,
+        )
+        if not decision.due:
+            return Plan(Action.KEEP, decision.reason, decision.due_at)
+        if state.recipe.grant == "client_credentials":
+            return Plan(Action.REFRESH, decision.reason, decision.due_at)
+        if runtime.refresh_token is not None and _spec(state).refresh:
+            return Plan(Action.REFRESH, decision.reason, decision.due_at)
+        if runtime.access_token is None:
+            return Plan(Action.REAUTH, "never authorized")
+        return Plan(Action.REAUTH, "the access token is expiring and there is no refresh token")
+
+    def refresh(self, state: CredentialState, *, http: Http) -> RuntimeState:
+        spec = _spec(state)
+        params = dict(spec.token_params)
+        if state.recipe.grant == "client_credentials":
+            scope = " ".join(spec.scopes) or None
+
+            def fetch(session: Any, timeout: float) -> None:
+                session.fetch_token(
+                    spec.token_url,
+                    grant_type="client_credentials",
+                    scope=scope,
+                    timeout=timeout,
+                    **params,
+                )
+
+            return self._token_request(state, http, fetch)
+        refresh_token = state.runtime.refresh_token
+        if refresh_token is None:
+            raise CredentialReauthRequired(
+                f"{state.name}: there is no refresh token to use",
+                hint=self.reauth_command(state.name, state.recipe),
+            )
+
+        def refresh_grant(session: Any, timeout: float) -> None:
+            session.refresh_token(
+                spec.token_url, refresh_token=refresh_token.reveal(), timeout=timeout, **params
+            )
+
+        return self._token_request(state, http, refresh_grant)
+
+    def authorization_url(
+        self, state: CredentialState, *, redirect_uri: str, csrf_state: str, code_verifier: str
+    ) -> str:
+        """The URL a person opens to authorize (PKCE S256 always)."""
+        spec = _spec(state)
+        if not spec.authorize_url:
+            raise CredentialError(f"{state.name}: the recipe has no oauth.authorize_url")
+        session = self._client(state, redirect_uri=redirect_uri)
+        try:
+            url, _ = session.create_authorization_url(
+                spec.authorize_url,
+                state=csrf_state,
+                code_verifier=code_verifier,
+                **dict(spec.authorize_params),
+            )
+        finally:
+            session.close()
+        return str(url)
+
+    def exchange_code(
+        self,
+        state: CredentialState,
+        *,
+        http: Http,
+        code: str,
+        code_verifier: str,
+        redirect_uri: str,
+    ) -> RuntimeState:
+        """Trade an authorization code for tokens (the end of ``renewer auth login``)."""
+        spec = _spec(state)
+        params = dict(spec.token_params)
+
+        def fetch(session: Any, timeout: float) -> None:
+            session.fetch_token(
+                spec.token_url,
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=code_verifier,
+                timeout=timeout,
+                **params,
+            )
+
+        fresh = self._token_request(state, http, fetch, redirect_uri=redirect_uri)
+        return fresh
+
+    def default_sink_value(self, recipe: Recipe) -> str:
+        return "{{runtime.access_token}}"
+
+    def reauth_command(self, name: str, recipe: Recipe) -> str:
+        if recipe.grant in CODE_GRANTS:
+            return f"renewer auth login {name}"
+        return f"renewer creds set {name}"
+
+    def _client(self, state: CredentialState, *, redirect_uri: str | None = None) -> Any:
+        from authlib.integrations.requests_client import OAuth2Session
+
+        spec = _spec(state)
+        client_id = state.require("client_id")
+        secret = state.secret.get("client_secret")
+        if secret is None and state.recipe.grant != "pkce":
+            state.require("client_secret")
+        if secret is None:
+            method = "none"
+        else:
+            method = "client_secret_post" if spec.client_auth == "body" else "client_secret_basic"
+        return OAuth2Session(
+            client_id,
+            secret.reveal() if secret is not None else None,
+            token_endpoint_auth_method=method,
+            scope=" ".join(spec.scopes) or None,
+            redirect_uri=redirect_uri,
+            code_challenge_method="S256",
+        )
+
+    def _token_request(
+        self,
+        state: CredentialState,
+        http: Http,
+        call: Callable[[Any, float], None],
+        *,
+        redirect_uri: str | None = None,
+    ) -> RuntimeState:
+        answers: list[TokenAnswer] = []
+        reauth = self.reauth_command(state.name, state.recipe)
+
+        def check(response: requests.Response) -> requests.Response:
+            answers.append(_checked_answer(state.name, response, reauth=reauth))
+            return response
+
+        def once() -> None:
+            session = self._client(state, redirect_uri=redirect_uri)
+            session.register_compliance_hook("access_token_response", check)
+            session.register_compliance_hook("refresh_token_response", check)
+            try:
+                call(session, http.policy.timeout)
+            finally:
+                session.close()
+
+        host = host_of(_spec(state).token_url) or "the token endpoint"
+        http.retrying(once, what=f"{state.name}: token request to {host}")
+        return _new_state(answers[-1], previous=state.runtime, now=http.now())
+
+
+def _spec(state: CredentialState) -> OAuthSpec:
+    if state.recipe.oauth is None:
+        raise CredentialError(f"{state.name}: recipe {state.recipe.service} has no oauth block")
+    return state.recipe.oauth
+
+
+def _checked_answer(name: str, response: requests.Response, *, reauth: str) -> TokenAnswer:
+    """Classify a token endpoint's answer; raise what it means."""
+    status = response.status_code
+    if status >= 500 or status == 429:
+        raise TransientFailure(f"HTTP {status}")
+    try:
+        answer = parse_token_response(
+            status, response.headers.get("Content-Type", ""), response.content
+        )
+    except MalformedTokenResponse as exc:
+        raise CredentialError(
+            f"{name}: the token endpoint's answer is unusable: {exc}",
+            hint="nothing was stored; check the recipe's oauth.token_url and the service status",
+        ) from None
+    if isinstance(answer, ErrorAnswer):
+        raise _error_for(name, answer, reauth=reauth)
+    redact.register(answer.access_token, answer.refresh_token)
+    return answer
+
+
+def _error_for(name: str, answer: ErrorAnswer, *, reauth: str) -> Exception:
+    said = answer.error + (f": {answer.description}" if answer.description else "")
+    if answer.transient:
+        return TransientFailure(f"the token endpoint said {answer.error}")
+    if answer.needs_reauth:
+        what = "client credentials" if answer.error == "invalid_client" else "grant"
+        return CredentialReauthRequired(
+            f"{name}: the token endpoint refused the {what} ({said})", hint=reauth
+        )
+    return CredentialError(
+        f"{name}: the token endpoint refused the request ({said})",
+        hint="check the recipe's oauth settings (scopes, client_auth) against the service",
+    )
+
+
+def _new_state(answer: TokenAnswer, *, previous: RuntimeState, now: float) -> RuntimeState:
+    """The runtime state after *answer*; a refresh token not sent again is kept (RFC 6749 §6)."""
+    refresh = Secret(answer.refresh_token) if answer.refresh_token else previous.refresh_token
+    return RuntimeState(
+        access_token=Secret(answer.access_token),
+        refresh_token=refresh,
+        token_type=answer.token_type,
+        scope=answer.scope or previous.scope,
+        issued_at=now,
+        expires_at=None if answer.expires_in is None else now + answer.expires_in,
+        extra=previous.extra,
+    )

@@ -1,0 +1,195 @@
+"""A resolved recipe as frozen values: what the primitives, sinks and commands read.
+
+Built from a schema-valid, ``extends``-merged mapping by :meth:`Recipe.from_data`;
+nothing here reads files (that is :mod:`renewer.recipes.loader`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# What ``{{runtime.*}}`` may name, per primitive. The refresh token is not in
+# any of them on purpose: it never leaves the store, not even into a sink.
+RUNTIME_KEYS: Mapping[str, frozenset[str]] = {
+    "static_key": frozenset(),
+    "oauth2": frozenset({"access_token", "token_type", "expires_at", "scope"}),
+    "service_account": frozenset({"access_token", "token_type", "expires_at"}),
+    "mtls": frozenset(),
+}
+
+TemplatePath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SecretField:
+    """One value the user provides (``required_secrets[]``): drives ``creds set`` prompts."""
+
+    key: str
+    label: str
+    secret: bool = True
+    type: str = "text"
+    optional: bool = False
+    help: str = ""
+    help_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InjectSpec:
+    """Where a credential goes on each request (``inject``); values are templates."""
+
+    header: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: Mapping[str, str] = field(default_factory=dict)
+    basic_auth: tuple[str, str] | None = None
+
+    def templates(self) -> Iterator[tuple[TemplatePath, str]]:
+        """Every template with its path in the recipe, for validation."""
+        for section in ("header", "query", "body"):
+            for name, template in getattr(self, section).items():
+                yield ("inject", section, name), template
+        if self.basic_auth is not None:
+            yield ("inject", "basic_auth", "username"), self.basic_auth[0]
+            yield ("inject", "basic_auth", "password"), self.basic_auth[1]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.header or self.query or self.body or self.basic_auth)
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthSpec:
+    """The ``oauth`` block of an ``oauth2`` recipe."""
+
+    token_url: str
+    authorize_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    client_auth: str = "header"  # header: client_secret_basic; body: client_secret_post
+    refresh: bool = True
+    pkce_method: str = "S256"
+    authorize_params: Mapping[str, str] = field(default_factory=dict)
+    token_params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TestSpec:
+    """The ``test`` block: one real API call that proves the credential works."""
+
+    method: str
+    path: str
+    expect_status: int | None = None
+    expect_json: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Mapping[str, Any] | None = None
+
+    __test__ = False  # not a pytest test class, despite the name
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """One service's recipe after ``extends``, validated."""
+
+    service: str
+    version: int
+    primitive: str
+    base_url: str
+    inject: InjectSpec
+    required_secrets: tuple[SecretField, ...]
+    const: Mapping[str, str]
+    grant: str | None = None
+    oauth: OAuthSpec | None = None
+    test: TestSpec | None = None
+    display_name: str = ""
+    description: str = ""
+    docs_url: str = ""
+    tags: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # the files it was built from, the recipe's own first
+    data: Mapping[str, Any] = field(default_factory=dict, repr=False)  # the merged mapping
+
+    @property
+    def abstract(self) -> bool:
+        """``_``-prefixed recipes exist only to be extended."""
+        return self.service.startswith("_")
+
+    @property
+    def runtime_keys(self) -> frozenset[str]:
+        return RUNTIME_KEYS.get(self.primitive, frozenset())
+
+    def secret_field(self, key: str) -> SecretField | None:
+        for item in self.required_secrets:
+            if item.key == key:
+                return item
+        return None
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], *, sources: tuple[str, ...] = ()) -> Recipe:
+        """Build from a mapping that passed the recipe schema (abstract ones included)."""
+        return cls(
+            service=data["service"],
+            version=data.get("version", 1),
+            primitive=data.get("primitive", ""),
+            base_url=str(data.get("base_url", "")).rstrip("/"),
+            inject=_inject(data.get("inject", {})),
+            required_secrets=tuple(
+                _secret_field(item) for item in data.get("required_secrets", [])
+            ),
+            const=dict(data.get("const", {})),
+            grant=data.get("grant"),
+            oauth=_oauth(data["oauth"])
+            if "oauth" in data and "token_url" in data["oauth"]
+            else None,
+            test=_test(data["test"]) if "test" in data else None,
+            display_name=data.get("display_name", ""),
+            description=data.get("description", ""),
+            docs_url=data.get("docs_url", ""),
+            tags=tuple(data.get("tags", [])),
+            sources=sources,
+            data=data,
+        )
+
+
+def _inject(data: Mapping[str, Any]) -> InjectSpec:
+    basic = data.get("basic_auth")
+    return InjectSpec(
+        header=dict(data.get("header", {})),
+        query=dict(data.get("query", {})),
+        body=dict(data.get("body", {})),
+        basic_auth=(basic["username"], basic["password"]) if basic else None,
+    )
+
+
+def _secret_field(data: Mapping[str, Any]) -> SecretField:
+    return SecretField(
+        key=data["key"],
+        label=data.get("label", data["key"]),
+        secret=data.get("secret", True),
+        type=data.get("type", "text"),
+        optional=data.get("optional", False),
+        help=data.get("help", ""),
+        help_url=data.get("help_url", ""),
+    )
+
+
+def _oauth(data: Mapping[str, Any]) -> OAuthSpec:
+    return OAuthSpec(
+        token_url=data["token_url"],
+        authorize_url=data.get("authorize_url"),
+        scopes=tuple(data.get("scopes", [])),
+        client_auth=data.get("client_auth", "header"),
+        refresh=data.get("refresh", True),
+        pkce_method=data.get("pkce_method", "S256"),
+        authorize_params=dict(data.get("authorize_params", {})),
+        token_params=dict(data.get("token_params", {})),
+    )
+
+
+def _test(data: Mapping[str, Any]) -> TestSpec:
+    return TestSpec(
+        method=data["method"],
+        path=data["path"],
+        expect_status=data.get("expect_status"),
+        expect_json=data.get("expect_json"),
+        headers=dict(data.get("headers", {})),
+        json=data.get("json"),
+    )

@@ -1,0 +1,78 @@
+"""Secret stores: where credentials' secrets and runtime state live (seed 004 §8).
+
+:mod:`.base` defines refs, namespaces and the store protocol; :mod:`.local`
+is the encrypted file store (the embedded default); :mod:`.vault_kv` is
+Vault KV v2 through a :class:`~renewer.secretstore.vault_kv.KVBackend`.
+:class:`Stores` opens each configured store once per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from renewer.errors import ConfigError
+from renewer.secretstore.base import Namespace, Record, SecretRef, SecretStore
+
+if TYPE_CHECKING:
+    from renewer.config import Config
+    from renewer.secretstore.vault_kv import KVBackend
+
+# (config, mount, token sink name) → a KV v2 backend bound to that mount and token.
+KVBackendFactory = Callable[["Config", str, str], "KVBackend"]
+
+__all__ = ["KVBackendFactory", "Namespace", "Record", "SecretRef", "SecretStore", "Stores"]
+
+
+def default_kv_backend(config: Config, mount: str, token_sink: str) -> KVBackend:
+    """The hvac-backed KV backend from ``renewer.vault`` (the only module that imports hvac)."""
+    import importlib
+
+    try:
+        factory = getattr(importlib.import_module("renewer.vault"), "kv_backend", None)
+    except ImportError:
+        factory = None
+    if factory is None:
+        raise ConfigError(
+            "the vault secret store is not available in this build of renewer "
+            "(renewer.vault has no kv_backend)",
+            hint="use store: local for now",
+        )
+    backend: KVBackend = factory(config, mount=mount, token_sink=token_sink)
+    return backend
+
+
+class Stores:
+    """The stores of one configuration, opened on first use."""
+
+    def __init__(self, config: Config, *, kv_backend: KVBackendFactory | None = None) -> None:
+        self._config = config
+        self._kv_backend = kv_backend or default_kv_backend
+        self._opened: dict[str, SecretStore] = {}
+
+    def get(self, kind: str) -> SecretStore:
+        """The store called *kind* (``local`` or ``vault``)."""
+        if kind not in self._opened:
+            self._opened[kind] = self._open(kind)
+        return self._opened[kind]
+
+    def _open(self, kind: str) -> SecretStore:
+        settings = self._config.credentials.secrets
+        if kind == "local":
+            from renewer.secretstore.local import LocalStore
+
+            return LocalStore(settings.local.dir, settings.local.key_file)
+        if kind == "vault":
+            from renewer.credentials.spec import vault_token_sink
+            from renewer.secretstore.vault_kv import VaultKVStore
+
+            token = vault_token_sink(
+                self._config.credentials, [sink.name for sink in self._config.tokens]
+            )
+            if token is None:
+                raise ConfigError(
+                    f"{self._config.source}: the vault store needs secrets.vault.token"
+                )
+            backend = self._kv_backend(self._config, settings.vault.mount, token)
+            return VaultKVStore(backend, mount=settings.vault.mount, prefix=settings.vault.prefix)
+        raise ConfigError(f"{self._config.source}: unknown secret store {kind!r}")
