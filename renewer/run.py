@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from renewer.config import Config
 from renewer.core.outcome import ItemResult, Outcome, exit_code
@@ -90,10 +91,21 @@ def token_env(config: Config, runtime: Runtime, *, dry_run: bool) -> Iterator[To
         )
 
 
+def _written_dirs(config: Config) -> set[Path]:
+    """Every directory renewer writes secret files into."""
+    section = config.credentials
+    store = section.secrets.local.dir
+    directories = {config.state_dir, store, section.secrets.local.key_file.parent}
+    directories.update(sink.path.parent for sink in config.tokens)
+    directories.update(sink.path.parent for spec in section.credentials for sink in spec.sinks)
+    if store.is_dir():  # <store>/<namespace>/<service>/
+        directories.update(path for path in store.glob("*/*") if path.is_dir())
+    return directories
+
+
 def clean_leftovers(config: Config) -> None:
     """Remove temp files left by writers that died (a crash mid-write)."""
-    directories = {config.state_dir, *(sink.path.parent for sink in config.tokens)}
-    for directory in sorted(directories):
+    for directory in sorted(_written_dirs(config)):
         for path in sweep_temp_files(directory):
             get_logger().info(
                 "file.temp_removed", path=str(path), summary=f"removed leftover {path}"
@@ -119,6 +131,7 @@ def run_once(
         if not dry_run:
             clean_leftovers(config)
         results = _run_tokens(config, runtime, dry_run=dry_run, only=only)
+        results += _run_credentials(config, runtime, dry_run=dry_run, only=only)
         for result in results:
             log_result(result)
         if not dry_run:
@@ -143,6 +156,24 @@ def _run_tokens(
         return []
     with token_env(config, runtime, dry_run=dry_run) as env:
         return [process_sink(sink, env) for sink in sinks]
+
+
+def _run_credentials(
+    config: Config, runtime: Runtime, *, dry_run: bool, only: Collection[str]
+) -> list[ItemResult]:
+    """Step 4: service credentials, after the tokens (a vault store uses the renewed token)."""
+    if not config.credentials.credentials:
+        return []
+    from renewer.credentials.runner import run_credentials
+
+    return run_credentials(
+        config,
+        only=set(only) or None,
+        dry_run=dry_run,
+        now=runtime.wall_clock,
+        rng=runtime.rng,
+        sleep=runtime.sleep,
+    )
 
 
 def summarize(results: list[ItemResult]) -> str:

@@ -36,7 +36,7 @@ import hvac.exceptions
 import requests
 import requests.adapters
 
-from renewer.config import VaultSettings
+from renewer.config import Config, VaultSettings
 from renewer.core.backoff import retry_delay
 from renewer.core.heal import MintRequest
 from renewer.core.model import AuthGrant, MalformedResponse, TokenInfo
@@ -49,6 +49,7 @@ from renewer.errors import (
     VaultUnavailable,
 )
 from renewer.redact import register
+from renewer.secretstore.vault_kv import CasMismatch
 
 T = TypeVar("T")
 
@@ -368,19 +369,23 @@ class HvacVault:
             raise
 
     def kv_read(self, mount: str, path: str) -> tuple[dict[str, str], int] | None:
-        """KV v2: the latest version's data and number, or None if there is none."""
+        """KV v2: the latest version's data and number, or None if there is none.
+
+        A soft-deleted latest version reads as ``({}, version)``: the next
+        check-and-set write must name that version to follow it.
+        """
         kv = self._client.secrets.kv.v2
 
         def read() -> tuple[dict[str, str], int]:
             response = kv.read_secret_version(
-                path=path, mount_point=mount, raise_on_deleted_version=True
+                path=path, mount_point=mount, raise_on_deleted_version=False
             )
             data = _data(response, "kv read") or {}
-            values = data.get("data")
+            values = data.get("data") or {}
             version = (data.get("metadata") or {}).get("version")
             if not isinstance(values, dict) or not isinstance(version, int):
                 raise MalformedResponse("no data/version")
-            return values, version
+            return {str(k): str(v) for k, v in values.items()}, version
 
         try:
             return self._call("kv read", read)
@@ -402,7 +407,12 @@ class HvacVault:
                 raise MalformedResponse("no version")
             return version
 
-        return self._call("kv write", write, idempotent=False)
+        try:
+            return self._call("kv write", write, idempotent=False)
+        except VaultError as error:
+            if error.status == 400 and "check-and-set" in error.message:
+                raise CasMismatch(error.message) from None
+            raise
 
     def health(self) -> dict[str, Any]:
         """``sys/health`` without raising on sealed/standby codes."""
@@ -415,6 +425,30 @@ class HvacVault:
             return _json(response, "health")
 
         return self._call("health", read)
+
+
+class KVv2:
+    """A KV v2 mount reached with one token: the secret store's ``KVBackend`` on hvac."""
+
+    def __init__(self, client: HvacVault, mount: str) -> None:
+        self._client = client
+        self._mount = mount
+
+    def read(self, path: str) -> tuple[dict[str, str], int] | None:
+        return self._client.kv_read(self._mount, path)
+
+    def write(self, path: str, data: dict[str, str], *, cas: int) -> int:
+        return self._client.kv_write(self._mount, path, data, cas=cas)
+
+
+def kv_backend(config: Config, *, mount: str, token_sink: str) -> KVv2:
+    """KV v2 on *mount* with the token in *token_sink*'s file (renewed earlier in the run)."""
+    from renewer.tokenfile import read_token
+
+    sink = config.token(token_sink)
+    token = read_token(sink.path, sink=sink.name).token
+    connection = VaultConnection(config.vault, RetryPolicy.starting_now(config.run.deadline))
+    return KVv2(connection.client(token), mount)
 
 
 @contextlib.contextmanager

@@ -25,21 +25,10 @@ __all__ = ["KVBackendFactory", "Namespace", "Record", "SecretRef", "SecretStore"
 
 
 def default_kv_backend(config: Config, mount: str, token_sink: str) -> KVBackend:
-    """The hvac-backed KV backend from ``renewer.vault`` (the only module that imports hvac)."""
-    import importlib
+    """The hvac-backed KV backend (``renewer.vault`` is the only module that imports hvac)."""
+    from renewer.vault import kv_backend
 
-    try:
-        factory = getattr(importlib.import_module("renewer.vault"), "kv_backend", None)
-    except ImportError:
-        factory = None
-    if factory is None:
-        raise ConfigError(
-            "the vault secret store is not available in this build of renewer "
-            "(renewer.vault has no kv_backend)",
-            hint="use store: local for now",
-        )
-    backend: KVBackend = factory(config, mount=mount, token_sink=token_sink)
-    return backend
+    return kv_backend(config, mount=mount, token_sink=token_sink)
 
 
 class Stores:

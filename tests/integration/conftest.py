@@ -92,6 +92,7 @@ class World:
     deadline: str = "20s"
     lock_timeout: str = "5s"
     read_timeout: str = "10s"
+    extra: str = ""  # more YAML appended to the config (credentials, rotations...)
     mint_policies: Sequence[str] = (ADMIN, SOPS)
     addr: str = ""
 
@@ -126,6 +127,7 @@ class World:
                 lock_timeout=self.lock_timeout,
                 read_timeout=self.read_timeout,
             )
+            + self.extra
         )
         return self.config_path
 
