@@ -12,6 +12,8 @@ sinks: the files are what renewer doubts and repairs.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -252,8 +254,42 @@ def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None =
         for key in ("vault", "run", "metrics", "notify", "tokens", *credentials_spec.SCHEMA):
             if key in document.data and document.data[key] is None:
                 del document.data[key]
-    validate(document, SCHEMA, error=ConfigError)
+    if not _validated_before(document, env):
+        validate(document, SCHEMA, error=ConfigError)
+        _remember_valid(document, env)
     return build_config(document, source=source, environ=env)
+
+
+def _validation_marker(document: Document, environ: Mapping[str, str]) -> Path:
+    """A cache entry named after this config's content, the schema and renewer's version.
+
+    Validating with jsonschema costs ~60 ms of imports on every run (the timer,
+    a shell banner); the content it validated does not change between runs.
+    A marker per content digest lets an unchanged file skip it; any edit, schema
+    change or upgrade validates again. The cross-field checks always run.
+    """
+    from renewer import __version__
+
+    digest = hashlib.sha256()
+    for part in (__version__, json.dumps(SCHEMA, sort_keys=True), document.source, document.text):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return xdg_dir(environ, "XDG_CACHE_HOME", ".cache") / "validated" / digest.hexdigest()
+
+
+def _validated_before(document: Document, environ: Mapping[str, str]) -> bool:
+    return bool(document.text) and _validation_marker(document, environ).exists()
+
+
+def _remember_valid(document: Document, environ: Mapping[str, str]) -> None:
+    if not _home(environ).is_dir():
+        return  # never create someone's home directory for a cache
+    marker = _validation_marker(document, environ)
+    try:
+        marker.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        marker.touch(mode=0o600)
+    except OSError:
+        pass  # a read-only home only costs the validation time again
 
 
 def build_config(document: Document, *, source: Path, environ: Mapping[str, str]) -> Config:

@@ -46,6 +46,7 @@ class Document:
     source: str
     data: Any
     lines: Mapping[YamlPath, int] = field(repr=False)
+    text: str = field(default="", repr=False, compare=False)  # as read, for digests
 
     def line(self, path: Sequence[PathPart]) -> int | None:
         """The line of *path*, or of its nearest ancestor that has one."""
@@ -109,7 +110,7 @@ def load_text(text: str, *, source: str, error: type[ConfigInvalid]) -> Document
         raise error(f"{source}: invalid YAML: {exc}") from None
     lines: dict[YamlPath, int] = {}
     data = None if node is None else _Converter(source, lines, error).convert(node, ())
-    return Document(source=source, data=data, lines=lines)
+    return Document(source=source, data=data, lines=lines, text=text)
 
 
 class _Converter:

@@ -190,3 +190,20 @@ def test_any_value_in_any_token_key_is_reported_cleanly(
         load_config(path, environ=ENV)
     except ConfigError as error:
         assert str(path) in str(error)
+
+
+class TestValidationCache:
+    def test_an_unchanged_config_is_validated_once_and_an_edit_is_validated_again(
+        self, tmp_path: Path
+    ) -> None:
+        """The marker is per content: a broken edit is never hidden by an old success."""
+        env = {"HOME": str(tmp_path)}
+        path = write(tmp_path, ISSUE_EXAMPLE)
+        load_config(path, environ=env)
+        markers = list((tmp_path / ".cache" / "renewer" / "validated").iterdir())
+        assert len(markers) == 1
+        load_config(path, environ=env)
+        assert len(list(markers[0].parent.iterdir())) == 1
+        path.write_text(ISSUE_EXAMPLE.replace("period: 768h", "period: soon"))
+        with pytest.raises(ConfigError, match="mint.period"):
+            load_config(path, environ=env)
