@@ -293,3 +293,29 @@ class TestHostileAnswers:
         assert "Traceback" not in result.err
         assert result.event("vault.unreachable")
         assert world.read() == token
+
+
+class TestCappedRenewal:
+    def test_a_renewal_capped_by_explicit_max_ttl_is_a_warning_with_the_time_left(
+        self, world: World
+    ) -> None:
+        """Vault answers 200 but cannot extend: token.renew_capped, exit 0, the hint to mint."""
+        world.period = "1h"
+        world.write(
+            world.create(
+                policies=["renewer-test-admin", "renewer-test-sops"],
+                period="1h",
+                explicit_max_ttl="90m",
+                display_name=world.display,
+                no_parent=True,
+            )
+        )
+        world.vault.advance(45 * 60)  # 45 min left before the explicit max
+        result = world.cli("run")
+        assert result.code == 0, result.err
+        capped = result.event("token.renew_capped")
+        assert capped["capped"] is True
+        assert capped["ttl"] <= 45 * 60
+        assert "renewer mint devvm" in capped["summary"]
+        status = world.cli("status", "--json")
+        assert status.code == 1  # a warning asks for a look
