@@ -159,7 +159,7 @@ class TestBatchTokens:
         creator = put_policy(vault, CREATE_ONLY)
         token = create_reply(vault, policies=[creator], type="batch")["auth"]["client_token"]
         cases = [
-            (lambda: vault.client(token).auth.token.renew_self(), "batch tokens cannot be renewed"),
+            (vault.client(token).auth.token.renew_self, "batch tokens cannot be renewed"),
             (lambda: vault.client().auth.token.revoke(token), "batch tokens cannot be revoked"),
             (
                 lambda: vault.client(token).auth.token.create(policies=[creator]),
