@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
-
 _MAX_CANDIDATES = 1000  # cron fires examined for one answer; a valid spec needs a few
 
 
@@ -53,6 +51,8 @@ class Schedule:
 
 def check_cron(expression: str) -> None:
     """Raise :class:`ScheduleError` unless *expression* is a five-field cron line."""
+    from croniter import croniter  # lazy: loading the config must stay cheap
+
     if len(expression.split()) != 5 or not croniter.is_valid(expression):
         raise ScheduleError(
             f"expected a cron expression of five fields like '0 2 * * 0', got {expression!r}"
@@ -71,6 +71,8 @@ def zone(name: str) -> ZoneInfo:
 
 def next_fire(cron: str, timezone: str, *, after: float) -> float:
     """The first fire of *cron* in *timezone* strictly after *after*."""
+    from croniter import croniter
+
     tz = zone(timezone)
     local = datetime.fromtimestamp(after, tz).replace(tzinfo=None)
     candidates = croniter(cron, local)
