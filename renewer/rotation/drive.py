@@ -65,6 +65,7 @@ class _Drive:
     checkpoint: Callable[[str], None]
     forced: bool
     rollback: bool
+    on_step: Callable[[Step], None]
     in_hand: Green | None = None
     steps: list[Step] = field(default_factory=list)
     validation_failure: str = ""
@@ -87,7 +88,9 @@ class _Drive:
             self.rollback = False
 
     def note(self, event: str, summary: str, **details: str) -> None:
-        self.steps.append(Step(event, summary, details))
+        step = Step(event, summary, details)
+        self.steps.append(step)
+        self.on_step(step)
 
     def act(self, action: m.Action) -> None:
         """Perform *action* (not Wait/Refuse): intent, effect, result."""
@@ -216,6 +219,7 @@ def drive(
     rollback: bool = False,
     dry_run: bool = False,
     checkpoint: Callable[[str], None] = crashpoints.reached,
+    on_step: Callable[[Step], None] = lambda _: None,
     max_steps: int = MAX_STEPS,
 ) -> DriveReport:
     """Run *state* forward until it waits or is refused; return what happened.
@@ -224,8 +228,9 @@ def drive(
     describes. Errors from the target propagate after the state reached so
     far has been persisted (the next run resumes from it). In a *dry_run*
     nothing is persisted or performed: the report's ``stopped`` is the plan.
+    *on_step* hears of each step as it happens (the runner logs it).
     """
-    run = _Drive(state, target, persist, now, grace, due_at, checkpoint, forced, rollback)
+    run = _Drive(state, target, persist, now, grace, due_at, checkpoint, forced, rollback, on_step)
     initial = state
     for _ in range(max_steps):
         action = m.plan_step(run.state, run.facts(), now=now)

@@ -122,13 +122,15 @@ class CommandResult:
         return f"{self.argv0} exited {self.exit_code}{tail}"
 
 
-def run_command(argv: Sequence[str], *, timeout: float, env: Mapping[str, str]) -> CommandResult:
-    """Run *argv* (no shell) with *env*; never raises for the command's own failure."""
+def run_command(
+    argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
+) -> CommandResult:
+    """Run *argv* (no shell); *env* None inherits ours. Never raises for the command's failure."""
     name = os.path.basename(argv[0]) if argv else "?"
     try:
         completed = subprocess.run(
             list(argv),
-            env=dict(env),
+            env=None if env is None else dict(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -143,3 +145,18 @@ def run_command(argv: Sequence[str], *, timeout: float, env: Mapping[str, str]) 
     return CommandResult(
         name, completed.returncode, output=scrub(" ".join(text.split()))[-_OUTPUT_TAIL:]
     )
+
+
+def run_check(
+    argv: Sequence[str], value: Secret, *, name: str, timeout: float, state_dir: Path
+) -> CommandResult | None:
+    """A rotation's ``check:`` command against *value*; None when none is configured.
+
+    The value is in a 0600 file named by ``{credential_file}`` for the
+    duration of the command, and nowhere else.
+    """
+    if not argv:
+        return None
+    with secret_file(state_dir, value.reveal().encode(), label=f"check-{name}") as path:
+        rendered = render_argv(argv, {"credential_file": str(path), "name": name})
+        return run_command(rendered, timeout=timeout)
