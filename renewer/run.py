@@ -22,6 +22,7 @@ from renewer.files import sweep_temp_files
 from renewer.ledger import Ledger
 from renewer.lock import run_lock
 from renewer.logging import get_logger
+from renewer.rotation.runner import run_rotations
 from renewer.state import record_run, write_textfile
 from renewer.tokens import TokenEnv, process_sink
 from renewer.vault import RetryPolicy, VaultConnection
@@ -93,6 +94,10 @@ def token_env(config: Config, runtime: Runtime, *, dry_run: bool) -> Iterator[To
 def clean_leftovers(config: Config) -> None:
     """Remove temp files left by writers that died (a crash mid-write)."""
     directories = {config.state_dir, *(sink.path.parent for sink in config.tokens)}
+    for rotation in config.rotations:
+        for path in (rotation.secret_id_file, rotation.role_id_file):
+            if path is not None:
+                directories.add(path.parent)
     for directory in sorted(directories):
         for path in sweep_temp_files(directory):
             get_logger().info(
@@ -118,9 +123,7 @@ def run_once(
     ):
         if not dry_run:
             clean_leftovers(config)
-        results = _run_tokens(config, runtime, dry_run=dry_run, only=only)
-        for result in results:
-            log_result(result)
+        results = _run_items(config, runtime, dry_run=dry_run, only=only)
         if not dry_run:
             finished = runtime.wall_clock()
             record = record_run(
@@ -135,14 +138,32 @@ def run_once(
     return results
 
 
-def _run_tokens(
+def _run_items(
     config: Config, runtime: Runtime, *, dry_run: bool, only: Collection[str]
 ) -> list[ItemResult]:
+    """Step 2 (token sinks), then step 5 (due rotations), sharing one connection and ledger.
+
+    Each result is logged as soon as it exists, so a rotation's steps appear
+    after the token results they build on.
+    """
     sinks = [sink for sink in config.tokens if not only or sink.name in only]
-    if not sinks:
+    rotations = [spec for spec in config.rotations if not only or spec.name in only]
+    if not sinks and not rotations:
         return []
+    results: list[ItemResult] = []
     with token_env(config, runtime, dry_run=dry_run) as env:
-        return [process_sink(sink, env) for sink in sinks]
+        for sink in sinks:
+            results.append(process_sink(sink, env))
+            log_result(results[-1])
+        if rotations:
+            results += run_rotations(
+                config,
+                env=env,
+                now=runtime.wall_clock(),
+                only=[spec.name for spec in rotations],
+                on_result=log_result,
+            )
+    return results
 
 
 def summarize(results: list[ItemResult]) -> str:
