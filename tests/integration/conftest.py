@@ -92,6 +92,7 @@ class World:
     lock_timeout: str = "5s"
     mint_policies: Sequence[str] = (ADMIN, SOPS)
     addr: str = ""
+    extra_config: str = ""  # YAML appended to the config (e.g. a rotations: section)
 
     @property
     def sink(self) -> Path:
@@ -123,6 +124,7 @@ class World:
                 deadline=self.deadline,
                 lock_timeout=self.lock_timeout,
             )
+            + self.extra_config
         )
         return self.config_path
 
