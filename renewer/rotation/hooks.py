@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from renewer.core.secret import Secret
+from renewer.errors import RotationBlocked
 from renewer.files import TEMP_INFIX, ensure_private_dir, fsync_directory
 from renewer.redact import scrub
 
@@ -160,3 +161,37 @@ def run_check(
     with secret_file(state_dir, value.reveal().encode(), label=f"check-{name}") as path:
         rendered = render_argv(argv, {"credential_file": str(path), "name": name})
         return run_command(rendered, timeout=timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandHook:
+    """A post-rotation hook: render the manifest from the values, run argv on it.
+
+    ``orchestrator apply -f {manifest}`` with a template such as::
+
+        webhook:
+          secrets: ["${current}", "${previous}"]
+
+    The rendered manifest holds secrets, so it exists only as a 0600 file in
+    the state dir for the duration of the command.
+    """
+
+    argv: tuple[str, ...]
+    template: str
+    state_dir: Path
+    name: str
+    timeout: float = 60.0
+
+    def __call__(self, values: Mapping[str, Secret]) -> None:
+        try:
+            manifest = render_manifest(self.template, values)
+        except ValueError as exc:
+            raise RotationBlocked(f"post-rotation hook of {self.name}: {exc}") from None
+        with secret_file(self.state_dir, manifest, label=f"manifest-{self.name}") as path:
+            argv = render_argv(self.argv, {"manifest": str(path), "name": self.name})
+            result = run_command(argv, timeout=self.timeout)
+        if not result.ok:
+            raise RotationBlocked(
+                f"post-rotation hook of {self.name} failed: {result.explain()}",
+                hint="fix the hook; the next run applies the values again",
+            )

@@ -8,7 +8,7 @@ the test on the spot.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from renewer.core.drift import Verdict
@@ -16,6 +16,7 @@ from renewer.core.secret import Secret
 from renewer.errors import VaultDenied, VaultUnavailable
 from renewer.rotation.machine import SinkView
 from renewer.rotation.targets.base import Green
+from renewer.rotation.targets.static import StoreConflict, Stored
 
 
 class Crash(BaseException):
@@ -121,3 +122,38 @@ class FakeTarget:
         for identifier in leftovers:
             self.world.revoke(identifier)
         return len(leftovers)
+
+
+class InMemorySecretStoreDouble:
+    """TEST DOUBLE of the static target's ``SecretStore``: one entry in a dict, with CAS.
+
+    Not a real store: the credentials layer's Vault KV v2 and encrypted file
+    stores are bound to the protocol when that layer lands. *interfere* lets a
+    test play a concurrent writer just before the next write.
+    """
+
+    def __init__(self, values: dict[str, str] | None = None) -> None:
+        self.values: dict[str, Secret] = {k: Secret(v) for k, v in (values or {}).items()}
+        self.version = 1 if values else 0
+        self.writes = 0
+        self.interfere = False
+
+    def read(self) -> Stored | None:
+        if not self.version:
+            return None
+        return Stored(dict(self.values), self.version)
+
+    def write(self, values: Mapping[str, Secret], *, cas: int) -> int:
+        if self.interfere:
+            self.interfere = False
+            self.version += 1
+        if cas != self.version:
+            raise StoreConflict(f"check-and-set mismatch: at version {self.version}, not {cas}")
+        self.values = dict(values)
+        self.version += 1
+        self.writes += 1
+        return self.version
+
+    def plain(self) -> dict[str, str]:
+        """The entry's values, revealed (tests only)."""
+        return {name: value.reveal() for name, value in self.values.items()}
