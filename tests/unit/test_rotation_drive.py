@@ -100,10 +100,10 @@ class TestDrive:
             run(world, disk)
         assert disk.state.phase is m.Phase.GREEN_ISSUING
         world.unavailable.clear()
-        target, _ = run(world, disk, forced=False)
+        target, report = run(world, disk, forced=False)
         assert target.calls[:2] == ["observe", "sweep_leftovers"]
-        assert disk.state.phase is m.Phase.BLUE_ACTIVE
-        assert disk.state.last_result is m.LastResult.ABANDONED
+        assert report.final.phase is m.Phase.BLUE_ACTIVE
+        assert report.final.last_result is m.LastResult.ABANDONED
 
     def test_a_refused_issue_records_the_failure_and_stops(self) -> None:
         """Nothing was created: back at rest with the reason; the forced request is used up."""
@@ -128,8 +128,8 @@ class TestDrive:
             run(world, disk)
         assert disk.state.phase is m.Phase.BLUE_REVOKING
         world.unavailable.clear()
-        run(world, disk, forced=False)
-        assert (disk.state.phase, world.revoked) == (m.Phase.BLUE_ACTIVE, ["k0"])
+        _, report = run(world, disk, forced=False)
+        assert (report.final.phase, world.revoked) == (m.Phase.BLUE_ACTIVE, ["k0"])
 
     def test_a_second_request_while_in_grace_does_not_start_another_cycle(self) -> None:
         """max_parallel: 1 — `rotate --now` during the grace waits for it."""
