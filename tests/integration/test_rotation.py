@@ -569,3 +569,76 @@ class TestRotationStatus:
 
         assert result.code == 1
         assert "cannot read the state of rotation" in result.out
+
+
+class TestOutagesAndRefusals:
+    def test_vault_down_while_minting_is_temporary_and_resumed(self, rot: Rotating) -> None:
+        """503 on create-orphan: exit 75, GREEN_ISSUING kept; `rotate --now` later finishes."""
+        controls = rot.world.vault.require_dev()
+        world = rot.token_rotation(grace="0s").world
+        world.deadline = "2s"
+        blue = world.mint_ours()
+        world.write(blue)
+        controls.add_fault("status", status=503, path="auth/token/create-orphan")
+
+        failed = rot.cli("rotate", "devvm-token", "--now")
+
+        assert failed.code == 75
+        assert failed.event("rotation.failed")["outcome"] == "TEMPORARY"
+        assert world.read() == blue
+        assert rot.state()["phase"] == "green_issuing"
+
+        controls.clear_faults()
+        world.deadline = "20s"
+        resumed = rot.cli("rotate", "devvm-token", "--now")
+
+        assert resumed.code == 0, resumed.err
+        assert resumed.event("rotation.resumed")
+        assert resumed.event("rotation.rotated")
+        assert world.ours_alive() == [rot.accessor_of(world.read())]
+
+    def test_an_authority_without_approle_rights_is_refused_cleanly(self, rot: Rotating) -> None:
+        """403 on generate: nothing created, exit 1, the reason and the next command."""
+        world = rot.world
+        vault = world.vault
+        if not vault.is_dev and "approle/" not in vault.client().sys.list_auth_methods()["data"]:
+            vault.client().sys.enable_auth_method("approle")
+        role = f"ci-{world.display}"
+        vault.request("POST", f"auth/approle/role/{role}", json={"token_ttl": "10m"})
+        world.write(world.mint_ours())  # admin + sops: no approle policy
+        rot.rotations = APPROLE_ROTATION.format(role=role, home=world.home)
+
+        result = rot.cli("rotate", "ci", "--now")
+
+        assert result.code == 1
+        refused = result.event("rotation.issue_refused")
+        assert "permission denied" in refused["summary"]
+        assert "renewer rotate ci --now" in refused["summary"]
+        assert not (world.home / "ci" / "secret-id").exists()
+        assert rot.state("ci")["last_result"] == "issue_refused"
+
+
+class TestStatusIntegration:
+    def test_renewer_status_lists_rotations_next_to_tokens(self, rot: Rotating) -> None:
+        """The state file `renewer status` reads has one item per rotation."""
+        world = rot.token_rotation(schedule="every: 30d").world
+        world.write(world.mint_ours())
+        assert rot.cli("run").code == 0
+
+        result = rot.cli("status", "--json")
+
+        keys = [item["key"] for item in json.loads(result.out)["items"]]
+        assert keys == ["rotation/devvm-token", "token/devvm"]
+
+    def test_rotation_status_in_words(self, rot: Rotating) -> None:
+        """One line per rotation: phase, since, next due."""
+        world = rot.token_rotation(schedule="every: 30d").world
+        world.write(world.mint_ours())
+        assert rot.cli("run").code == 0
+
+        result = rot.cli("rotation", "status")
+
+        assert result.code == 0
+        line = result.out.splitlines()[0]
+        assert line.startswith("ok    devvm-token")
+        assert "blue_active" in line and "next due" in line
