@@ -291,6 +291,26 @@ class TestRollback:
         assert world.ours_alive() == [rot.accessor_of(blue)]
 
 
+class TestRollbackByHand:
+    def test_blue_copied_back_during_the_grace_is_a_rollback(self, rot: Rotating) -> None:
+        """`cp -p ~/.vault-token.previous ~/.vault-token`: the next step revokes green."""
+        world = rot.token_rotation().world
+        blue = world.mint_ours()
+        world.write(blue)
+        assert rot.cli("rotate", "devvm-token", "--now").code == 0
+        green = world.read()
+        leakguard.remember(green)
+        world.write(previous_file(world).read_text())
+
+        result = rot.cli("rotate", "devvm-token")
+
+        assert result.code == 0, result.err
+        assert "blue is back in the sink" in result.event("rotation.green_discarded")["summary"]
+        assert result.event("rotation.rolled_back")
+        assert world.lookup(green) is None
+        assert world.ours_alive() == [rot.accessor_of(blue)]
+
+
 TOKEN_CRASH_POINTS = [
     "rotation.issue.before",
     "rotation.token.minted",
