@@ -208,3 +208,19 @@ def test_every_mistake_names_file_line_and_key(
     """Exit 78 with `config.yaml:LINE: rotations[i].key: what is wrong`."""
     message = str(error_for(tmp_path, rotations))
     assert expected in message
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "rotation.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.mark.parametrize("document", [DOCS, README], ids=["docs-rotation", "readme"])
+def test_the_documented_example_config_loads(tmp_path: Path, document: Path) -> None:
+    """The first YAML example of the page is a valid config with rotations."""
+    text = document.read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "config.yaml"
+    path.write_text(example)
+    config = load_config(path, environ=ENV)
+    assert config.rotations
+    assert config.rotations[0].schedule.timezone == "Asia/Tokyo"
