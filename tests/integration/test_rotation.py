@@ -662,3 +662,75 @@ class TestStatusIntegration:
         line = result.out.splitlines()[0]
         assert line.startswith("ok    devvm-token")
         assert "blue_active" in line and "next due" in line
+
+
+class TestServerErrors:
+    def test_a_lost_mint_response_leaves_a_token_the_next_run_sweeps(self, rot: Rotating) -> None:
+        """The mint happened but its answer was cut off: exit 75, GREEN_ISSUING; the next run
+        finds the token nobody recorded by its display name, revokes it, then rotates."""
+        controls = rot.world.vault.require_dev()
+        world = rot.token_rotation(grace="0s").world
+        blue = world.mint_ours()
+        world.write(blue)
+        controls.add_fault("truncate", path="auth/token/create-orphan", count=1)
+
+        lost = rot.cli("rotate", "devvm-token", "--now")
+
+        assert lost.code == 75
+        assert len(world.ours_alive()) == 2, "the minted token exists, unrecorded"
+        assert rot.state()["phase"] == "green_issuing"
+
+        resumed = rot.cli("rotate", "devvm-token", "--now")
+
+        assert resumed.code == 0, resumed.err
+        assert "removed 1 unrecorded token" in resumed.event("rotation.leftovers_swept")["summary"]
+        assert world.ours_alive() == [rot.accessor_of(world.read())]
+        assert world.read() != blue
+
+    def test_a_500_when_revoking_blue_keeps_the_intent_and_blue_until_the_next_run(
+        self, rot: Rotating
+    ) -> None:
+        """Exit 75 with BLUE_REVOKING on disk; green in the file; the next run revokes blue."""
+        controls = rot.world.vault.require_dev()
+        world = rot.token_rotation(grace="0s").world
+        world.deadline = "2s"
+        blue = world.mint_ours()
+        world.write(blue)
+        controls.add_fault("status", status=500, path="auth/token/revoke-accessor")
+
+        failed = rot.cli("rotate", "devvm-token", "--now")
+
+        assert failed.code == 75
+        assert rot.state()["phase"] == "blue_revoking"
+        green = world.read()
+        leakguard.remember(green)
+        assert world.lookup(blue) is not None and world.lookup(green) is not None
+
+        controls.clear_faults()
+        world.deadline = "20s"
+        done = rot.cli("run")
+
+        assert done.code == 0, done.err
+        assert done.event("rotation.completed")
+        assert world.lookup(blue) is None
+        assert world.ours_alive() == [rot.accessor_of(green)]
+
+    def test_a_lost_generate_response_is_swept_by_metadata(self, approle: AppRoleWorld) -> None:
+        """AppRole: the secret-id was created but the answer lost; the next run destroys it."""
+        rot, world = approle.rot, approle.world
+        controls = world.vault.require_dev()
+        assert rot.cli("rotate", "ci", "--now").code == 0
+        leakguard.remember(approle.secret_file.read_text())
+        blue = approle.accessors()
+        controls.add_fault("truncate", path=f"auth/approle/role/{approle.role}/secret-id", count=1)
+
+        lost = rot.cli("rotate", "ci", "--now")
+
+        assert lost.code == 75
+        assert len(approle.accessors()) == 2
+
+        resumed = rot.cli("rotate", "ci")
+
+        assert resumed.code == 0, resumed.err
+        assert resumed.event("rotation.leftovers_swept")
+        assert approle.accessors() == blue
