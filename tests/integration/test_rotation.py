@@ -734,3 +734,21 @@ class TestServerErrors:
         assert resumed.code == 0, resumed.err
         assert resumed.event("rotation.leftovers_swept")
         assert approle.accessors() == blue
+
+
+class TestCheck:
+    def test_check_reports_each_rotation_and_fails_on_a_damaged_state(self, rot: Rotating) -> None:
+        """`renewer check`: one line per rotation; an unreadable state file is a failure."""
+        world = rot.token_rotation(schedule="every: 30d").world
+        world.write(world.mint_ours())
+        fine = rot.cli("check")
+        assert fine.code == 0, fine.out
+        assert "ok    rotation devvm-token (vault-token): not run yet, next due" in fine.out
+
+        store = RotationStore(world.state)
+        store.directory.mkdir(parents=True)
+        store.path("devvm-token").write_text("{}")
+        broken = rot.cli("check")
+        assert broken.code == 1
+        assert "fail  rotation devvm-token (vault-token): " in broken.out
+        assert "rotation-state-invalid" in broken.out
