@@ -70,7 +70,9 @@ def run_rotations(
     *rollback* (``rotate --rollback``) abandons the cycle in flight. Neither
     ever starts a second cycle while one is in flight: that one is resumed.
     *on_result* hears each rotation's result as soon as it exists (the caller
-    logs it), before the closing ``rotation.report`` line.
+    logs it), before the closing ``rotation.report`` line. *factories* add
+    or override target constructors by type (how the static-secret target
+    is bound to a store).
     """
     store = RotationStore(config.state_dir)
     selected = [spec for spec in config.rotations if not only or spec.name in only]
@@ -131,7 +133,7 @@ def _drive_one(
 ) -> ItemResult:
     log = get_logger()
     state = _load(spec, store, now=now, dry_run=env.dry_run)
-    factory = (factories or FACTORIES).get(spec.type.value)
+    factory = {**FACTORIES, **(factories or {})}.get(spec.type.value)
     if factory is None:
         raise RotationBlocked(f"no rotation target for type {spec.type.value!r}")
     target = factory(spec, config, env)
