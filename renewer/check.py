@@ -1,7 +1,8 @@
 """``renewer check``: everything that can be verified without changing anything.
 
 The config is already valid when this runs (loading it is the first check).
-Then: the state dir, every token file (present, one token, our own, mode
+Then: the state dir, each rotation's state file (readable? where does it
+stand, when is it due?), every token file (present, one token, our own, mode
 0600), Vault reachable and unsealed, and each sink's token looked up (read
 only) and put through the drift guard. Nothing is renewed, minted, repaired
 or revoked.
@@ -9,6 +10,7 @@ or revoked.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from renewer.config import Config
@@ -34,6 +36,7 @@ class Finding:
 def run_checks(config: Config) -> list[Finding]:
     findings = [Finding("ok", "config", f"{config.source} is valid")]
     findings.append(_state_dir(config))
+    findings.extend(_rotation(config, index) for index in range(len(config.rotations)))
     if not config.tokens:
         return findings
     runtime = Runtime()
@@ -55,6 +58,27 @@ def _state_dir(config: Config) -> Finding:
             "warn", "state dir", f"{path} is mode {mode:o}; expected 0700 (chmod 700 {path})"
         )
     return Finding("ok", "state dir", str(path))
+
+
+def _rotation(config: Config, index: int) -> Finding:
+    """The rotation's recorded state is readable; where it stands, when it is due next."""
+    from renewer.rotation.machine import new_state
+    from renewer.rotation.runner import next_due_at
+    from renewer.rotation.schedule import as_iso
+    from renewer.rotation.store import RotationStore
+
+    spec = config.rotations[index]
+    subject = f"rotation {spec.name} ({spec.type.value})"
+    try:
+        state = RotationStore(config.state_dir).load(spec.name)
+    except RenewerError as error:
+        return Finding("fail", subject, f"{error.message}; see {error.see}", error.exit_code)
+    current = state or new_state(spec.name, spec.type.value, now=time.time())
+    due = as_iso(next_due_at(spec, current), spec.schedule.timezone) or "by hand only"
+    phase = current.phase.value if state is not None else "not run yet"
+    if current.last_result.failed:
+        return Finding("warn", subject, f"{phase}; last cycle failed: {current.last_error}")
+    return Finding("ok", subject, f"{phase}, next due {due}")
 
 
 def _vault(config: Config, connection: VaultConnection) -> Finding:

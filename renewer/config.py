@@ -17,6 +17,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,8 @@ from renewer.core.model import MintSpec, SweepMode, TokenSpec
 from renewer.core.naming import vault_display_name
 from renewer.credentials import spec as credentials_spec
 from renewer.errors import ConfigError
+from renewer.rotation.hooks import CHECK_PLACEHOLDERS, check_argv
+from renewer.rotation.schedule import Schedule, ScheduleError, check_cron, zone
 from renewer.yamlmarks import Document, load_file, validate
 
 CONFIG_VERSION = 1
@@ -45,6 +48,36 @@ _DURATION = {
     "x-message": "expected a duration like 768h, 32d, 1h30m or 90 (seconds)",
 }
 _POLICIES = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+_PATH = {"type": "string", "minLength": 1}
+_ROTATION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "type", "token"],
+    "properties": {
+        "name": _NAME,
+        "type": {"enum": ["vault-token", "approle"]},
+        "token": _NAME,
+        "schedule": {"type": "string", "minLength": 1},
+        "timezone": {"type": "string", "minLength": 1},
+        "every": _DURATION,
+        "grace": _DURATION,
+        "retry_after": _DURATION,
+        "check": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+        "check_timeout": _DURATION,
+        "role": {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$",
+            "x-message": "expected an AppRole role name",
+        },
+        "mount": {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$",
+            "x-message": "expected an auth mount path like approle",
+        },
+        "role_id_file": _PATH,
+        "secret_id_file": _PATH,
+    },
+}
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -125,6 +158,7 @@ SCHEMA: dict[str, Any] = {
                 "timeout": _DURATION,
             },
         },
+        "rotations": {"type": "array", "items": _ROTATION},
         **credentials_spec.SCHEMA,
     },
 }
@@ -150,6 +184,36 @@ class TokenSink:
     expect: TokenSpec
     mint: MintSpec
     sweep: SweepMode = SweepMode.ON_HEAL
+
+
+class RotationType(Enum):
+    """What a rotation rotates (config ``rotations[].type``)."""
+
+    VAULT_TOKEN = "vault-token"  # the periodic token of a token sink
+    APPROLE = "approle"  # an AppRole secret-id, written to a file
+
+
+DEFAULT_GRACE = 86400  # a day: long enough for every reader of the old value to re-read
+DEFAULT_RETRY_AFTER = 86400  # a failed cycle is retried a day later (or at the next fire)
+DEFAULT_CHECK_TIMEOUT = 60
+
+
+@dataclass(frozen=True, slots=True)
+class RotationSpec:
+    """One blue/green rotation (config ``rotations[]``)."""
+
+    name: str
+    type: RotationType
+    token: str  # vault-token: the sink rotated; approle: the sink whose token is the authority
+    schedule: Schedule = field(default_factory=Schedule)
+    grace: int = DEFAULT_GRACE
+    retry_after: int = DEFAULT_RETRY_AFTER
+    check: tuple[str, ...] = ()  # argv template run against green before promotion
+    check_timeout: int = DEFAULT_CHECK_TIMEOUT
+    role: str = ""  # approle only
+    mount: str = "approle"
+    role_id_file: Path | None = None
+    secret_id_file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +246,7 @@ class Config:
     run: RunSettings = RunSettings()
     notify: NotifySettings = NotifySettings()
     metrics_textfile: Path | None = None
+    rotations: tuple[RotationSpec, ...] = ()
     credentials: credentials_spec.CredentialsSection = field(
         default_factory=credentials_spec.CredentialsSection
     )
@@ -196,6 +261,17 @@ class Config:
         raise ConfigError(
             f"{self.source}: no token sink named {name!r} (known: {known})",
             hint="check the name under tokens: in the config",
+        )
+
+    def rotation(self, name: str) -> RotationSpec:
+        """The rotation called *name*; a clear error when there is none."""
+        for rotation in self.rotations:
+            if rotation.name == name:
+                return rotation
+        known = ", ".join(rotation.name for rotation in self.rotations) or "none configured"
+        raise ConfigError(
+            f"{self.source}: no rotation named {name!r} (known: {known})",
+            hint="check the name under rotations: in the config",
         )
 
 
@@ -251,7 +327,15 @@ def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None =
         )
     if isinstance(document.data, dict):
         # `vault:` with every line under it commented out means "the defaults".
-        for key in ("vault", "run", "metrics", "notify", "tokens", *credentials_spec.SCHEMA):
+        for key in (
+            "vault",
+            "run",
+            "metrics",
+            "notify",
+            "tokens",
+            "rotations",
+            *credentials_spec.SCHEMA,
+        ):
             if key in document.data and document.data[key] is None:
                 del document.data[key]
     if not _validated_before(document, env):
@@ -308,6 +392,11 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
         for index, item in enumerate(data.get("tokens", []))
     )
     _check_unique(document, tokens)
+    rotations = tuple(
+        _rotation(document, index, item, resolve)
+        for index, item in enumerate(data.get("rotations", []))
+    )
+    _check_rotations(document, rotations, tokens)
     run = data.get("run", {})
     notify = data.get("notify", {})
     metrics = data.get("metrics", {})
@@ -334,6 +423,7 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
             webhook=notify.get("webhook"), timeout=parse_duration(notify.get("timeout", 10))
         ),
         metrics_textfile=resolve(metrics["textfile"]) if "textfile" in metrics else None,
+        rotations=rotations,
         credentials=credentials_spec.parse(document, environ=dict(environ), home=str(home)),
         document=document,
     )
@@ -439,3 +529,137 @@ def _check_unique(document: Document, tokens: tuple[TokenSink, ...]) -> None:
             )
         names.add(sink.name)
         paths.add(sink.path)
+
+
+_APPROLE_ONLY = ("role", "mount", "role_id_file", "secret_id_file")
+
+
+def _schedule(
+    document: Document, where: tuple[str | int, ...], item: Mapping[str, Any]
+) -> Schedule:
+    """``schedule`` + ``timezone``, or ``every``, or neither (by hand only)."""
+    if "schedule" in item and "every" in item:
+        raise ConfigError(
+            f"{document.where((*where, 'every'))}: give either schedule (cron) or every, not both"
+        )
+    if "timezone" in item and "schedule" not in item:
+        raise ConfigError(
+            f"{document.where((*where, 'timezone'))}: a timezone only applies to a schedule"
+        )
+    if "schedule" in item:
+        if "timezone" not in item:
+            raise ConfigError(
+                f"{document.where((*where, 'schedule'))}: a schedule needs a timezone",
+                hint="add e.g. `timezone: Asia/Tokyo` (an IANA name; UTC is fine too)",
+            )
+        for key, check in (("schedule", check_cron), ("timezone", zone)):
+            try:
+                check(item[key])
+            except ScheduleError as exc:
+                raise ConfigError(f"{document.where((*where, key))}: {exc}") from None
+        return Schedule(cron=item["schedule"], timezone=item["timezone"])
+    if "every" in item:
+        every = parse_duration(item["every"])
+        if every <= 0:
+            raise ConfigError(f"{document.where((*where, 'every'))}: must be more than 0")
+        return Schedule(every=every)
+    return Schedule()
+
+
+def _rotation(
+    document: Document, index: int, item: Mapping[str, Any], resolve: Any
+) -> RotationSpec:
+    where: tuple[str | int, ...] = ("rotations", index)
+    kind = RotationType(item["type"])
+    if kind is RotationType.VAULT_TOKEN:
+        for key in _APPROLE_ONLY:
+            if key in item:
+                raise ConfigError(
+                    f"{document.where((*where, key))}: only for type: approle "
+                    "(a vault-token rotation rotates the token sink named by token:)"
+                )
+    else:
+        for key in ("role", "secret_id_file"):
+            if key not in item:
+                raise ConfigError(
+                    f"{document.where(where)}: an approle rotation needs {key}:",
+                    hint="see docs/rotation.md for an example",
+                )
+    if "check" in item:
+        try:
+            check_argv(item["check"], CHECK_PLACEHOLDERS)
+        except ValueError as exc:
+            raise ConfigError(f"{document.where((*where, 'check'))}: {exc}") from None
+    return RotationSpec(
+        name=item["name"],
+        type=kind,
+        token=item["token"],
+        schedule=_schedule(document, where, item),
+        grace=parse_duration(item.get("grace", DEFAULT_GRACE)),
+        retry_after=parse_duration(item.get("retry_after", DEFAULT_RETRY_AFTER)),
+        check=tuple(item.get("check", ())),
+        check_timeout=parse_duration(item.get("check_timeout", DEFAULT_CHECK_TIMEOUT)),
+        role=item.get("role", ""),
+        mount=item.get("mount", "approle"),
+        role_id_file=resolve(item["role_id_file"]) if "role_id_file" in item else None,
+        secret_id_file=resolve(item["secret_id_file"]) if "secret_id_file" in item else None,
+    )
+
+
+def _check_rotations(
+    document: Document, rotations: tuple[RotationSpec, ...], tokens: tuple[TokenSink, ...]
+) -> None:
+    """Names unique, authorities configured, one rotation per target, files never shared."""
+    sinks = {sink.name: sink for sink in tokens}
+    names: set[str] = set()
+    rotated: set[str] = set()
+    files: dict[Path, str] = {sink.path: f"token sink {sink.name!r}" for sink in tokens}
+    for index, rotation in enumerate(rotations):
+        where: tuple[str | int, ...] = ("rotations", index)
+        if rotation.name in names:
+            raise ConfigError(
+                f"{document.where((*where, 'name'))}: duplicate rotation name {rotation.name!r}"
+            )
+        names.add(rotation.name)
+        sink = sinks.get(rotation.token)
+        if sink is None:
+            known = ", ".join(sinks) or "none configured"
+            raise ConfigError(
+                f"{document.where((*where, 'token'))}: no token sink named {rotation.token!r} "
+                f"(known: {known})",
+                hint="token: names an entry under tokens:",
+            )
+        if rotation.type is RotationType.VAULT_TOKEN:
+            _check_token_rotation(document, where, rotation, sink, rotated)
+            continue
+        for key in ("secret_id_file", "role_id_file"):
+            path = getattr(rotation, key)
+            if path is None:
+                continue
+            if path in files:
+                raise ConfigError(
+                    f"{document.where((*where, key))}: {path} is already {files[path]}'s file"
+                )
+            files[path] = f"rotation {rotation.name!r}"
+
+
+def _check_token_rotation(
+    document: Document,
+    where: tuple[str | int, ...],
+    rotation: RotationSpec,
+    sink: TokenSink,
+    rotated: set[str],
+) -> None:
+    if sink.name in rotated:
+        raise ConfigError(
+            f"{document.where((*where, 'token'))}: token sink {sink.name!r} already has a "
+            "rotation; one rotation per credential (max_parallel: 1)"
+        )
+    rotated.add(sink.name)
+    if rotation.grace >= sink.mint.period:
+        raise ConfigError(
+            f"{document.where((*where, 'grace'))}: a grace of {rotation.grace}s is not shorter "
+            f"than the token's period ({sink.mint.period}s): nobody renews the old token "
+            "during its grace, so it would expire before it is revoked",
+            hint="shorten grace: (a day is typical)",
+        )

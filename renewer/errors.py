@@ -124,6 +124,20 @@ class RotationFailed(NeedsHuman):
     reference: ClassVar[str] = "rotation-validation-failed"
 
 
+class RotationBlocked(NeedsHuman):
+    """A rotation cannot take its next step without a person (it changed nothing)."""
+
+    runbook: ClassVar[str] = "rotation.md"
+    reference: ClassVar[str] = "rotation-blocked"
+
+
+class RotationStateInvalid(NeedsHuman):
+    """A rotation's state file cannot be read; renewer will not guess where it stood."""
+
+    runbook: ClassVar[str] = "rotation.md"
+    reference: ClassVar[str] = "rotation-state-invalid"
+
+
 # --- temporary (exit 75) ----------------------------------------------------
 
 

@@ -10,6 +10,7 @@ mints or revokes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -23,6 +24,7 @@ from renewer.files import sweep_temp_files
 from renewer.ledger import Ledger
 from renewer.lock import run_lock
 from renewer.logging import get_logger
+from renewer.rotation.runner import run_rotations
 from renewer.state import record_run, write_textfile
 from renewer.tokens import TokenEnv, process_sink
 from renewer.vault import RetryPolicy, VaultConnection
@@ -98,6 +100,10 @@ def _written_dirs(config: Config) -> set[Path]:
     directories = {config.state_dir, store, section.secrets.local.key_file.parent}
     directories.update(sink.path.parent for sink in config.tokens)
     directories.update(sink.path.parent for spec in section.credentials for sink in spec.sinks)
+    for rotation in config.rotations:
+        directories.update(
+            path.parent for path in (rotation.secret_id_file, rotation.role_id_file) if path
+        )
     if store.is_dir():  # <store>/<namespace>/<service>/
         directories.update(path for path in store.glob("*/*") if path.is_dir())
     return directories
@@ -130,10 +136,7 @@ def run_once(
     ):
         if not dry_run:
             clean_leftovers(config)
-        results = _run_tokens(config, runtime, dry_run=dry_run, only=only)
-        results += _run_credentials(config, runtime, dry_run=dry_run, only=only)
-        for result in results:
-            log_result(result)
+        results = _run_items(config, runtime, dry_run=dry_run, only=only)
         if not dry_run:
             finished = runtime.wall_clock()
             record = record_run(
@@ -148,14 +151,40 @@ def run_once(
     return results
 
 
-def _run_tokens(
+def _run_items(
     config: Config, runtime: Runtime, *, dry_run: bool, only: Collection[str]
 ) -> list[ItemResult]:
+    """Step 2 (token sinks), step 4 (credentials), step 5 (due rotations), in that order.
+
+    Tokens and rotations share one Vault connection and ledger. Each result is
+    logged as soon as it exists, so a rotation's steps appear after the token
+    results they build on.
+    """
     sinks = [sink for sink in config.tokens if not only or sink.name in only]
-    if not sinks:
-        return []
-    with token_env(config, runtime, dry_run=dry_run) as env:
-        return [process_sink(sink, env) for sink in sinks]
+    rotations = [spec for spec in config.rotations if not only or spec.name in only]
+    results: list[ItemResult] = []
+    with contextlib.ExitStack() as stack:
+        env = (
+            stack.enter_context(token_env(config, runtime, dry_run=dry_run))
+            if sinks or rotations
+            else None
+        )
+        for sink in sinks:
+            assert env is not None
+            results.append(process_sink(sink, env))
+            log_result(results[-1])
+        for result in _run_credentials(config, runtime, dry_run=dry_run, only=only):
+            results.append(result)
+            log_result(result)
+        if rotations and env is not None:
+            results += run_rotations(
+                config,
+                env=env,
+                now=runtime.wall_clock(),
+                only=[spec.name for spec in rotations],
+                on_result=log_result,
+            )
+    return results
 
 
 def _run_credentials(

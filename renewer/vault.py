@@ -23,6 +23,7 @@ the active node" error.
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import re
 import time
@@ -37,6 +38,7 @@ import requests
 import requests.adapters
 
 from renewer.config import Config, VaultSettings
+from renewer.core.approle import SecretIdGrant, SecretIdInfo
 from renewer.core.backoff import retry_delay
 from renewer.core.heal import MintRequest
 from renewer.core.model import AuthGrant, MalformedResponse, TokenInfo
@@ -414,6 +416,120 @@ class HvacVault:
                 raise CasMismatch(error.message) from None
             raise
 
+    # --- AppRole (auth/<mount>/...): the secret-id rotation's calls ---------
+
+    def approle_role_id(self, mount: str, role: str) -> str:
+        """``GET auth/<mount>/role/<role>/role-id``."""
+        response = self._connection.call(
+            "read role-id",
+            lambda: self._client.adapter.get(f"/v1/auth/{mount}/role/{role}/role-id"),
+        )
+        role_id = (_data(response, "read role-id") or {}).get("role_id")
+        if not isinstance(role_id, str) or not role_id:
+            raise VaultUnavailable("read role-id: Vault's answer has no role_id")
+        return role_id
+
+    def approle_generate_secret_id(
+        self, mount: str, role: str, *, metadata: dict[str, str]
+    ) -> SecretIdGrant:
+        """``POST auth/<mount>/role/<role>/secret-id``; never retried once it may have worked."""
+        body = {"metadata": json.dumps(metadata, sort_keys=True)}
+
+        def generate() -> Any:
+            return self._client.adapter.post(f"/v1/auth/{mount}/role/{role}/secret-id", json=body)
+
+        response = self._connection.call("generate secret-id", generate, idempotent=False)
+        grant = SecretIdGrant.from_data(_data(response, "generate secret-id"))
+        register(grant.secret_id.reveal())
+        return grant
+
+    def approle_lookup_secret_id(
+        self, mount: str, role: str, secret_id: Secret
+    ) -> SecretIdInfo | None:
+        """``POST .../secret-id/lookup``: the secret-id's accessor, or None if Vault has none."""
+
+        def lookup() -> Any:
+            return self._client.adapter.post(
+                f"/v1/auth/{mount}/role/{role}/secret-id/lookup",
+                json={"secret_id": secret_id.reveal()},
+            )
+
+        response = self._connection.call("lookup secret-id", lookup)
+        if not isinstance(response, dict):  # 204: unknown, expired or destroyed
+            return None
+        return SecretIdInfo.from_data(_data(response, "lookup secret-id"))
+
+    def approle_lookup_accessor(self, mount: str, role: str, accessor: str) -> SecretIdInfo | None:
+        """``POST .../secret-id-accessor/lookup``; None when the accessor is unknown."""
+
+        def lookup() -> Any:
+            try:
+                return self._client.adapter.post(
+                    f"/v1/auth/{mount}/role/{role}/secret-id-accessor/lookup",
+                    json={"secret_id_accessor": accessor},
+                )
+            except hvac.exceptions.VaultError as exc:
+                if _unknown_secret_id_accessor(exc):
+                    return None
+                raise
+
+        response = self._connection.call("lookup secret-id accessor", lookup)
+        if not isinstance(response, dict):
+            return None
+        return SecretIdInfo.from_data(_data(response, "lookup secret-id accessor"))
+
+    def approle_destroy_accessor(self, mount: str, role: str, accessor: str) -> bool:
+        """``POST .../secret-id-accessor/destroy``; False when it was already gone.
+
+        Vault answers an unknown accessor with a 500 (a plain Go error in the
+        handler; 404 on some versions), so that one answer is recognised here,
+        before the retry loop would take it for an outage.
+        """
+
+        def destroy() -> bool:
+            try:
+                self._client.adapter.post(
+                    f"/v1/auth/{mount}/role/{role}/secret-id-accessor/destroy",
+                    json={"secret_id_accessor": accessor},
+                )
+            except hvac.exceptions.VaultError as exc:
+                if _unknown_secret_id_accessor(exc):
+                    return False
+                raise
+            return True
+
+        return self._connection.call("destroy secret-id", destroy)
+
+    def approle_list_accessors(self, mount: str, role: str) -> list[str]:
+        """``LIST .../secret-id``: accessors of the role's live secret-ids."""
+        try:
+            response = self._connection.call(
+                "list secret-ids",
+                lambda: self._client.adapter.list(f"/v1/auth/{mount}/role/{role}/secret-id"),
+            )
+        except VaultError as error:
+            if error.status == 404:  # Vault answers 404 for an empty list
+                return []
+            raise
+        keys = (_data(response, "list secret-ids") or {}).get("keys")
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise VaultUnavailable("list secret-ids: Vault's answer has no list of keys")
+        return keys
+
+    def approle_login(self, mount: str, role_id: str, secret_id: Secret) -> AuthGrant:
+        """``POST auth/<mount>/login`` (unauthenticated); the token is registered as a secret."""
+
+        def login() -> Any:
+            return self._client.adapter.post(
+                f"/v1/auth/{mount}/login",
+                json={"role_id": role_id, "secret_id": secret_id.reveal()},
+            )
+
+        response = self._connection.call("approle login", login, idempotent=False)
+        grant = AuthGrant.from_response(response)
+        register(grant.client_token.reveal())
+        return grant
+
     def health(self) -> dict[str, Any]:
         """``sys/health`` without raising on sealed/standby codes."""
         sys_api = self._client.sys
@@ -449,6 +565,16 @@ def kv_backend(config: Config, *, mount: str, token_sink: str) -> KVv2:
     token = read_token(sink.path, sink=sink.name).token
     connection = VaultConnection(config.vault, RetryPolicy.starting_now(config.run.deadline))
     return KVv2(connection.client(token), mount)
+
+
+def _unknown_secret_id_accessor(exc: hvac.exceptions.VaultError) -> bool:
+    """Vault's ways of saying "no such secret-id accessor" (500, 404, or 403 when half gone)."""
+    text = f"{_first_error(exc)} {getattr(exc, 'text', '') or ''}"
+    return (
+        "failed to find accessor entry" in text
+        or "invalid secret id accessor" in text
+        or (isinstance(exc, hvac.exceptions.InvalidPath) and not getattr(exc, "errors", None))
+    )
 
 
 @contextlib.contextmanager

@@ -12,7 +12,8 @@ from renewer.app import AppContext, pass_app
 def _known_names(app: AppContext) -> set[str]:
     config = app.config
     names = {sink.name for sink in config.tokens}
-    names.update(getattr(item, "name", "") for item in config.credentials.credentials)
+    names.update(rotation.name for rotation in config.rotations)
+    names.update(spec.name for spec in config.credentials.credentials)
     return names - {""}
 
 

@@ -29,6 +29,7 @@ from renewer.devserver.protocol import (
     Operation,
     Reply,
     bad_request,
+    multierror,
     not_found,
 )
 from renewer.devserver.routing import Mount, Route
@@ -344,15 +345,16 @@ def _secret_of_role(state: State, call: Call, secret_id: str) -> SecretID | None
     return secret if secret is not None and secret.role_name == role.name else None
 
 
-def _secret_by_accessor(state: State, call: Call) -> SecretID:
+def _accessor_unknown(accessor: str) -> str:
+    return f'failed to find accessor entry for secret_id_accessor: "{accessor}"'
+
+
+def _secret_by_accessor(state: State, call: Call) -> tuple[str, SecretID | None]:
     accessor = get_str(call.data, "secret_id_accessor")
     if not accessor:
         raise bad_request("missing secret_id_accessor")
     secret_id = state.approle.accessors.get(accessor, "")
-    secret = _secret_of_role(state, call, secret_id)
-    if secret is None:
-        raise bad_request(f'failed to find accessor entry for secret_id_accessor: "{accessor}"')
-    return secret
+    return accessor, _secret_of_role(state, call, secret_id)
 
 
 def handle_secret_id_lookup(state: State, call: Call) -> Reply:
@@ -376,13 +378,27 @@ def handle_secret_id_destroy(state: State, call: Call) -> Reply:
 
 
 def handle_accessor_lookup(state: State, call: Call) -> Reply:
-    """``POST auth/approle/role/:name/secret-id-accessor/lookup``."""
-    return Reply(data=_secret_lookup_data(_secret_by_accessor(state, call)))
+    """``POST auth/approle/role/:name/secret-id-accessor/lookup``.
+
+    An unknown accessor is a 404 whose body is an envelope with
+    ``data.error`` (Vault >= 1.9 answers through ``RespondWithStatusCode``).
+    """
+    accessor, secret = _secret_by_accessor(state, call)
+    if secret is None:
+        return Reply(data={"error": _accessor_unknown(accessor)}, status=404)
+    return Reply(data=_secret_lookup_data(secret))
 
 
 def handle_accessor_destroy(state: State, call: Call) -> Reply:
-    """``POST|DELETE auth/approle/role/:name/secret-id-accessor/destroy``."""
-    state.approle.remove_secret(_secret_by_accessor(state, call))
+    """``POST|DELETE auth/approle/role/:name/secret-id-accessor/destroy``.
+
+    An unknown accessor is a 500: Vault's handler returns a plain Go error
+    there (unlike the lookup), which becomes an internal error.
+    """
+    accessor, secret = _secret_by_accessor(state, call)
+    if secret is None:
+        raise ApiError(500, multierror(_accessor_unknown(accessor)))
+    state.approle.remove_secret(secret)
     return NO_CONTENT
 
 

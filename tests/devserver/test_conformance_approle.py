@@ -160,3 +160,115 @@ class TestAppRole:
 
         assert response.status_code == 200
         assert response.json()["auth"]["token_type"] == "service"
+
+
+class TestSecretIdRotationShapes:
+    """What a blue/green secret-id rotation relies on (reference §8)."""
+
+    def test_two_secret_ids_coexist_and_each_logs_in(self, approle: hvac.Client) -> None:
+        """Blue and green are both valid until one is destroyed."""
+        role = new_role(approle)
+        role_id = approle.auth.approle.read_role_id(role)["data"]["role_id"]
+        blue = approle.auth.approle.generate_secret_id(role)["data"]
+        green = approle.auth.approle.generate_secret_id(role)["data"]
+
+        listed = approle.auth.approle.list_secret_id_accessors(role)["data"]["keys"]
+        approle.auth.approle.destroy_secret_id_accessor(role, blue["secret_id_accessor"])
+
+        assert sorted(listed) == sorted([blue["secret_id_accessor"], green["secret_id_accessor"]])
+        login = approle.auth.approle.login
+        login(role_id=role_id, secret_id=green["secret_id"], use_token=False)
+        with pytest.raises(hvac.exceptions.InvalidRequest):
+            login(role_id=role_id, secret_id=blue["secret_id"], use_token=False)
+
+    def test_lookup_of_an_unknown_secret_id_is_204(
+        self, vault: VaultPeer, approle: hvac.Client
+    ) -> None:
+        """No body at all: the caller cannot tell unknown from destroyed."""
+        role = new_role(approle)
+        response = vault.request(
+            "POST", f"auth/approle/role/{role}/secret-id/lookup", json={"secret_id": "nope"}
+        )
+        assert (response.status_code, response.content) == (204, b"")
+
+    def test_lookup_of_an_unknown_accessor_is_404_with_data_error(
+        self, vault: VaultPeer, approle: hvac.Client
+    ) -> None:
+        """Vault >= 1.9: RespondWithStatusCode(404), the message under data.error."""
+        role = new_role(approle)
+        response = vault.request(
+            "POST",
+            f"auth/approle/role/{role}/secret-id-accessor/lookup",
+            json={"secret_id_accessor": "0e2d34aa-0000-0000-0000-000000000000"},
+        )
+        assert response.status_code == 404
+        assert (
+            "failed to find accessor entry for secret_id_accessor"
+            in (response.json()["data"]["error"])
+        )
+
+    def test_destroying_an_unknown_accessor_is_a_500(
+        self, vault: VaultPeer, approle: hvac.Client
+    ) -> None:
+        """The handler returns a plain error: an internal error, not a 4xx."""
+        client = approle
+        role = new_role(client)
+        accessor = client.auth.approle.generate_secret_id(role)["data"]["secret_id_accessor"]
+        client.auth.approle.destroy_secret_id_accessor(role, accessor)
+
+        response = vault.request(
+            "POST",
+            f"auth/approle/role/{role}/secret-id-accessor/destroy",
+            json={"secret_id_accessor": accessor},
+        )
+
+        assert response.status_code == 500
+        assert "failed to find accessor entry for secret_id_accessor" in response.text
+
+    def test_metadata_is_returned_by_accessor_lookup(self, approle: hvac.Client) -> None:
+        """A rotation finds its own leftovers by the metadata it set."""
+        role = new_role(approle)
+        metadata = {"created-by": "renewer", "rotation": "ci"}
+        accessor = approle.auth.approle.generate_secret_id(role, metadata=metadata)["data"][
+            "secret_id_accessor"
+        ]
+        looked_up = approle.auth.approle.read_secret_id_accessor(role, accessor)["data"]
+        assert looked_up["metadata"] == metadata
+
+    def test_a_secret_id_of_another_role_does_not_log_in(self, approle: hvac.Client) -> None:
+        """Login checks the secret-id belongs to the role of the role-id."""
+        first, second = new_role(approle), new_role(approle)
+        role_id = approle.auth.approle.read_role_id(first)["data"]["role_id"]
+        other = approle.auth.approle.generate_secret_id(second)["data"]["secret_id"]
+        with pytest.raises(hvac.exceptions.InvalidRequest):
+            approle.auth.approle.login(role_id=role_id, secret_id=other, use_token=False)
+
+    def test_a_login_token_can_revoke_itself(self, vault: VaultPeer, approle: hvac.Client) -> None:
+        """Validation logs in and revokes the token at once: nothing is left behind."""
+        role = new_role(approle, token_ttl="1h")
+        role_id = approle.auth.approle.read_role_id(role)["data"]["role_id"]
+        secret_id = approle.auth.approle.generate_secret_id(role)["data"]["secret_id"]
+        token = approle.auth.approle.login(role_id=role_id, secret_id=secret_id, use_token=False)[
+            "auth"
+        ]["client_token"]
+
+        vault.client(token).auth.token.revoke_self()
+
+        with pytest.raises(hvac.exceptions.Forbidden):
+            vault.client(token).auth.token.lookup_self()
+
+    def test_expired_secret_ids_are_not_listed(
+        self, vault: VaultPeer, approle: hvac.Client
+    ) -> None:
+        """The list holds live secret-ids only (virtual clock)."""
+        vault.require_dev()
+        role = new_role(approle)
+        short = approle.auth.approle.generate_secret_id(role)  # role default: no TTL
+        approle.auth.approle.create_or_update_approle(role_name=role, secret_id_ttl="60s")
+        expiring = approle.auth.approle.generate_secret_id(role)["data"]["secret_id_accessor"]
+
+        vault.advance(61)
+
+        listed = approle.auth.approle.list_secret_id_accessors(role)["data"]["keys"]
+        assert listed == [short["data"]["secret_id_accessor"]]
+        assert expiring not in listed

@@ -51,3 +51,28 @@ class TestCorePurity:
                     assert node.func.id not in FORBIDDEN_CALLS, (
                         f"{path.name} calls {node.func.id}()"
                     )
+
+
+ROTATION = CORE.parent / "rotation"
+PURE_ROTATION = {"machine.py": set(), "schedule.py": {"croniter"}}
+
+
+class TestRotationPurity:
+    def test_machine_and_schedule_import_no_io(self) -> None:
+        """The rotation machine is stdlib only; the schedule adds croniter, nothing else."""
+        forbidden = {"os", "time", "socket", "subprocess", "random", "pathlib", "shutil"}
+        for name, extra in PURE_ROTATION.items():
+            path = ROTATION / name
+            for imported in _imports(ast.parse(path.read_text())):
+                if imported.startswith("renewer"):
+                    assert imported.startswith("renewer.core"), f"{name} imports {imported}"
+                    continue
+                allowed = (set(sys.stdlib_module_names) - forbidden) | extra | {"__future__"}
+                assert imported in allowed, f"{name} imports {imported}"
+
+    def test_machine_and_schedule_never_call_open_or_print(self) -> None:
+        """No I/O hides in a call either."""
+        for name in PURE_ROTATION:
+            for node in ast.walk(ast.parse((ROTATION / name).read_text())):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    assert node.func.id not in FORBIDDEN_CALLS, f"{name} calls {node.func.id}()"

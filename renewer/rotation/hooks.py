@@ -1,0 +1,197 @@
+"""Commands a rotation runs: check commands and post-rotation hooks, without secrets in argv.
+
+A command is configured as an argv list whose items may name placeholders
+(``{manifest}``, ``{credential_file}``, ``{name}``). Placeholders stand for
+*paths and names*, never for secret values: a secret reaches a command only
+inside a file renewer creates 0600 in its private state dir and removes when
+the command ends (argv is world-readable in ``/proc``; environment variables
+leak into child processes and crash reports). A manifest (e.g. the
+``orchestrator apply -f {manifest}`` file) is rendered from a template with
+``string.Template`` placeholders (``${current}``, ``${previous}``), so YAML
+and JSON braces need no escaping.
+
+Unknown placeholders are configuration errors, reported when the config is
+loaded. Commands run without a shell, with a timeout; their output is
+scrubbed of registered secrets before it is shown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import string
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from renewer.core.secret import Secret
+from renewer.errors import RotationBlocked
+from renewer.files import TEMP_INFIX, ensure_private_dir, fsync_directory
+from renewer.redact import scrub
+
+CHECK_PLACEHOLDERS = frozenset({"credential_file", "name"})
+HOOK_PLACEHOLDERS = frozenset({"manifest", "name"})
+_OUTPUT_TAIL = 400
+
+
+def placeholders(argument: str) -> set[str]:
+    """The ``{fields}`` named in *argument*; ``ValueError`` when the braces are malformed."""
+    names: set[str] = set()
+    for _, field, spec, conversion in string.Formatter().parse(argument):
+        if field is None:
+            continue
+        if not field.isidentifier() or spec or conversion:
+            raise ValueError(f"{{{field}}} is not a plain placeholder")
+        names.add(field)
+    return names
+
+
+def check_argv(argv: Sequence[str], allowed: frozenset[str]) -> None:
+    """``ValueError`` naming the first unknown placeholder in *argv*."""
+    for index, argument in enumerate(argv):
+        try:
+            unknown = sorted(placeholders(argument) - allowed)
+        except ValueError as exc:
+            raise ValueError(
+                f"item {index}: {exc} (write {{{{ and }}}} for literal braces)"
+            ) from None
+        if unknown:
+            known = ", ".join(f"{{{name}}}" for name in sorted(allowed))
+            raise ValueError(f"item {index}: unknown placeholder {{{unknown[0]}}} (known: {known})")
+
+
+def render_argv(argv: Sequence[str], values: Mapping[str, str]) -> list[str]:
+    """*argv* with placeholders filled from *values* (paths and names only, never secrets)."""
+    return [argument.format_map(values) for argument in argv]
+
+
+def render_manifest(template: str, values: Mapping[str, Secret]) -> bytes:
+    """The manifest with ``${name}`` replaced by secret values; ``ValueError`` if one is missing."""
+    try:
+        text = string.Template(template).substitute(
+            {name: value.reveal() for name, value in values.items()}
+        )
+    except KeyError as exc:
+        raise ValueError(
+            f"the manifest template names ${{{exc.args[0]}}}, which has no value"
+        ) from None
+    except ValueError as exc:
+        raise ValueError(f"the manifest template is malformed ({exc})") from None
+    return text.encode()
+
+
+@contextlib.contextmanager
+def secret_file(directory: Path, content: bytes, *, label: str) -> Iterator[Path]:
+    """A 0600 file holding *content* for the duration of the block, then removed.
+
+    Named like :func:`renewer.files.write_atomic`'s temp files, so a run killed
+    inside the block leaves a file the next run's leftover sweep removes.
+    """
+    ensure_private_dir(directory)
+    path = directory / f".{label}{TEMP_INFIX}{os.getpid()}.{os.urandom(4).hex()}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        fsync_directory(directory)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """How a command ended; *output* is a scrubbed tail of what it printed."""
+
+    argv0: str
+    exit_code: int | None  # None: it did not finish in time or could not start
+    output: str = ""
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def explain(self) -> str:
+        if self.problem:
+            return f"{self.argv0}: {self.problem}"
+        tail = f": {self.output}" if self.output else ""
+        return f"{self.argv0} exited {self.exit_code}{tail}"
+
+
+def run_command(
+    argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
+) -> CommandResult:
+    """Run *argv* (no shell); *env* None inherits ours. Never raises for the command's failure."""
+    name = os.path.basename(argv[0]) if argv else "?"
+    try:
+        completed = subprocess.run(
+            list(argv),
+            env=None if env is None else dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return CommandResult(name, None, problem=f"did not finish within {timeout:g}s")
+    except OSError as exc:
+        return CommandResult(name, None, problem=f"cannot run it: {exc.strerror}")
+    text = completed.stdout.decode("utf-8", "replace").strip()
+    return CommandResult(
+        name, completed.returncode, output=scrub(" ".join(text.split()))[-_OUTPUT_TAIL:]
+    )
+
+
+def run_check(
+    argv: Sequence[str], value: Secret, *, name: str, timeout: float, state_dir: Path
+) -> CommandResult | None:
+    """A rotation's ``check:`` command against *value*; None when none is configured.
+
+    The value is in a 0600 file named by ``{credential_file}`` for the
+    duration of the command, and nowhere else.
+    """
+    if not argv:
+        return None
+    with secret_file(state_dir, value.reveal().encode(), label=f"check-{name}") as path:
+        rendered = render_argv(argv, {"credential_file": str(path), "name": name})
+        return run_command(rendered, timeout=timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandHook:
+    """A post-rotation hook: render the manifest from the values, run argv on it.
+
+    ``orchestrator apply -f {manifest}`` with a template such as::
+
+        webhook:
+          secrets: ["${current}", "${previous}"]
+
+    The rendered manifest holds secrets, so it exists only as a 0600 file in
+    the state dir for the duration of the command.
+    """
+
+    argv: tuple[str, ...]
+    template: str
+    state_dir: Path
+    name: str
+    timeout: float = 60.0
+
+    def __call__(self, values: Mapping[str, Secret]) -> None:
+        try:
+            manifest = render_manifest(self.template, values)
+        except ValueError as exc:
+            raise RotationBlocked(f"post-rotation hook of {self.name}: {exc}") from None
+        with secret_file(self.state_dir, manifest, label=f"manifest-{self.name}") as path:
+            argv = render_argv(self.argv, {"manifest": str(path), "name": self.name})
+            result = run_command(argv, timeout=self.timeout)
+        if not result.ok:
+            raise RotationBlocked(
+                f"post-rotation hook of {self.name} failed: {result.explain()}",
+                hint="fix the hook; the next run applies the values again",
+            )

@@ -1,0 +1,1 @@
+"""What can be rotated: one small protocol (:mod:`.base`), one module per kind."""
