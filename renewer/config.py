@@ -27,7 +27,7 @@ from renewer.core.model import MintSpec, SweepMode, TokenSpec
 from renewer.core.naming import vault_display_name
 from renewer.credentials import spec as credentials_spec
 from renewer.errors import ConfigError
-from renewer.rotation.hooks import CHECK_PLACEHOLDERS, check_argv
+from renewer.rotation.hooks import CHECK_PLACEHOLDERS, HOOK_PLACEHOLDERS, check_argv
 from renewer.rotation.schedule import Schedule, ScheduleError, check_cron, zone
 from renewer.yamlmarks import Document, load_file, validate
 
@@ -52,11 +52,44 @@ _PATH = {"type": "string", "minLength": 1}
 _ROTATION = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["name", "type", "token"],
+    "required": ["name", "type"],
     "properties": {
         "name": _NAME,
-        "type": {"enum": ["vault-token", "approle"]},
+        "type": {"enum": ["vault-token", "approle", "static"]},
         "token": _NAME,
+        "credential": _NAME,
+        "field": {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9_-]+$",
+            "x-message": "expected a field name of the credential's secret",
+        },
+        "webhook": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["url", "kind"],
+            "properties": {
+                "url": {
+                    "type": "string",
+                    "pattern": "^https?://",
+                    "x-message": "expected an http(s) URL",
+                },
+                "kind": {"enum": ["github", "slack"]},
+            },
+        },
+        "hook": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["command"],
+            "properties": {
+                "command": {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1},
+                    "minItems": 1,
+                },
+                "template": _PATH,
+                "timeout": _DURATION,
+            },
+        },
         "schedule": {"type": "string", "minLength": 1},
         "timezone": {"type": "string", "minLength": 1},
         "every": _DURATION,
@@ -191,6 +224,7 @@ class RotationType(Enum):
 
     VAULT_TOKEN = "vault-token"  # the periodic token of a token sink
     APPROLE = "approle"  # an AppRole secret-id, written to a file
+    STATIC = "static"  # one field of a credential's secret (webhook signing secrets...)
 
 
 DEFAULT_GRACE = 86400  # a day: long enough for every reader of the old value to re-read
@@ -214,6 +248,13 @@ class RotationSpec:
     mount: str = "approle"
     role_id_file: Path | None = None
     secret_id_file: Path | None = None
+    credential: str = ""  # static only: the credential whose secret holds the field
+    field: str = "secret"  # static only
+    webhook_url: str = ""  # static only: a receiver for a signed test webhook
+    webhook_kind: str = ""  # "github" or "slack"
+    hook: tuple[str, ...] = ()  # static only: argv run after each change, with {manifest}
+    hook_template: Path | None = None  # the manifest template (string.Template: ${current}...)
+    hook_timeout: int = DEFAULT_CHECK_TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +438,8 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
         for index, item in enumerate(data.get("rotations", []))
     )
     _check_rotations(document, rotations, tokens)
+    credentials = credentials_spec.parse(document, environ=dict(environ), home=str(home))
+    _check_static_rotations(document, rotations, credentials)
     run = data.get("run", {})
     notify = data.get("notify", {})
     metrics = data.get("metrics", {})
@@ -424,7 +467,7 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
         ),
         metrics_textfile=resolve(metrics["textfile"]) if "textfile" in metrics else None,
         rotations=rotations,
-        credentials=credentials_spec.parse(document, environ=dict(environ), home=str(home)),
+        credentials=credentials,
         document=document,
     )
 
@@ -571,6 +614,7 @@ def _rotation(
 ) -> RotationSpec:
     where: tuple[str | int, ...] = ("rotations", index)
     kind = RotationType(item["type"])
+    _check_type_keys(document, where, kind, item)
     if kind is RotationType.VAULT_TOKEN:
         for key in _APPROLE_ONLY:
             if key in item:
@@ -578,7 +622,7 @@ def _rotation(
                     f"{document.where((*where, key))}: only for type: approle "
                     "(a vault-token rotation rotates the token sink named by token:)"
                 )
-    else:
+    elif kind is RotationType.APPROLE:
         for key in ("role", "secret_id_file"):
             if key not in item:
                 raise ConfigError(
@@ -590,10 +634,17 @@ def _rotation(
             check_argv(item["check"], CHECK_PLACEHOLDERS)
         except ValueError as exc:
             raise ConfigError(f"{document.where((*where, 'check'))}: {exc}") from None
+    hook = item.get("hook", {})
+    if "command" in hook:
+        try:
+            check_argv(hook["command"], HOOK_PLACEHOLDERS)
+        except ValueError as exc:
+            raise ConfigError(f"{document.where((*where, 'hook', 'command'))}: {exc}") from None
+    webhook = item.get("webhook", {})
     return RotationSpec(
         name=item["name"],
         type=kind,
-        token=item["token"],
+        token=item.get("token", ""),
         schedule=_schedule(document, where, item),
         grace=parse_duration(item.get("grace", DEFAULT_GRACE)),
         retry_after=parse_duration(item.get("retry_after", DEFAULT_RETRY_AFTER)),
@@ -603,7 +654,49 @@ def _rotation(
         mount=item.get("mount", "approle"),
         role_id_file=resolve(item["role_id_file"]) if "role_id_file" in item else None,
         secret_id_file=resolve(item["secret_id_file"]) if "secret_id_file" in item else None,
+        credential=item.get("credential", ""),
+        field=item.get("field", "secret"),
+        webhook_url=webhook.get("url", ""),
+        webhook_kind=webhook.get("kind", ""),
+        hook=tuple(hook.get("command", ())),
+        hook_template=resolve(hook["template"]) if "template" in hook else None,
+        hook_timeout=parse_duration(hook.get("timeout", DEFAULT_CHECK_TIMEOUT)),
     )
+
+
+_STATIC_ONLY = ("credential", "field", "webhook", "hook")
+
+
+def _check_type_keys(
+    document: Document, where: tuple[str | int, ...], kind: RotationType, item: Mapping[str, Any]
+) -> None:
+    """Keys that only make sense for another type are mistakes worth naming."""
+    if kind is RotationType.STATIC:
+        if "token" in item:
+            raise ConfigError(
+                f"{document.where((*where, 'token'))}: a static rotation rotates a credential's "
+                "secret (credential:), not a token sink"
+            )
+        if "credential" not in item:
+            raise ConfigError(
+                f"{document.where(where)}: a static rotation needs credential:",
+                hint="credential: names an entry under credentials: whose secret holds the field",
+            )
+        if "webhook" not in item and "check" not in item:
+            raise ConfigError(
+                f"{document.where(where)}: a static rotation needs webhook: or check: to "
+                "validate the new value before it is promoted",
+                hint="see docs/rotation.md for both",
+            )
+        return
+    if "token" not in item:
+        raise ConfigError(
+            f"{document.where(where)}: a {kind.value} rotation needs token:",
+            hint="token: names an entry under tokens:",
+        )
+    for key in _STATIC_ONLY:
+        if key in item:
+            raise ConfigError(f"{document.where((*where, key))}: only for type: static")
 
 
 def _check_rotations(
@@ -621,6 +714,8 @@ def _check_rotations(
                 f"{document.where((*where, 'name'))}: duplicate rotation name {rotation.name!r}"
             )
         names.add(rotation.name)
+        if rotation.type is RotationType.STATIC:
+            continue  # checked against credentials: in _check_static_rotations
         sink = sinks.get(rotation.token)
         if sink is None:
             known = ", ".join(sinks) or "none configured"
@@ -641,6 +736,33 @@ def _check_rotations(
                     f"{document.where((*where, key))}: {path} is already {files[path]}'s file"
                 )
             files[path] = f"rotation {rotation.name!r}"
+
+
+def _check_static_rotations(
+    document: Document,
+    rotations: tuple[RotationSpec, ...],
+    credentials: credentials_spec.CredentialsSection,
+) -> None:
+    """A static rotation names a configured credential; one rotation per credential field."""
+    known = {spec.name for spec in credentials.credentials}
+    rotated: set[tuple[str, str]] = set()
+    for index, rotation in enumerate(rotations):
+        if rotation.type is not RotationType.STATIC:
+            continue
+        where: tuple[str | int, ...] = ("rotations", index)
+        if rotation.credential not in known:
+            raise ConfigError(
+                f"{document.where((*where, 'credential'))}: no credential named "
+                f"{rotation.credential!r} (known: {', '.join(sorted(known)) or 'none configured'})",
+                hint="credential: names an entry under credentials:",
+            )
+        target = (rotation.credential, rotation.field)
+        if target in rotated:
+            raise ConfigError(
+                f"{document.where((*where, 'field'))}: {rotation.credential}'s {rotation.field} "
+                "already has a rotation; one rotation per credential (max_parallel: 1)"
+            )
+        rotated.add(target)
 
 
 def _check_token_rotation(

@@ -30,6 +30,7 @@ from renewer.rotation.schedule import as_iso, due_at
 from renewer.rotation.store import RotationStore
 from renewer.rotation.targets.approle import AppRoleTarget
 from renewer.rotation.targets.base import Target
+from renewer.rotation.targets.credential_entry import build_static
 from renewer.rotation.targets.vault_token import VaultTokenTarget
 from renewer.tokens import TokenEnv
 
@@ -38,8 +39,9 @@ TargetFactory = Callable[[RotationSpec, Config, TokenEnv], Target]
 FACTORIES: dict[str, TargetFactory] = {
     "vault-token": VaultTokenTarget.build,
     "approle": AppRoleTarget.build,
+    "static": build_static,
 }
-"""Target type → constructor. The static-secret target registers here once bound to a store."""
+"""Target type → constructor."""
 
 
 def next_due_at(spec: RotationSpec, state: m.RotationState) -> float | None:

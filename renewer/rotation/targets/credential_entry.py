@@ -1,0 +1,151 @@
+"""A static rotation bound to a real credential: its secret record as a one-entry store.
+
+:class:`~renewer.rotation.targets.static.StaticSecretTarget` needs read-with-version
+and compare-and-set write on one entry. The credentials layer's stores (Vault
+KV v2, the encrypted local store) offer read and read-modify-write of a
+record instead, each already safe against a concurrent writer. This adapter
+keeps a version counter inside the record (``_rotation_version``) and checks
+it inside the store's own read-modify-write, so "write only if nobody changed
+it since I read it" holds on both stores. A person replacing the secret with
+``renewer creds set`` resets the record, which a rotation in flight sees as a
+conflict and resumes from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from renewer import redact
+from renewer.config import Config, RotationSpec
+from renewer.core.drift import Verdict
+from renewer.core.secret import Secret
+from renewer.errors import ConfigError
+from renewer.rotation.hooks import CommandHook, run_check
+from renewer.rotation.signing import WebhookKind
+from renewer.rotation.targets.static import Check, StaticSecretTarget, StoreConflict, Stored
+from renewer.rotation.webhooks import WebhookCheck
+from renewer.secretstore.base import Namespace, Record, SecretRef
+from renewer.secretstore.base import SecretStore as CredentialStore
+from renewer.tokens import TokenEnv
+
+VERSION_FIELD = "_rotation_version"
+DEFAULT_MANIFEST = "current: ${current}\nprevious: ${previous}\npending: ${pending}\n"
+
+
+def values_only(record: Record) -> Record:
+    """The record without its bookkeeping: no version counter, no key ids."""
+    return {
+        key: value
+        for key, value in record.items()
+        if key != VERSION_FIELD and not key.endswith(".id")
+    }
+
+
+def _version(record: Record | None) -> int:
+    if record is None:
+        return 0
+    try:
+        return int(record.get(VERSION_FIELD, "0") or 0)
+    except ValueError:
+        return 0
+
+
+class CredentialSecretEntry:
+    """The ``secret`` record of one credential ref, with compare-and-set by version."""
+
+    def __init__(self, store: CredentialStore, ref: SecretRef) -> None:
+        self.store = store
+        self.ref = ref
+
+    def read(self) -> Stored | None:
+        record = self.store.read(self.ref, Namespace.SECRET)
+        if record is None:
+            return None
+        values = {key: Secret(value) for key, value in record.items() if key != VERSION_FIELD}
+        # Key ids (``secret.id``) are labels that logs may show; the values are secrets.
+        redact.register(*(value for key, value in values_only(record).items()))
+        return Stored(values=values, version=_version(record))
+
+    def write(self, values: Mapping[str, Secret], *, cas: int) -> int:
+        plain = {key: value.reveal() for key, value in values.items()}
+
+        def change(current: Record | None) -> Record:
+            if _version(current) != cas:
+                raise StoreConflict(
+                    f"{self.store.location(self.ref, Namespace.SECRET)} changed while rotating; "
+                    "the next run resumes"
+                )
+            return {**plain, VERSION_FIELD: str(cas + 1)}
+
+        self.store.update(self.ref, Namespace.SECRET, change)
+        return cas + 1
+
+
+def _checks(rotation: RotationSpec, config: Config, env: TokenEnv) -> Check:
+    """The signed test webhook and/or the check command, both required to pass."""
+    webhook = (
+        WebhookCheck(
+            url=rotation.webhook_url,
+            kind=WebhookKind(rotation.webhook_kind),
+            rotation=rotation.name,
+            now=env.wall_clock(),
+        )
+        if rotation.webhook_url
+        else None
+    )
+
+    def check(value: Secret) -> Verdict:
+        if webhook is not None:
+            verdict = webhook(value)
+            if not verdict.ok:
+                return verdict
+        result = run_check(
+            rotation.check,
+            value,
+            name=rotation.name,
+            timeout=rotation.check_timeout,
+            state_dir=config.state_dir,
+        )
+        if result is not None and not result.ok:
+            return Verdict((f"check command failed: {result.explain()}",))
+        return Verdict()
+
+    return check
+
+
+def _manifest_template(rotation: RotationSpec) -> str:
+    if rotation.hook_template is None:
+        return DEFAULT_MANIFEST
+    try:
+        return Path(rotation.hook_template).read_text()
+    except OSError as exc:
+        raise ConfigError(
+            f"rotation {rotation.name}: cannot read the hook template {rotation.hook_template}: "
+            f"{exc.strerror}"
+        ) from None
+
+
+def build_static(rotation: RotationSpec, config: Config, env: TokenEnv) -> StaticSecretTarget:
+    """The static-secret target for *rotation*, on its credential's store."""
+    from renewer.secretstore import Stores
+
+    spec = config.credentials.credential(rotation.credential)
+    store = Stores(config).get(spec.store)
+    hook = (
+        CommandHook(
+            argv=rotation.hook,
+            template=_manifest_template(rotation),
+            state_dir=config.state_dir,
+            name=rotation.name,
+            timeout=float(rotation.hook_timeout),
+        )
+        if rotation.hook
+        else None
+    )
+    return StaticSecretTarget(
+        store=CredentialSecretEntry(store, spec.secret),
+        check=_checks(rotation, config, env),
+        hook=hook,
+        field=rotation.field,
+    )
