@@ -269,12 +269,16 @@ def check_recipe(
     problems = _check_templates(recipe)
     problems += _check_client(recipe)
     problems += _check_urls(recipe, allow_domains)
-    if recipe.inject.empty and recipe.primitive in {"static_key", "oauth2"}:
+    # A static secret that only reaches files (a webhook signing secret) says so with
+    # an explicit `inject: {}`; a missing inject block is a mistake.
+    sink_only = recipe.primitive == "static_key" and "inject" in recipe.data
+    if recipe.inject.empty and recipe.primitive in {"static_key", "oauth2"} and not sink_only:
         problems.append(
             (
                 ("inject",),
                 "nothing is injected: say where the credential goes "
-                "(header, query, body or basic_auth)",
+                "(header, query, body or basic_auth), or write `inject: {}` for a "
+                "static secret that only goes to sinks",
             )
         )
     return problems
