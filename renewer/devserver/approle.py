@@ -67,7 +67,7 @@ class Role:
     token_explicit_max_ttl: int = 0
     token_no_default_policy: bool = False
     token_num_uses: int = 0
-    token_type: str = "default"  # noqa: S105 - a token kind, not a secret
+    token_type: str = "default"  # a token kind, not a secret
     token_bound_cidrs: tuple[str, ...] = ()
 
 

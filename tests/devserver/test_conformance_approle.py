@@ -6,8 +6,6 @@ fixture enables it once (``sys/auth/approle``) if it is missing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import hvac
 import hvac.exceptions
 import pytest
@@ -17,12 +15,12 @@ from tests.vaultpeer import VaultPeer, unique
 
 
 @pytest.fixture
-def approle(vault: VaultPeer) -> Iterator[hvac.Client]:
+def approle(vault: VaultPeer) -> hvac.Client:
     """A root client, with AppRole enabled on a real Vault."""
     client = vault.client()
     if not vault.is_dev and "approle/" not in client.sys.list_auth_methods()["data"]:
         client.sys.enable_auth_method("approle")
-    yield client
+    return client
 
 
 def new_role(client: hvac.Client, **settings: object) -> str:

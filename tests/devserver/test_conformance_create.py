@@ -82,7 +82,7 @@ class TestSudoRequirements:
         """§11.16: period, no_parent and id each need root or sudo (400, not 403)."""
         creator = put_policy(vault, CREATE_ONLY)
         client = vault.client(make_token(vault, policies=[creator]))
-        cases = {
+        cases: dict[str, dict[str, object]] = {
             "create periodic token": {"period": "1h"},
             "create orphan token": {"no_parent": True},
             "specify token id": {"id": unique("custom")},

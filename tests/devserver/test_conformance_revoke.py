@@ -5,6 +5,8 @@ Reference §2.4, §2.5, §4, §6; §11 items 33-40.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import hvac.exceptions
 import pytest
 
@@ -158,8 +160,8 @@ class TestBatchTokens:
         """§11.39: renew, revoke and child creation with a batch token → 400."""
         creator = put_policy(vault, CREATE_ONLY)
         token = create_reply(vault, policies=[creator], type="batch")["auth"]["client_token"]
-        cases = [
-            (lambda: vault.client(token).auth.token.renew_self(), "batch tokens cannot be renewed"),
+        cases: list[tuple[Callable[[], object], str]] = [
+            (vault.client(token).auth.token.renew_self, "batch tokens cannot be renewed"),
             (lambda: vault.client().auth.token.revoke(token), "batch tokens cannot be revoked"),
             (
                 lambda: vault.client(token).auth.token.create(policies=[creator]),

@@ -254,10 +254,15 @@ class TestACL:
     )
     def test_most_specific_glob_wins(self, prefixes: list[str], path: str) -> None:
         """Among plain globs, the longest matching prefix alone decides."""
-        rules = [(prefix + "*", f'"{name}"') for prefix, name in zip(prefixes, _names(prefixes))]
+        rules = [
+            (prefix + "*", f'"{name}"')
+            for prefix, name in zip(prefixes, _names(prefixes), strict=True)
+        ]
         acl = acl_of(*rules)
 
-        matching = [(p, n) for p, n in zip(prefixes, _names(prefixes)) if path.startswith(p)]
+        matching = [
+            (p, n) for p, n in zip(prefixes, _names(prefixes), strict=True) if path.startswith(p)
+        ]
         if not matching:
             assert acl.capability_names(path) == ["deny"]
             return
