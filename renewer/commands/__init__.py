@@ -11,8 +11,8 @@ import click
 
 def register_all(root: click.Group) -> None:
     """Attach every command group to the root group."""
-    from renewer.commands import demo, devserver, status, tokens
+    from renewer.commands import demo, devserver, notify, status, tokens
 
-    for module in (tokens, status, demo, devserver):
+    for module in (tokens, status, notify, demo, devserver):
         for command in module.COMMANDS:
             root.add_command(command)
