@@ -143,3 +143,20 @@ class TestParseShow:
 
     def test_empty_output_is_not_installed(self) -> None:
         assert parse_show("").problems()[0].startswith("renewer.timer is not installed")
+
+
+class TestRecoveryInStatus:
+    def test_a_manual_mint_clears_the_failure_but_not_the_run_record(self, world: World) -> None:
+        """After DRIFT and `renewer mint`, status is healthy; the last *run* stays exit 1."""
+        world.write(world.weak_clobber())
+        assert world.cli("run").code == 1
+        assert world.cli("status").code == 1
+        world.write(world.admin_clobber())  # what `vault login -method=oidc` leaves
+
+        assert world.cli("mint", "devvm").code == 0
+
+        result = world.cli("status", "--json")
+        report = json.loads(result.out)
+        assert result.code == 0, report["attention"]
+        assert report["items"][0]["event"] == "token.minted"
+        assert report["last_run"]["exit_code"] == 1
