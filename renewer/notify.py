@@ -41,6 +41,7 @@ from renewer.redact import register, scrub
 from renewer.state import RunRecord
 
 EVENT = "renewer.failed"
+TEST_EVENT = "renewer.notify_test"
 RUNBOOK = "runbooks/token-renewer.md#health-check"
 DESKTOP_TIMEOUT = 10.0
 
@@ -65,9 +66,12 @@ class FailureReport:
     items: tuple[FailedItem, ...]
     notes: tuple[str, ...]  # reasons not tied to an item
     timestamp: float
+    test: bool = False  # `renewer notify --test`: nothing failed
 
     @property
     def title(self) -> str:
+        if self.test:
+            return f"test notification for {self.unit} on {self.host}"
         return f"{self.unit} failed on {self.host}"
 
     def lines(self) -> list[str]:
@@ -97,7 +101,20 @@ class FailureReport:
                 for item in self.items
             ],
             "notes": [scrub(note) for note in self.notes],
+            "test": self.test,
         }
+
+
+def notification_test_report(*, unit: str, host: str, now: float) -> FailureReport:
+    """A report that says it is a test, to check every channel reaches its reader."""
+    return FailureReport(
+        host=host,
+        unit=unit,
+        items=(),
+        notes=("this is a test of renewer's failure notifications; nothing failed",),
+        timestamp=now,
+        test=True,
+    )
 
 
 def build_report(
@@ -147,10 +164,14 @@ class Delivery:
 
 
 def send_journal(report: FailureReport) -> Delivery:
-    """The crit entry, via the configured structlog chain (journald, or stderr as JSON)."""
+    """The crit entry, via the configured structlog chain (journald, or stderr as JSON).
+
+    A test is logged at info level, so alerting on crit does not fire.
+    """
+    log = get_logger()
     try:
-        get_logger().critical(
-            EVENT,
+        (log.info if report.test else log.critical)(
+            TEST_EVENT if report.test else EVENT,
             unit=report.unit,
             host=report.host,
             failed_items=[item.key for item in report.items],
@@ -171,7 +192,7 @@ def send_desktop(
     body = "\n".join(scrub(line) for line in report.lines()) + "\nRun: renewer status"
     argv = [
         program,
-        "--urgency=critical",
+        "--urgency=normal" if report.test else "--urgency=critical",
         "--app-name=renewer",
         "--icon=dialog-error",
         scrub(f"renewer: {report.title}"),

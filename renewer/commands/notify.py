@@ -14,8 +14,14 @@ from renewer.app import AppContext, pass_app
     show_default=True,
     help="The unit that failed (renewer-notify@.service passes its instance name).",
 )
+@click.option(
+    "--test",
+    "send_test",
+    is_flag=True,
+    help="Send a test notification (nothing failed) to check every channel.",
+)
 @pass_app
-def notify_command(app: AppContext, unit: str) -> int:
+def notify_command(app: AppContext, unit: str, send_test: bool) -> int:
     """Report a failed run: journald (crit), desktop (notify-send), webhook.
 
     Reads what the failed run recorded (never Vault) and sends the items that
@@ -24,6 +30,7 @@ def notify_command(app: AppContext, unit: str) -> int:
     PATH, and a JSON POST to notify.webhook when configured. Prints one line
     per channel. Exit 0 when at least one channel delivered, 1 when none did.
     Works with a broken config too (then the journal and desktop only).
+    --test sends a notification that says it is a test, at normal urgency.
     """
     import os
     import socket
@@ -32,7 +39,7 @@ def notify_command(app: AppContext, unit: str) -> int:
     from renewer.config import xdg_dir
     from renewer.errors import RenewerError
     from renewer.logging import journal_sender
-    from renewer.notify import build_report, notify
+    from renewer.notify import build_report, notification_test_report, notify
     from renewer.state import load_state
 
     if app.log_format is None and journal_sender()[0] is not None:
@@ -49,13 +56,16 @@ def notify_command(app: AppContext, unit: str) -> int:
         problems.append(f"config: {error.message}")
         environ = os.environ if app.environ is None else app.environ
         state_dir = xdg_dir(environ, "XDG_STATE_HOME", ".local/state")
-    report = build_report(
-        load_state(state_dir),
-        unit=unit,
-        host=socket.gethostname(),
-        now=time.time(),
-        problems=problems,
-    )
+    if send_test:
+        report = notification_test_report(unit=unit, host=socket.gethostname(), now=time.time())
+    else:
+        report = build_report(
+            load_state(state_dir),
+            unit=unit,
+            host=socket.gethostname(),
+            now=time.time(),
+            problems=problems,
+        )
     deliveries = notify(report, webhook=webhook, timeout=timeout)
     for delivery in deliveries:
         click.echo(delivery.line())

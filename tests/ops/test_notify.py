@@ -70,12 +70,13 @@ def run_notify(
     journal: JournalSocket | None = None,
     close_stderr: bool = False,
     env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> tuple[int, str, str, list[Entry]]:
     """`renewer notify --unit renewer.service` as a process with *bin_dir* first on PATH."""
     child_env = {k: v for k, v in os.environ.items() if k not in {"JOURNAL_STREAM", "VAULT_TOKEN"}}
     child_env.update({"HOME": str(home), "PATH": f"{bin_dir}:/usr/bin:/bin", **(env or {})})
     process = subprocess.Popen(
-        [*RENEWER, "--config", str(config), "notify", "--unit", "renewer.service"],
+        [*RENEWER, "--config", str(config), "notify", "--unit", "renewer.service", *extra_args],
         env=child_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -135,7 +136,8 @@ class TestNotify:
         (post,) = receiver.received
         assert post.path == hook_path
         body = post.json()
-        assert set(body) == {"text", "host", "unit", "timestamp", "items", "notes"}
+        assert set(body) == {"text", "host", "unit", "timestamp", "items", "notes", "test"}
+        assert body["test"] is False
         assert body["unit"] == "renewer.service"
         assert body["host"] == os.uname().nodename
         assert time.strptime(body["timestamp"], "%Y-%m-%dT%H:%M:%SZ")
@@ -207,6 +209,26 @@ class TestNotify:
         assert code == 1
         assert "webhook: FAILED (http://127.0.0.1:" in out
         assert out.startswith("stderr: FAILED")
+
+    def test_a_test_notification_says_so_on_every_channel(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """--test: nothing failed, the body says test, notify-send at normal urgency."""
+        bin_dir = tmp_path / "bin"
+        desktop = install_recorder(bin_dir, "notify-send", why="no desktop session bus")
+        with webhook_receiver() as receiver:
+            config = notify_config(world, url=receiver.url())
+            code, out, err, _ = run_notify(
+                world.home, config, bin_dir=bin_dir, extra_args=("--test",)
+            )
+        assert code == 0, err
+        assert out.splitlines()[1:] == ["desktop: sent", f"webhook: sent ({receiver.url('')})"]
+        (post,) = receiver.received
+        assert post.json()["test"] is True
+        assert post.json()["items"] == []
+        assert post.json()["text"].startswith("test notification for renewer.service on ")
+        assert calls(desktop)[0][0] == "--urgency=normal"
+        assert '"event": "renewer.notify_test"' in err or out.startswith("journal: sent")
 
     def test_a_broken_config_still_reaches_the_journal(self, tmp_path: Path) -> None:
         """notify must work when the failure *is* the config: journal and desktop only."""
