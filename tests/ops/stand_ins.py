@@ -20,11 +20,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+# What `systemctl --user show renewer.timer renewer.service -p …` printed in a real
+# systemd 252 user manager with the timer enabled and running.
+SHOW_ENABLED = """\
+NextElapseUSecRealtime=Fri 2026-11-27 00:19:42 UTC
+LastTriggerUSec=Thu 2026-11-26 12:21:14 UTC
+Result=success
+LoadState=loaded
+ActiveState=active
+UnitFileState=enabled
+
+Result=success
+LoadState=loaded
+ActiveState=inactive
+UnitFileState=static
+"""
 RECORDER = """\
 #!{python}
 # Stand-in for `{name}`, which cannot run here ({why}).
-# Records its argv as one JSON line in {log}, then exits with $FAKE_{var}_EXIT (0).
-{extra}import json, os, sys
+# Records its argv as one JSON line in {log}, prints $FAKE_{var}_STDOUT and
+# exits with $FAKE_{var}_EXIT (default: nothing, 0).
+import json, os, sys
 with open({log!r}, "a") as log:
     log.write(json.dumps(sys.argv[1:]) + "\\n")
 sys.stdout.write(os.environ.get("FAKE_{var}_STDOUT", ""))
@@ -32,16 +48,14 @@ sys.exit(int(os.environ.get("FAKE_{var}_EXIT", "0")))
 """
 
 
-def install_recorder(bin_dir: Path, name: str, *, why: str, extra: str = "") -> Path:
+def install_recorder(bin_dir: Path, name: str, *, why: str) -> Path:
     """Write an executable stand-in *name* into *bin_dir*; return its log file."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     log = bin_dir / f"{name}.calls"
     var = name.upper().replace("-", "_")
     script = bin_dir / name
     script.write_text(
-        RECORDER.format(
-            python=sys.executable, name=name, why=why, log=str(log), var=var, extra=extra
-        )
+        RECORDER.format(python=sys.executable, name=name, why=why, log=str(log), var=var)
     )
     script.chmod(0o755)
     return log

@@ -15,21 +15,9 @@ import pytest
 
 from renewer.systemd import parse_show
 from tests.integration.conftest import World
+from tests.ops.stand_ins import SHOW_ENABLED as ENABLED
 from tests.ops.stand_ins import calls, install_recorder
 
-ENABLED = """\
-NextElapseUSecRealtime=Fri 2026-11-27 00:19:42 UTC
-LastTriggerUSec=Thu 2026-11-26 12:21:14 UTC
-Result=success
-LoadState=loaded
-ActiveState=active
-UnitFileState=enabled
-
-Result=success
-LoadState=loaded
-ActiveState=inactive
-UnitFileState=static
-"""
 DISABLED = """\
 NextElapseUSecRealtime=
 LastTriggerUSec=
