@@ -55,6 +55,7 @@ class FailedItem:
     name: str
     event: str
     summary: str
+    see: str = ""  # the runbook anchor the failure recorded, e.g. ...#drift-heal-denied
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,10 @@ class FailureReport:
 
     def lines(self) -> list[str]:
         """One line per item, then the notes."""
-        return [f"{item.key}: {item.summary}" for item in self.items] + list(self.notes)
+        return [
+            f"{item.key}: {item.summary}" + (f" (see {item.see})" if item.see else "")
+            for item in self.items
+        ] + list(self.notes)
 
     def message(self) -> str:
         """The journal's MESSAGE: one sentence with everything a reader needs first."""
@@ -97,6 +101,7 @@ class FailureReport:
                     "kind": item.kind,
                     "event": item.event,
                     "summary": scrub(item.summary),
+                    "see": item.see,
                 }
                 for item in self.items
             ],
@@ -137,6 +142,7 @@ def build_report(
                 name=str(item.get("name", "")),
                 event=str(item.get("event", "")),
                 summary=attention.reason,
+                see=str((item.get("details") or {}).get("see") or ""),
             )
         )
     if not items and not notes:

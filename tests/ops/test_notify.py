@@ -144,6 +144,7 @@ class TestNotify:
         (item,) = body["items"]
         assert (item["name"], item["kind"], item["event"]) == ("devvm", "token", "token.drift")
         assert item["summary"].startswith("DRIFT devvm:")
+        assert item["see"] == "runbooks/token-renewer.md#drift-heal-denied"
         leakguard.scan("webhook body", post.body)
         (argv,) = calls(desktop)
         assert argv[:3] == ["--urgency=critical", "--app-name=renewer", "--icon=dialog-error"]
