@@ -63,8 +63,8 @@ def mint_command(app: AppContext, name: str, from_file: Path | None) -> int:
     from renewer.core.secret import Secret
     from renewer.lock import run_lock
     from renewer.logging import get_logger
-    from renewer.run import Runtime, log_result, token_env
-    from renewer.state import record_items, write_textfile
+    from renewer.run import Runtime, log_result, token_env, write_metrics
+    from renewer.state import record_items
     from renewer.tokenfile import read_token
     from renewer.tokens import mint_now
 
@@ -88,9 +88,7 @@ def mint_command(app: AppContext, name: str, from_file: Path | None) -> int:
         result = mint_now(sink, env, authority)
         # status must show the recovery, not the failure it repaired.
         now = runtime.wall_clock()
-        record = record_items(config.state_dir, [result], at=now)
-        if config.metrics_textfile is not None:
-            write_textfile(config.metrics_textfile, record, now=now)
+        write_metrics(config, record_items(config.state_dir, [result], at=now), now=now)
     log_result(result)
     return exit_code([result])
 
