@@ -6,8 +6,8 @@
   person reading down the page would. A block must exit 0 unless it carries
   ``<!-- expect: exit N -->``. ``vault`` and ``systemctl`` are stand-ins for
   what cannot run in a test (see scenarios.py); ``renewer`` is the real CLI.
-* Every ``renewer …`` command a runbook mentions (in a block or in prose)
-  must parse: no unknown sub-command, no unknown option.
+* Every ``renewer …`` command a runbook or docs/*.md mentions (in a block or
+  in prose) must parse: no unknown sub-command, no unknown option.
 * Every ``runbook``/``reference`` of an error class in renewer/errors.py is a
   heading of an existing runbook; runbooks that a later issue writes are
   skipped until they exist, then checked automatically.
@@ -135,17 +135,24 @@ def parse_error(argv: list[str]) -> str | None:
         command.make_context(name or "", arguments, parent=context)
     except click.exceptions.Exit:  # --help, --version
         return None
+    except click.MissingParameter:  # prose names a command: `renewer mint` (NAME implied)
+        return None
     except click.UsageError as error:
         return error.format_message()
     return None
 
 
 def mentioned_commands() -> list[tuple[str, list[str]]]:
-    """(where, argv) of every renewer invocation in runbook blocks, prose and doc blocks."""
+    """(where, argv) of every renewer invocation in the runbooks and docs/*.md.
+
+    Runbooks: sh blocks and prose. Docs: every fenced block (they show commands
+    as text, not as tested sh) and prose.
+    """
     found: list[tuple[str, list[str]]] = []
-    for block in shell_blocks(RUNBOOKS + DOCS):
+    fenced = shell_blocks(RUNBOOKS) + [block for path in DOCS for block in blocks(path)]
+    for block in fenced:
         found += [(block.where, argv) for argv in renewer_commands(block.text)]
-    for path in RUNBOOKS:
+    for path in RUNBOOKS + DOCS:
         for span in inline_code(path):  # a bare `renewer` names the program
             found += [(path.name, argv) for argv in renewer_commands(span) if argv]
     return found
@@ -163,7 +170,9 @@ class TestCommandsParse:
         assert failures == []
 
     @pytest.mark.parametrize(
-        "argv", [["bogus"], ["run", "--no-such-option"], ["mint"]], ids=["command", "option", "arg"]
+        "argv",
+        [["bogus"], ["run", "--no-such-option"], ["mint", "devvm", "extra"]],
+        ids=["command", "option", "argument"],
     )
     def test_the_parse_check_catches_mistakes(self, argv: list[str]) -> None:
         assert parse_error(argv) is not None
