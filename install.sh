@@ -100,8 +100,9 @@ pip_install() {
     venv=$1 base=$2
     shift 2
     if [ -n "$base" ]; then with="[$base,journal]" without="[$base]"; else with="[journal]" without=""; fi
+    # --no-compile: compile_bytecode does it afterwards, on every core (pip uses one).
     if have_journal_build_deps; then
-        if "$venv/bin/python" -m pip install -q "$@" "$SRC_DIR$with"; then
+        if "$venv/bin/python" -m pip install -q --no-compile "$@" "$SRC_DIR$with"; then
             return 0
         fi
         say "building systemd-python failed; installing without journald support"
@@ -109,7 +110,7 @@ pip_install() {
         say "journald support off: systemd-python cannot build here (needs libsystemd-dev, pkg-config, gcc, python3-dev);"
         say "  renewer logs to stderr instead, which systemd also captures"
     fi
-    ensure "$venv/bin/python" -m pip install -q "$@" "$SRC_DIR$without"
+    ensure "$venv/bin/python" -m pip install -q --no-compile "$@" "$SRC_DIR$without"
 }
 
 # --- --dev -------------------------------------------------------------------
@@ -122,6 +123,9 @@ install_dev() {
     say "installing renewer (editable) with test tools into $SRC_DIR/.venv"
     pip_install "$SRC_DIR/.venv" dev -e
     compile_bytecode "$SRC_DIR/.venv"
+    # The editable package runs from this checkout: compile it too (tests start
+    # many renewer processes).
+    "$SRC_DIR/.venv/bin/python" -m compileall -q -j 0 "$SRC_DIR/renewer" >/dev/null 2>&1 || true
     say "done: run the tests with tests/check.sh"
 }
 

@@ -20,9 +20,12 @@ from __future__ import annotations
 import array
 import contextlib
 import errno
+import json
 import os
+import shutil
 import socket
 import struct
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,6 +112,63 @@ class JournalSocket:
             if entry.pid in pids:
                 self.entries.append(entry)
         return [entry for entry in self.entries if entry.pid in pids]
+
+
+class JournalctlReader:
+    """Where a live journald owns the socket: read what it stored, with journalctl.
+
+    Same ``collect`` as :class:`JournalSocket`. journald may take a moment to
+    make an entry visible, so this polls for a few seconds.
+    """
+
+    def __init__(self, journalctl: str) -> None:
+        self._journalctl = journalctl
+        self.entries: list[Entry] = []
+
+    def _read(self, pid: int) -> list[Entry]:
+        completed = subprocess.run(
+            [self._journalctl, "--output=json", "--no-pager", f"_PID={pid}"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        entries = []
+        for line in completed.stdout.splitlines():
+            record = json.loads(line)
+            fields = tuple((key, value) for key, value in record.items() if isinstance(value, str))
+            entries.append(Entry(pid, fields))
+        return entries
+
+    def collect(
+        self, *, pids: set[int], until_quiet: float = 0.5, limit: float = 10
+    ) -> list[Entry]:
+        deadline = time.monotonic() + limit
+        found: list[Entry] = []
+        while time.monotonic() < deadline:
+            found = [entry for pid in sorted(pids) for entry in self._read(pid)]
+            if found:
+                time.sleep(until_quiet)  # let the rest of the run's entries land
+                found = [entry for pid in sorted(pids) for entry in self._read(pid)]
+                break
+            time.sleep(0.2)
+        self.entries = found
+        return found
+
+
+def live_journal_reader() -> JournalctlReader | None:
+    """A journalctl reader when a live journald owns the socket and can be read back."""
+    journalctl = shutil.which("journalctl")
+    if journalctl is None or not SOCKET_PATH.exists():
+        return None
+    probe = subprocess.run(
+        [journalctl, "--output=json", "--no-pager", "-n", "1"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    return JournalctlReader(journalctl) if probe.returncode == 0 and probe.stdout else None
 
 
 def journal_socket_problem() -> str:
