@@ -26,8 +26,10 @@ Rules:
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -184,8 +186,21 @@ def send_journal(report: FailureReport) -> Delivery:
             summary=report.message(),
         )
     except OSError as exc:  # stderr closed: nothing more to try on this channel
+        _discard_stderr()
         return Delivery("stderr", ok=False, detail=exc.strerror or type(exc).__name__)
     return Delivery("journal" if journal_active() else "stderr", ok=True)
+
+
+def _discard_stderr() -> None:
+    """stderr is gone (EPIPE): later writes and the flush at exit go to /dev/null.
+
+    Without this, Python's final flush of the unwritten line fails too and the
+    process exits 120 instead of the exit code notify decided on.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stderr.fileno())
+        os.close(devnull)
 
 
 def send_desktop(
