@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from renewer.app import AppContext, pass_app
@@ -32,12 +34,9 @@ def notify_command(app: AppContext, unit: str, send_test: bool) -> int:
     Works with a broken config too (then the journal and desktop only).
     --test sends a notification that says it is a test, at normal urgency.
     """
-    import os
     import socket
     import time
 
-    from renewer.config import xdg_dir
-    from renewer.errors import RenewerError
     from renewer.logging import journal_sender
     from renewer.notify import build_report, notification_test_report, notify
     from renewer.state import load_state
@@ -45,31 +44,38 @@ def notify_command(app: AppContext, unit: str, send_test: bool) -> int:
     if app.log_format is None and journal_sender()[0] is not None:
         app.log_format = "journal"  # by hand too: the point is the journal entry
     app.setup_logging()
-    problems: list[str] = []
-    webhook: str | None = None
-    timeout = 10.0
-    try:
-        config = app.config
-        state_dir = config.state_dir
-        webhook, timeout = config.notify.webhook, float(config.notify.timeout)
-    except RenewerError as error:
-        problems.append(f"config: {error.message}")
-        environ = os.environ if app.environ is None else app.environ
-        state_dir = xdg_dir(environ, "XDG_STATE_HOME", ".local/state")
+    state_dir, webhook, timeout, problems = _settings(app)
+    host, now = socket.gethostname(), time.time()
     if send_test:
-        report = notification_test_report(unit=unit, host=socket.gethostname(), now=time.time())
+        report = notification_test_report(unit=unit, host=host, now=now)
     else:
         report = build_report(
-            load_state(state_dir),
-            unit=unit,
-            host=socket.gethostname(),
-            now=time.time(),
-            problems=problems,
+            load_state(state_dir), unit=unit, host=host, now=now, problems=problems
         )
     deliveries = notify(report, webhook=webhook, timeout=timeout)
     for delivery in deliveries:
         click.echo(delivery.line())
     return 0 if any(delivery.ok for delivery in deliveries) else 1
+
+
+def _settings(app: AppContext) -> tuple[Path, str | None, float, list[str]]:
+    """State dir, webhook, timeout, and problems; a broken config degrades, never stops.
+
+    The failure being reported may be the config itself: then the default state
+    dir is read and only the journal and the desktop are used.
+    """
+    import os
+
+    from renewer.config import xdg_dir
+    from renewer.errors import RenewerError
+
+    try:
+        config = app.config
+    except RenewerError as error:
+        environ = os.environ if app.environ is None else app.environ
+        state_dir = xdg_dir(environ, "XDG_STATE_HOME", ".local/state")
+        return state_dir, None, 10.0, [f"config: {error.message}"]
+    return config.state_dir, config.notify.webhook, float(config.notify.timeout), []
 
 
 COMMANDS = [notify_command]
