@@ -38,6 +38,14 @@ def run_checks(config: Config) -> list[Finding]:
     findings.append(_state_dir(config))
     findings.extend(_rotation(config, index) for index in range(len(config.rotations)))
     if not config.tokens:
+        findings.append(
+            Finding(
+                "warn",
+                "tokens",
+                f"none configured: renewer has nothing to keep alive yet "
+                f"(edit tokens: in {config.source})",
+            )
+        )
         return findings
     runtime = Runtime()
     with VaultConnection(config.vault, retry_policy(config, runtime)) as connection:

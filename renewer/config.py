@@ -396,10 +396,12 @@ def _validation_marker(document: Document, environ: Mapping[str, str]) -> Path:
     from renewer import __version__
 
     digest = hashlib.sha256()
-    for part in (__version__, json.dumps(SCHEMA, sort_keys=True), document.source, document.text):
+    for part in (__version__, json.dumps(SCHEMA, sort_keys=True), document.text):
         digest.update(part.encode())
         digest.update(b"\0")
-    return xdg_dir(environ, "XDG_CACHE_HOME", ".cache") / "validated" / digest.hexdigest()
+    source = hashlib.sha256(document.source.encode()).hexdigest()[:16]
+    directory = xdg_dir(environ, "XDG_CACHE_HOME", ".cache") / "validated"
+    return directory / f"{source}-{digest.hexdigest()}"
 
 
 def _validated_before(document: Document, environ: Mapping[str, str]) -> bool:
@@ -412,6 +414,8 @@ def _remember_valid(document: Document, environ: Mapping[str, str]) -> None:
     marker = _validation_marker(document, environ)
     try:
         marker.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for older in marker.parent.glob(marker.name.split("-", 1)[0] + "-*"):
+            older.unlink(missing_ok=True)  # one marker per config file
         marker.touch(mode=0o600)
     except OSError:
         pass  # a read-only home only costs the validation time again

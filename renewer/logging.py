@@ -49,6 +49,7 @@ _SECRET_KEYS = frozenset(
 _PRIORITY = {"debug": 7, "info": 6, "warning": 4, "error": 3, "critical": 2}
 _LEVELS = {"debug": stdlib_logging.DEBUG, "info": stdlib_logging.INFO}
 _CONSOLE_MARK = {"warning": "warning: ", "error": "error: ", "critical": "CRITICAL: "}
+_journal: JournalLogger | None = None  # set by configure() when events go to journald
 
 
 def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -84,26 +85,35 @@ def render_console(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
 
 
 def render_json(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
-    return json.dumps(dict(event), default=str, sort_keys=False)
+    return scrub(json.dumps(dict(event), default=str, sort_keys=False))
 
 
 def journal_fields(event: Mapping[str, Any]) -> dict[str, str]:
-    """structlog event → native journal fields (``[A-Z0-9_]``, never a leading ``_``)."""
+    """structlog event → native journal fields (``[A-Z0-9_]``, never a leading ``_``).
+
+    ``MESSAGE`` is the sentence, ``PRIORITY`` the syslog severity of the level,
+    ``RENEWER_EVENT`` the event name; every other key becomes ``RENEWER_<KEY>``
+    (``item`` → ``RENEWER_ITEM``). Values that are not strings are JSON. Every
+    value is scrubbed once more here: redaction already ran, but a secret nested
+    in a dict would only become visible now, as text.
+    """
     fields = {
-        "MESSAGE": sentence(event),
+        "MESSAGE": scrub(sentence(event)),
         "PRIORITY": str(_PRIORITY.get(str(event.get("level")), 6)),
         "SYSLOG_IDENTIFIER": SYSLOG_IDENTIFIER,
-        "RENEWER_EVENT": str(event.get("event", "")),
+        "RENEWER_EVENT": scrub(str(event.get("event", ""))),
     }
     for key, value in event.items():
         if key in {"event", "level", "summary"} or value is None:
             continue
-        name = "".join(ch if ch.isalnum() else "_" for ch in key.upper()).lstrip("_")
+        name = "".join(ch if ch.isalnum() and ch.isascii() else "_" for ch in key.upper())
+        name = name.lstrip("_")
         if not name:
             continue
-        if not name.startswith("RENEWER_") and name not in {"TIMESTAMP"}:
+        if not name.startswith("RENEWER_") and name != "TIMESTAMP":
             name = f"RENEWER_{name}"
-        fields[name] = value if isinstance(value, str) else json.dumps(value, default=str)
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        fields[name[:64]] = scrub(text)
     return fields
 
 
@@ -111,28 +121,51 @@ def render_journal(_: Any, __: str, event: MutableMapping[str, Any]) -> dict[str
     return journal_fields(event)
 
 
-class JournalLogger:
-    """A structlog logger that hands the final field dict to ``systemd.journal.send``."""
+def _fallback_notice(reason: str) -> str:
+    return f"renewer: journald is not reachable ({reason}); logging JSON to stderr instead"
 
-    def __init__(self, send: Any) -> None:
+
+class JournalLogger:
+    """A structlog logger that hands the final field dict to ``systemd.journal.send``.
+
+    If a send fails (the socket exists but nothing listens, the journal is
+    full...), the event and every later one go to *fallback* as JSON, after one
+    line saying so: never lost silently.
+    """
+
+    def __init__(self, send: Any, fallback: TextIO) -> None:
         self._send = send
+        self._fallback = fallback
+        self.failed = False
 
     def _emit(self, **fields: str) -> None:
-        message = fields.pop("MESSAGE", "")
-        self._send(message, **fields)
+        if not self.failed:
+            message = fields.get("MESSAGE", "")
+            try:
+                self._send(message, **{k: v for k, v in fields.items() if k != "MESSAGE"})
+                return
+            except OSError as exc:
+                self.failed = True
+                reason = f"sending failed: {exc.strerror or exc}"
+                print(_fallback_notice(reason), file=self._fallback)
+        print(json.dumps(fields), file=self._fallback, flush=True)
 
     msg = info = debug = warning = error = critical = log = _emit
 
 
-def journal_sender() -> Any | None:
-    """``systemd.journal.send`` when it can deliver, else None (stderr fallback)."""
+def journal_sender() -> tuple[Any | None, str]:
+    """``(systemd.journal.send, "")`` when journald can be reached, else ``(None, why not)``.
+
+    systemd-python's ``send`` returns without error when there is no socket
+    (perf-reliability-notes §3.5), so the socket is checked here, first.
+    """
     try:
         from systemd import journal
     except ImportError:
-        return None
+        return None, "systemd-python is not installed"
     if not os.path.exists(JOURNAL_SOCKET):
-        return None
-    return journal.send
+        return None, f"no journal socket at {JOURNAL_SOCKET}"
+    return journal.send, ""
 
 
 def choose_format(requested: str | None, environ: Mapping[str, str], stream: TextIO) -> str:
@@ -162,18 +195,18 @@ def configure(
         redact_event,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    global _journal  # noqa: PLW0603 - structlog's configuration is process-wide too
+    _journal = None
     factory: Any
     if chosen == "journal":
-        send = journal_sender()
+        send, problem = journal_sender()
         if send is not None:
             renderer: Any = render_journal
-            factory = lambda *_: JournalLogger(send)  # noqa: E731 - structlog wants a callable
+            journal_logger = JournalLogger(send, out)
+            factory = lambda *_: journal_logger  # noqa: E731 - structlog wants a callable
+            _journal = journal_logger
         else:
-            print(
-                "renewer: journald is not reachable (no systemd-python or no journal socket); "
-                "logging JSON to stderr instead",
-                file=out,
-            )
+            print(_fallback_notice(problem), file=out, flush=True)
             renderer, factory = render_json, structlog.PrintLoggerFactory(out)
     elif chosen == "console":
         renderer, factory = render_console, structlog.PrintLoggerFactory(out)
@@ -186,6 +219,11 @@ def configure(
         cache_logger_on_first_use=False,
     )
     return chosen
+
+
+def journal_active() -> bool:
+    """True while events go to journald (configured so, and no send has failed)."""
+    return _journal is not None and not _journal.failed
 
 
 def get_logger() -> Any:

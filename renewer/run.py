@@ -25,7 +25,7 @@ from renewer.ledger import Ledger
 from renewer.lock import run_lock
 from renewer.logging import get_logger
 from renewer.rotation.runner import run_rotations
-from renewer.state import record_run, write_textfile
+from renewer.state import RunRecord, record_run, write_textfile
 from renewer.tokens import TokenEnv, process_sink
 from renewer.vault import RetryPolicy, VaultConnection
 
@@ -146,9 +146,27 @@ def run_once(
                 finished_at=finished,
                 exit_code=exit_code(results),
             )
-            if config.metrics_textfile is not None:
-                write_textfile(config.metrics_textfile, record, now=finished)
+            write_metrics(config, record, now=finished)
     return results
+
+
+def write_metrics(config: Config, record: RunRecord, *, now: float) -> None:
+    """Write the Prometheus textfile, if configured.
+
+    A failure is logged at error level, never fatal: the tokens are already
+    renewed, and the textfile's stale timestamp shows the problem too.
+    """
+    path = config.metrics_textfile
+    if path is None:
+        return
+    try:
+        write_textfile(path, record, now=now)
+    except OSError as exc:
+        get_logger().error(
+            "metrics.write_failed",
+            path=str(path),
+            summary=f"could not write the metrics textfile {path}: {exc.strerror or exc}",
+        )
 
 
 def _run_items(

@@ -69,6 +69,26 @@ def record_run(
 ) -> RunRecord:
     """Merge this run's results into the state file and return the new record."""
     record = load_state(state_dir)
+    _merge(record, results, at=finished_at)
+    record.last_run = {"started_at": started_at, "finished_at": finished_at, "exit_code": exit_code}
+    _save(state_dir, record)
+    return record
+
+
+def record_items(state_dir: Path, results: Iterable[ItemResult], *, at: float) -> RunRecord:
+    """Merge results of a command that is not a run (``renewer mint``): items only.
+
+    ``last_run`` stays as it was, so a manual recovery never hides a timer that
+    stopped running; but ``status`` shows the item's latest outcome, not the
+    failure that the recovery just repaired.
+    """
+    record = load_state(state_dir)
+    _merge(record, results, at=at)
+    _save(state_dir, record)
+    return record
+
+
+def _merge(record: RunRecord, results: Iterable[ItemResult], *, at: float) -> None:
     for result in results:
         record.items[item_key(result.kind, result.name)] = {
             "kind": result.kind,
@@ -77,12 +97,14 @@ def record_run(
             "healthy": result.outcome.healthy,
             "event": result.event,
             "summary": result.summary,
-            "at": finished_at,
+            "at": at,
             "details": dict(result.details),
         }
         if result.event == "token.healed":
             record.heals_total += 1
-    record.last_run = {"started_at": started_at, "finished_at": finished_at, "exit_code": exit_code}
+
+
+def _save(state_dir: Path, record: RunRecord) -> None:
     ensure_private_dir(state_dir)
     document = {
         "version": STATE_VERSION,
@@ -93,7 +115,6 @@ def record_run(
     write_atomic(
         state_dir / STATE_NAME, (json.dumps(document, indent=2, default=str) + "\n").encode()
     )
-    return record
 
 
 def _label(value: str) -> str:

@@ -35,17 +35,25 @@ def _iso(timestamp: float) -> str:
 def status_command(app: AppContext, as_json: bool, brief: bool) -> int:
     """Per token and credential: healthy?, TTL/expiry, last outcome; the timer.
 
-    Reads what the last runs recorded; asks nothing of Vault. Exit 0 when
-    healthy, 1 when attention is needed.
+    Reads what the last runs recorded and asks the user manager when the
+    timer last ran and runs next; asks nothing of Vault. Attention is needed
+    when an item's last outcome needs a person, a token expires within a day,
+    no run finished for two days, or the timer is not installed, enabled and
+    running. Exit 0 when healthy, 1 when attention is needed. --brief prints
+    one line only then (for a login banner).
     """
     from renewer.core.health import check_attention
     from renewer.state import load_state
+    from renewer.systemd import timer_status
 
     now = time.time()
     record = load_state(app.config.state_dir)
     attention = list(check_attention(record.items, record.last_run, now=now))
     if record.problem:
         attention.insert(0, _attention("", record.problem))
+    timer = timer_status(timeout=2.0 if brief else 3.0)
+    if timer is not None:
+        attention.extend(_attention("", problem) for problem in timer.problems())
     if brief:
         if attention:
             first = attention[0]
@@ -54,9 +62,6 @@ def status_command(app: AppContext, as_json: bool, brief: bool) -> int:
                 f"renewer: {first.item or 'renewer'}: {first.reason}{more} — run `renewer status`"
             )
         return 1 if attention else 0
-    from renewer.systemd import timer_status
-
-    timer = timer_status()
     if as_json:
         click.echo(json.dumps(_as_json(record, attention, timer, now), indent=2, default=str))
     else:
@@ -101,10 +106,12 @@ def _as_json(record: Any, attention: list[Any], timer: Any, now: float) -> dict[
         "timer": None
         if timer is None
         else {
+            "installed": timer.load == "loaded",
             "active": timer.active,
             "enabled": timer.enabled,
-            "next_run": timer.next_run,
-            "last_run": timer.last_run,
+            "next_run": timer.next_run or None,
+            "last_run": timer.last_run or None,
+            "service": {"active": timer.service_active, "result": timer.service_result},
         },
     }
 
@@ -133,19 +140,27 @@ def _print_human(record: Any, attention: list[Any], timer: Any, now: float) -> N
         )
         name = details.get("display_name", "")
         click.echo(f"{mark}  {key:<24} {name:<24} {ttl:<14} {item.get('summary', '')}")
-    if timer is None:
-        click.echo("timer: unknown (no systemd user manager reachable)")
-    elif timer.enabled != "enabled":
-        click.echo("timer: NOT ENABLED — systemctl --user enable --now renewer.timer")
-    else:
-        click.echo(
-            f"timer: {timer.active}, next run {timer.next_run or '?'}, "
-            f"last {timer.last_run or 'never'}"
-        )
+    click.echo(_timer_line(timer))
     for item in attention:
         click.echo(f"attention: {item.item or 'renewer'}: {item.reason}")
     if not attention:
         click.echo("healthy")
+
+
+def _timer_line(timer: Any) -> str:
+    """One plain line about the schedule; the problems themselves are attention items."""
+    if timer is None:
+        return "timer: unknown (no systemd user manager reachable from here)"
+    if timer.load != "loaded":
+        return "timer: NOT INSTALLED — nothing runs renewer daily"
+    if timer.enabled not in {"enabled", "enabled-runtime"}:
+        return f"timer: NOT ENABLED ({timer.enabled or 'unknown'}) — the daily run will not happen"
+    if not timer.running:
+        return "timer: enabled but NOT RUNNING — the daily run will not happen"
+    return (
+        f"timer: enabled; last ran {timer.last_run or 'never'}, "
+        f"next run {timer.next_run or 'not scheduled'}"
+    )
 
 
 COMMANDS = [status_command]

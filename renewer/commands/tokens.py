@@ -64,7 +64,8 @@ def mint_command(app: AppContext, name: str, from_file: Path | None) -> int:
     from renewer.core.secret import Secret
     from renewer.lock import run_lock
     from renewer.logging import get_logger
-    from renewer.run import Runtime, log_result, token_env
+    from renewer.run import Runtime, log_result, token_env, write_metrics
+    from renewer.state import record_items
     from renewer.tokenfile import read_token
     from renewer.tokens import mint_now
 
@@ -86,6 +87,9 @@ def mint_command(app: AppContext, name: str, from_file: Path | None) -> int:
         token_env(config, runtime, dry_run=False) as env,
     ):
         result = mint_now(sink, env, authority)
+        # status must show the recovery, not the failure it repaired.
+        now = runtime.wall_clock()
+        write_metrics(config, record_items(config.state_dir, [result], at=now), now=now)
     log_result(result)
     return exit_code([result])
 

@@ -1,0 +1,275 @@
+"""`renewer notify` (OnFailure=): journal at crit, notify-send, webhook; never a secret.
+
+Real peers: a renewer process, the dev server, an HTTP receiver on 127.0.0.1,
+journald's socket bound by the test when possible. ``notify-send`` is a
+recording stand-in (tests/ops/stand_ins.py): no desktop session here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from renewer.notify import build_report, webhook_label
+from renewer.state import RunRecord
+from tests import leakguard
+from tests.integration.conftest import World
+from tests.ops.journald import (
+    SOCKET_PATH,
+    Entry,
+    JournalSocket,
+    bound_journal_socket,
+    journal_socket_problem,
+)
+from tests.ops.stand_ins import calls, install_recorder, webhook_receiver
+
+RENEWER = (sys.executable, "-m", "renewer")
+NOTIFY_SECTION = """\
+notify:
+  webhook: {url}
+  timeout: {timeout}
+"""
+
+
+@pytest.fixture
+def journal() -> Iterator[JournalSocket | None]:
+    """journald's socket bound by the test, or None when that is impossible here."""
+    try:
+        import systemd.journal  # noqa: F401
+    except ImportError:
+        yield None
+        return
+    if journal_socket_problem():
+        yield None
+        return
+    with bound_journal_socket() as bound:
+        yield bound
+
+
+def notify_config(world: World, *, url: str | None, timeout: str = "3s") -> Path:
+    """The world's config plus a notify section, in a file of its own."""
+    text = world.write_config().read_text()
+    if url is not None:
+        text += NOTIFY_SECTION.format(url=url, timeout=timeout)
+    path = world.home / "notify-config.yaml"
+    path.write_text(text)
+    return path
+
+
+def run_notify(
+    home: Path,
+    config: Path,
+    *,
+    bin_dir: Path,
+    journal: JournalSocket | None = None,
+    close_stderr: bool = False,
+    env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> tuple[int, str, str, list[Entry]]:
+    """`renewer notify --unit renewer.service` as a process with *bin_dir* first on PATH."""
+    child_env = {k: v for k, v in os.environ.items() if k not in {"JOURNAL_STREAM", "VAULT_TOKEN"}}
+    child_env.update({"HOME": str(home), "PATH": f"{bin_dir}:/usr/bin:/bin", **(env or {})})
+    process = subprocess.Popen(
+        [*RENEWER, "--config", str(config), "notify", "--unit", "renewer.service", *extra_args],
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if close_stderr:
+        assert process.stderr is not None
+        process.stderr.close()
+        assert process.stdout is not None
+        with process.stdout:
+            out = process.stdout.read()
+        process.wait(timeout=60)
+        err = ""
+    else:
+        out, err = process.communicate(timeout=60)
+    entries = journal.collect(pids={process.pid}) if journal is not None else []
+    leakguard.scan("notify stdout", out)
+    leakguard.scan("notify stderr", err)
+    for entry in entries:
+        leakguard.scan("notify journal entry", entry.as_text())
+    return process.returncode, out, err, entries
+
+
+@pytest.fixture
+def drifted(world: World) -> World:
+    """A world whose last run ended in DRIFT (exit 1), as before OnFailure= fires."""
+    world.write(world.weak_clobber())
+    assert world.cli("run").code == 1
+    return world
+
+
+class TestNotify:
+    def test_a_drift_is_reported_on_every_channel(
+        self,
+        drifted: World,
+        journal: JournalSocket | None,
+        make_secret: Callable[[str], str],
+        tmp_path: Path,
+    ) -> None:
+        """Journal at crit, notify-send with the summary, one JSON POST; no secrets."""
+        bin_dir = tmp_path / "bin"
+        desktop = install_recorder(bin_dir, "notify-send", why="no desktop session bus")
+        hook_path = "/hooks/" + make_secret("webhook-credential")  # a Slack-style URL
+        with webhook_receiver() as receiver:
+            config = notify_config(drifted, url=receiver.url(hook_path))
+            code, out, err, entries = run_notify(
+                drifted.home, config, bin_dir=bin_dir, journal=journal
+            )
+
+        assert code == 0, err
+        channel = "journal" if journal is not None else "stderr"
+        assert out.splitlines() == [
+            f"{channel}: sent",
+            "desktop: sent",
+            f"webhook: sent (http://127.0.0.1:{receiver.port})",
+        ]
+        (post,) = receiver.received
+        assert post.path == hook_path
+        body = post.json()
+        assert set(body) == {"text", "host", "unit", "timestamp", "items", "notes", "test"}
+        assert body["test"] is False
+        assert body["unit"] == "renewer.service"
+        assert body["host"] == os.uname().nodename
+        assert time.strptime(body["timestamp"], "%Y-%m-%dT%H:%M:%SZ")
+        (item,) = body["items"]
+        assert (item["name"], item["kind"], item["event"]) == ("devvm", "token", "token.drift")
+        assert item["summary"].startswith("DRIFT devvm:")
+        assert item["see"] == "runbooks/token-renewer.md#drift-heal-denied"
+        leakguard.scan("webhook body", post.body)
+        (argv,) = calls(desktop)
+        assert argv[:3] == ["--urgency=critical", "--app-name=renewer", "--icon=dialog-error"]
+        assert argv[4].startswith("token/devvm: DRIFT devvm:")
+        leakguard.scan("notify-send argv", "\n".join(argv))
+        if journal is not None:
+            (failed,) = [e for e in entries if e.get("RENEWER_EVENT") == "renewer.failed"]
+            assert failed.get("PRIORITY") == "2"
+            assert failed.get("SYSLOG_IDENTIFIER") == "renewer"
+            assert failed.get("RENEWER_UNIT") == "renewer.service"
+            assert (failed.get("MESSAGE") or "").startswith(
+                f"renewer.service failed on {os.uname().nodename}: token/devvm: DRIFT devvm:"
+            )
+        else:
+            assert '"level": "critical"' in err
+
+    def test_a_failing_webhook_is_logged_and_notify_still_succeeds(
+        self, drifted: World, tmp_path: Path
+    ) -> None:
+        """HTTP 500: the webhook line says so, a notify.failed event is logged, exit 0."""
+        with webhook_receiver(status=500) as receiver:
+            config = notify_config(drifted, url=receiver.url())
+            code, out, err, _ = run_notify(drifted.home, config, bin_dir=tmp_path / "empty")
+
+        assert code == 0
+        assert f"webhook: FAILED (http://127.0.0.1:{receiver.port}: HTTP 500)" in out
+        assert "could not notify by webhook" in err
+
+    def test_a_slow_webhook_is_cut_off_at_the_timeout(self, drifted: World, tmp_path: Path) -> None:
+        """notify.timeout bounds the POST; the other channels are not held up."""
+        with webhook_receiver(delay=8) as receiver:
+            config = notify_config(drifted, url=receiver.url(), timeout="1s")
+            started = time.monotonic()
+            code, out, _err, _ = run_notify(drifted.home, config, bin_dir=tmp_path / "empty")
+            elapsed = time.monotonic() - started
+
+        assert code == 0
+        assert "no answer within 1s" in out
+        assert elapsed < 6
+
+    def test_a_failing_notify_send_is_not_fatal(self, drifted: World, tmp_path: Path) -> None:
+        """notify-send exits 1 (no session bus): reported, and the journal still got it."""
+        bin_dir = tmp_path / "bin"
+        install_recorder(bin_dir, "notify-send", why="no desktop session bus")
+        config = notify_config(drifted, url=None)
+        code, out, _err, _ = run_notify(
+            drifted.home, config, bin_dir=bin_dir, env={"FAKE_NOTIFY_SEND_EXIT": "1"}
+        )
+        assert code == 0
+        assert "desktop: FAILED (exit 1" in out
+
+    def test_nothing_delivered_exits_1(self, tmp_path: Path) -> None:
+        """No journal, no notify-send, stderr closed, the webhook refused: exit 1."""
+        if SOCKET_PATH.exists():
+            pytest.skip(f"{SOCKET_PATH} exists: the journal would take the entry")
+        with webhook_receiver() as receiver:
+            url = receiver.url()
+        config = tmp_path / "config.yaml"
+        config.write_text(f"version: 1\nnotify:\n  webhook: {url}\n  timeout: 2s\n")
+        code, out, _err, _ = run_notify(
+            tmp_path, config, bin_dir=tmp_path / "empty", close_stderr=True
+        )
+        assert code == 1
+        assert "webhook: FAILED (http://127.0.0.1:" in out
+        assert out.startswith("stderr: FAILED")
+
+    def test_a_test_notification_says_so_on_every_channel(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """--test: nothing failed, the body says test, notify-send at normal urgency."""
+        bin_dir = tmp_path / "bin"
+        desktop = install_recorder(bin_dir, "notify-send", why="no desktop session bus")
+        with webhook_receiver() as receiver:
+            config = notify_config(world, url=receiver.url())
+            code, out, err, _ = run_notify(
+                world.home, config, bin_dir=bin_dir, extra_args=("--test",)
+            )
+        assert code == 0, err
+        assert out.splitlines()[1:] == ["desktop: sent", f"webhook: sent ({receiver.url('')})"]
+        (post,) = receiver.received
+        assert post.json()["test"] is True
+        assert post.json()["items"] == []
+        assert post.json()["text"].startswith("test notification for renewer.service on ")
+        assert calls(desktop)[0][0] == "--urgency=normal"
+        assert '"event": "renewer.notify_test"' in err or out.startswith("journal: sent")
+
+    def test_a_broken_config_still_reaches_the_journal(self, tmp_path: Path) -> None:
+        """notify must work when the failure *is* the config: journal and desktop only."""
+        config = tmp_path / "config.yaml"
+        config.write_text("version: 1\ntokens: nope\n")
+        code, out, err, _ = run_notify(tmp_path, config, bin_dir=tmp_path / "empty")
+        assert code == 0
+        assert out.splitlines()[0].endswith(": sent")
+        assert "config: " in err
+
+
+class TestReport:
+    def test_failing_items_and_renewer_wide_reasons_are_kept_apart(self) -> None:
+        """Items carry their event; 'never completed a run' is a note."""
+        record = RunRecord(
+            items={
+                "token/devvm": {
+                    "kind": "token",
+                    "name": "devvm",
+                    "healthy": False,
+                    "event": "token.drift",
+                    "summary": "DRIFT devvm: ...",
+                }
+            }
+        )
+        report = build_report(record, unit="renewer.service", host="vm1", now=1000.0)
+        assert [item.key for item in report.items] == ["token/devvm"]
+        assert report.notes == ("renewer has never completed a run",)
+        assert report.message().startswith("renewer.service failed on vm1: token/devvm: DRIFT")
+
+    def test_a_run_that_recorded_nothing_says_where_to_look(self) -> None:
+        """The run died before recording: point at the unit's journal."""
+        record = RunRecord(items={}, last_run={"finished_at": 1000.0, "exit_code": 0})
+        report = build_report(record, unit="renewer.service", host="vm1", now=1001.0)
+        assert report.items == ()
+        assert "journalctl --user -u renewer.service" in report.notes[0]
+
+    def test_only_scheme_and_host_of_a_webhook_are_ever_shown(self) -> None:
+        """The path and query may hold a credential."""
+        assert webhook_label("https://hooks.example.com/T0/B1/secret?x=1") == (
+            "https://hooks.example.com"
+        )
+        assert webhook_label("http://127.0.0.1:8080/x") == "http://127.0.0.1:8080"

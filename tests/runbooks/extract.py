@@ -1,0 +1,146 @@
+"""Read runbooks as the tests need them: shell blocks with their markers, headings, commands.
+
+A runbook's executable contract is its ``sh`` fenced blocks. Each one must
+sit directly under HTML comments that say in which situation it runs, and
+may say which exit status it expects when failing is the point::
+
+    <!-- scenario: drift -->
+    <!-- expect: exit 1 -->
+    ```sh
+    renewer status
+    ```
+
+Other shells' fences (``bash``, ``shell``, ``console``...) are refused: they
+would look like commands to a reader and escape the tests. ``text`` blocks
+(log lines, messages) are not commands.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+FENCE = re.compile(r"^(\s*)```\s*([\w+-]*)\s*$")
+MARKER = re.compile(r"^\s*<!--\s*(scenario|expect):\s*(.*?)\s*-->\s*$")
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+SHELL_LIKE = frozenset({"bash", "shell", "console", "zsh", "shell-session", "sh-session"})
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced block and the markers right above it."""
+
+    path: Path
+    line: int  # 1-based line of the opening fence
+    language: str
+    text: str
+    scenario: str | None
+    expect_exit: int
+    marker_errors: tuple[str, ...] = ()
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.name}:{self.line}"
+
+
+def _markers(lines: list[str], fence_index: int) -> tuple[str | None, int, list[str]]:
+    """The scenario and expected exit status from the comment lines directly above."""
+    scenario: str | None = None
+    expect = 0
+    errors: list[str] = []
+    index = fence_index - 1
+    while index >= 0 and (match := MARKER.match(lines[index])):
+        kind, value = match.groups()
+        if kind == "scenario":
+            scenario = value
+        else:
+            found = re.fullmatch(r"exit (\d+)", value)
+            if found is None:
+                errors.append(f"expect marker must read 'exit N', got {value!r}")
+            else:
+                expect = int(found.group(1))
+        index -= 1
+    return scenario, expect, errors
+
+
+def blocks(path: Path) -> list[Block]:
+    """Every fenced block of *path*, in document order."""
+    lines = path.read_text().splitlines()
+    found: list[Block] = []
+    index = 0
+    while index < len(lines):
+        opening = FENCE.match(lines[index])
+        if opening is None:
+            index += 1
+            continue
+        indent, language = opening.groups()
+        body: list[str] = []
+        end = index + 1
+        while end < len(lines) and not re.match(rf"^{indent}```\s*$", lines[end]):
+            body.append(lines[end][len(indent) :])
+            end += 1
+        scenario, expect, errors = _markers(lines, index)
+        found.append(
+            Block(
+                path, index + 1, language, "\n".join(body) + "\n", scenario, expect, tuple(errors)
+            )
+        )
+        index = end + 1
+    return found
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors of *path*'s headings (outside fenced blocks)."""
+    found: set[str] = set()
+    in_fence = False
+    for line in path.read_text().splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if not in_fence and (match := HEADING.match(line)):
+            found.add(slug(match.group(2)))
+    return found
+
+
+def renewer_commands(text: str) -> list[list[str]]:
+    """Each ``renewer …`` invocation in *text*, as argv after ``renewer``.
+
+    A line is split into simple commands at ``&&``, ``||``, ``;`` and ``|``;
+    comments are dropped. ``renewer.timer`` and paths are not invocations.
+    """
+    commands: list[list[str]] = []
+    for line in text.splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        current: list[str] = []
+        for token in [*lexer, ";"]:
+            if token and set(token) <= set(";&|"):
+                if current and current[0] == "renewer":
+                    commands.append(current[1:])
+                current = []
+            else:
+                current.append(token)
+    return commands
+
+
+def inline_code(path: Path) -> list[str]:
+    """Inline code spans outside fenced blocks (prose mentions of commands)."""
+    spans: list[str] = []
+    in_fence = False
+    for line in path.read_text().splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if not in_fence:
+            spans.extend(INLINE_CODE.findall(line))
+    return spans

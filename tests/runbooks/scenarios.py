@@ -1,0 +1,133 @@
+"""The situations runbook blocks run in, and the shell they run in.
+
+Each scenario puts a throwaway home (tests/integration/conftest.py's World,
+against the session's Vault peer) into the state a runbook section is
+written for: a healthy token, a weak clobber that ended in DRIFT, a dead
+token, a missing token file, a fresh OIDC login over our token.
+
+The shell gets a PATH with ``renewer`` (this checkout's console script) and
+stand-ins for what cannot run in a test:
+
+* ``vault`` — only ``vault login -method=oidc``, which needs a browser and an
+  identity provider. The stand-in leaves what the real command leaves: a
+  fresh, admin-capable, 7-day token in ``~/.vault-token``, created on the dev
+  server with its root token (see the script's docstring).
+* ``systemctl`` — no user manager here; ``renewer status`` asks it about the
+  timer, and the stand-in answers what a real one printed with the timer
+  enabled and running.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.integration.conftest import ADMIN, World
+from tests.ops.stand_ins import SHOW_ENABLED, install_recorder
+
+VAULT_STAND_IN = '''\
+#!{python}
+"""Stand-in for the `vault` CLI in the runbook tests: `vault login -method=oidc` only.
+
+The real command opens a browser for an OIDC login and writes the token it gets
+to ~/.vault-token. No browser or identity provider exists in a test, so this
+asks the dev server (as root, $RUNBOOK_VAULT_ROOT_TOKEN) for what such a login
+yields: an admin-capable ({admin}), 7-day, non-periodic token whose display
+name is token-oidc-wizard, and writes it to ~/.vault-token (0600). It prints
+vault's success line without the token. Any other use exits 2.
+"""
+import json, os, sys, urllib.request
+
+args = sys.argv[1:]
+if args[:1] != ["login"] or "-method=oidc" not in args[1:]:
+    sys.stderr.write("vault (stand-in): only `vault login -method=oidc` is available here\\n")
+    sys.exit(2)
+request = urllib.request.Request(
+    os.environ["VAULT_ADDR"] + "/v1/auth/token/create",
+    data=json.dumps(
+        {{"policies": ["{admin}"], "ttl": "168h", "display_name": "oidc-wizard", "no_parent": True}}
+    ).encode(),
+    headers={{"X-Vault-Token": os.environ["RUNBOOK_VAULT_ROOT_TOKEN"]}},
+    method="POST",
+)
+with urllib.request.urlopen(request, timeout=10) as response:
+    token = json.load(response)["auth"]["client_token"]
+path = os.path.join(os.environ["HOME"], ".vault-token")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, token.encode())
+os.close(fd)
+print("Success! You are now authenticated. (stand-in: the token is in ~/.vault-token)")
+'''
+
+
+def healthy(world: World) -> None:
+    """Our periodic token in the file, and one good run recorded."""
+    world.write(world.mint_ours())
+    assert world.cli("run").code == 0
+
+
+def drift(world: World) -> None:
+    """A read-only token wrote over ours; the run ended in DRIFT (exit 1)."""
+    healthy(world)
+    world.write(world.weak_clobber())
+    assert world.cli("run").code == 1
+
+
+def expired(world: World) -> None:
+    """The token in the file is dead (revoked: Vault answers as for an expired one)."""
+    token = world.mint_ours()
+    world.write(token)
+    assert world.cli("run").code == 0
+    response = world.vault.request("POST", "auth/token/revoke", json={"token": token})
+    assert response.status_code == 204, response.text
+    assert world.cli("run").code == 1
+
+
+def missing(world: World) -> None:
+    """No token file at all; the run said so (exit 1)."""
+    assert world.cli("run").code == 1
+
+
+def oidc_clobber(world: World) -> None:
+    """`vault login -method=oidc` just wrote its token over ours; no run since."""
+    healthy(world)
+    world.write(world.admin_clobber())
+
+
+SCENARIOS: dict[str, Callable[[World], None]] = {
+    "healthy": healthy,
+    "drift": drift,
+    "expired": expired,
+    "missing": missing,
+    "oidc-clobber": oidc_clobber,
+}
+
+
+def prepare_shell(world: World, bin_dir: Path) -> dict[str, str]:
+    """Put the config where renewer looks by default; return the shell's environment."""
+    config_dir = world.home / ".config" / "renewer"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(world.write_config(), config_dir / "config.yaml")
+    (config_dir / "config.yaml").chmod(0o600)
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    script = Path(sys.executable).with_name("renewer")
+    if script.exists():
+        (bin_dir / "renewer").symlink_to(script)
+    else:  # not installed as a console script: the same entry point
+        (bin_dir / "renewer").write_text(f'#!/bin/sh\nexec {sys.executable} -m renewer "$@"\n')
+        (bin_dir / "renewer").chmod(0o755)
+    vault = bin_dir / "vault"
+    vault.write_text(VAULT_STAND_IN.format(python=sys.executable, admin=ADMIN))
+    vault.chmod(0o755)
+    install_recorder(bin_dir, "systemctl", why="no systemd user manager on a test machine")
+    return {
+        "HOME": str(world.home),
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "VAULT_ADDR": world.vault.addr,
+        "RUNBOOK_VAULT_ROOT_TOKEN": world.vault.root_token,
+        "FAKE_SYSTEMCTL_STDOUT": SHOW_ENABLED,
+    }
