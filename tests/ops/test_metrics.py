@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -64,18 +65,22 @@ class TestTextfile:
         metrics = metrics_world(world)
         metrics.write(metrics.mint_ours())
         assert metrics.cli("run").code == 0
-        first_inode = metrics.textfile.stat().st_ino
-        metrics.write(metrics.admin_clobber())
-        assert metrics.cli("run").code == 0
-        assert samples(metrics.textfile)["renewer_heals_total"] == 1
+        # A reader holding the old file keeps the old content: it was replaced by
+        # rename, not rewritten in place (and holding it open pins its inode number).
+        with metrics.textfile.open("rb") as reader:
+            before = reader.read()
+            metrics.write(metrics.admin_clobber())
+            assert metrics.cli("run").code == 0
+            assert samples(metrics.textfile)["renewer_heals_total"] == 1
 
-        metrics.write(metrics.weak_clobber())
-        assert metrics.cli("run").code == 1
+            metrics.write(metrics.weak_clobber())
+            assert metrics.cli("run").code == 1
 
-        assert samples(metrics.textfile)["renewer_last_run_success"] == 0
-        # replaced by rename each time (a reader never sees half a file), no temp left
-        assert metrics.textfile.stat().st_ino != first_inode
-        assert [p.name for p in metrics.textfile.parent.iterdir()] == ["renewer.prom"]
+            assert samples(metrics.textfile)["renewer_last_run_success"] == 0
+            reader.seek(0)
+            assert reader.read() == before
+            assert os.fstat(reader.fileno()).st_ino != metrics.textfile.stat().st_ino
+        assert [p.name for p in metrics.textfile.parent.iterdir()] == ["renewer.prom"]  # no temp
 
     def test_an_unwritable_textfile_is_logged_not_fatal(self, world: World) -> None:
         """The tokens are renewed all the same; the error says which file and why."""

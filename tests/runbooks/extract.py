@@ -118,12 +118,16 @@ def renewer_commands(text: str) -> list[list[str]]:
     comments are dropped. ``renewer.timer`` and paths are not invocations.
     """
     commands: list[list[str]] = []
-    for line in text.splitlines():
+    for line in text.replace("\\\n", " ").splitlines():  # join continued lines first
         lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
         lexer.whitespace_split = True
         lexer.commenters = "#"
         current: list[str] = []
-        for token in [*lexer, ";"]:
+        try:
+            tokens = [*lexer, ";"]
+        except ValueError:  # prose with an apostrophe, not a shell line
+            tokens = [*line.split(), ";"]
+        for token in tokens:
             if token and set(token) <= set(";&|"):
                 if current and current[0] == "renewer":
                     commands.append(current[1:])
