@@ -196,8 +196,9 @@ def credential_files(draw: st.DrawFn) -> str:
         lines.append(f"[{name}]")
         lines.extend(draw(section_lines()))
     newline = draw(st.sampled_from(["\n", "\r\n"]))
+    final_newline: bool = draw(st.booleans())
     text = newline.join(lines)
-    return text + newline if lines and draw(st.booleans()) else text
+    return text + newline if lines and final_newline else text
 
 
 new_values = st.lists(
