@@ -38,6 +38,7 @@ import requests.adapters
 
 from renewer.config import Config, VaultSettings
 from renewer.core.backoff import retry_delay
+from renewer.core.certs import IssuedCertificate
 from renewer.core.heal import MintRequest
 from renewer.core.model import AuthGrant, MalformedResponse, TokenInfo
 from renewer.core.secret import Secret
@@ -414,6 +415,46 @@ class HvacVault:
                 raise CasMismatch(error.message) from None
             raise
 
+    def pki_issue(
+        self,
+        mount: str,
+        role: str,
+        *,
+        common_name: str,
+        ttl: int | None = None,
+        alt_names: tuple[str, ...] = (),
+        ip_sans: tuple[str, ...] = (),
+    ) -> IssuedCertificate:
+        """``POST <mount>/issue/<role>``: a new private key and its certificate.
+
+        Not retried once it may have been processed (each attempt would issue
+        another certificate); the private key is registered for redaction
+        before anything else sees it.
+        """
+        pki = self._client.secrets.pki
+        params: dict[str, Any] = {}
+        if ttl:
+            params["ttl"] = f"{ttl}s"
+        if alt_names:
+            params["alt_names"] = ",".join(alt_names)
+        if ip_sans:
+            params["ip_sans"] = ",".join(ip_sans)
+        action = f"pki issue ({mount}/issue/{role})"
+
+        def issue() -> IssuedCertificate:
+            response = pki.generate_certificate(
+                name=role,
+                common_name=common_name,
+                extra_params=params or None,
+                mount_point=mount,
+            )
+            answer = _json(response, action)
+            return IssuedCertificate.from_data(answer.get("data"), answer.get("warnings"))
+
+        issued = self._call(action, issue, idempotent=False)
+        register(issued.private_key.reveal())
+        return issued
+
     def health(self) -> dict[str, Any]:
         """``sys/health`` without raising on sealed/standby codes."""
         sys_api = self._client.sys
@@ -449,6 +490,37 @@ def kv_backend(config: Config, *, mount: str, token_sink: str) -> KVv2:
     token = read_token(sink.path, sink=sink.name).token
     connection = VaultConnection(config.vault, RetryPolicy.starting_now(config.run.deadline))
     return KVv2(connection.client(token), mount)
+
+
+class PkiIssuer:
+    """One PKI mount reached with one token: what the mtls primitive renews from."""
+
+    def __init__(self, client: HvacVault, mount: str) -> None:
+        self._client = client
+        self.mount = mount
+
+    def issue(
+        self,
+        role: str,
+        *,
+        common_name: str,
+        ttl: int | None = None,
+        alt_names: tuple[str, ...] = (),
+        ip_sans: tuple[str, ...] = (),
+    ) -> IssuedCertificate:
+        return self._client.pki_issue(
+            self.mount, role, common_name=common_name, ttl=ttl, alt_names=alt_names, ip_sans=ip_sans
+        )
+
+
+def pki_issuer(config: Config, *, mount: str, token_sink: str) -> PkiIssuer:
+    """PKI on *mount* with the token in *token_sink*'s file (renewed earlier in the run)."""
+    from renewer.tokenfile import read_token
+
+    sink = config.token(token_sink)
+    token = read_token(sink.path, sink=sink.name).token
+    connection = VaultConnection(config.vault, RetryPolicy.starting_now(config.run.deadline))
+    return PkiIssuer(connection.client(token), mount)
 
 
 @contextlib.contextmanager

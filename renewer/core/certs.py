@@ -23,10 +23,13 @@ says so. Times in reasons are UTC, to the second.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from renewer.core.model import MalformedResponse
 from renewer.core.refresh import DEFAULT_FRACTION, check_refresh
+from renewer.core.secret import Secret
 
 MISSING = "missing"
 MISMATCH = "mismatch"
@@ -105,3 +108,50 @@ def check_certificate(
     return CertDecision(
         FRESH, f"the certificate is valid until {utc(cert.not_after)}", decision.due_at
     )
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCertificate:
+    """What Vault's ``pki/issue/ROLE`` answered: a key, its certificate and the CA chain.
+
+    Parsed strictly by :meth:`from_data` (``MalformedResponse`` on any other
+    shape); the private key travels as a :class:`~renewer.core.secret.Secret`.
+    """
+
+    certificate: str
+    private_key: Secret = field(repr=False)
+    ca_chain: tuple[str, ...]
+    serial_number: str
+    expiration: int
+    private_key_type: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_data(cls, data: object, warnings: Sequence[str] | None = None) -> IssuedCertificate:
+        """The ``data`` object of an issue answer (and its ``warnings``)."""
+        if not isinstance(data, dict):
+            raise MalformedResponse("the issue answer has no data object")
+        texts = {}
+        for key in ("certificate", "private_key", "serial_number"):
+            value = data.get(key)
+            if not isinstance(value, str) or not value:
+                raise MalformedResponse(f"field {key!r} is not a non-empty string")
+            texts[key] = value
+        chain = data.get("ca_chain")
+        if chain is None and isinstance(data.get("issuing_ca"), str):
+            chain = [data["issuing_ca"]]
+        if not isinstance(chain, list) or not all(isinstance(item, str) for item in chain):
+            raise MalformedResponse("field 'ca_chain' is not a list of strings")
+        expiration = data.get("expiration")
+        if isinstance(expiration, bool) or not isinstance(expiration, int):
+            raise MalformedResponse("field 'expiration' is not a number")
+        key_type = data.get("private_key_type", "")
+        return cls(
+            certificate=texts["certificate"].strip(),
+            private_key=Secret(texts["private_key"].strip()),
+            ca_chain=tuple(item.strip() for item in chain if item.strip()),
+            serial_number=texts["serial_number"],
+            expiration=expiration,
+            private_key_type=key_type if isinstance(key_type, str) else "",
+            warnings=tuple(str(item) for item in warnings or ()),
+        )
