@@ -170,7 +170,7 @@ class TestRefusals:
             (
                 {"recipe": "notoin"},
                 "recipe:",
-                "credentials[0].recipe: no recipe named 'notoin' (known: github,",
+                "credentials[0].recipe: no recipe named 'notoin' (known: aws_assume_role, aws_s3, aws_sts, github,",
             ),
             (
                 {"recipe": "_google_base"},
