@@ -251,7 +251,7 @@ def _is_json(body: bytes) -> bool:
     "from_stdin",
     is_flag=True,
     help="Read the values from stdin: a JSON object, or the value itself when the "
-    "recipe asks for one.",
+    "recipe asks for one (a service-account JSON key file as it is).",
 )
 @pass_app
 def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
@@ -339,9 +339,13 @@ def _values_from_stdin(fields: tuple[SecretField, ...]) -> dict[str, str]:
         document = json.loads(text)
     except ValueError:
         document = None
+    blobs = [item for item in fields if item.type == "json_blob"]
     if isinstance(document, dict):
         known = {item.key for item in fields}
         unknown = sorted(set(document) - known)
+        if unknown and len(blobs) == 1 and len(required) <= 1:
+            # The pasted key file itself (a service-account JSON), not a map of fields.
+            return {blobs[0].key: text.strip()}
         if unknown:
             raise click.UsageError(
                 f"unknown key(s) on stdin: {', '.join(unknown)} "
@@ -368,7 +372,10 @@ def _check_values(name: str, fields: tuple[SecretField, ...], values: dict[str, 
             try:
                 json.loads(value)
             except ValueError:
-                raise click.UsageError(f"{item.key}: not valid JSON; nothing was stored") from None
+                raise click.UsageError(
+                    f"{item.key}: not valid JSON; nothing was stored (paste the whole file "
+                    "with --stdin: renewer creds set NAME --stdin < key.json)"
+                ) from None
         if value and item.type in {"pem_cert", "pem_key"} and "-----BEGIN " not in value:
             raise click.UsageError(
                 f"{item.key}: not PEM text (use --stdin to paste several lines); nothing was stored"

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from renewer.core.domains import check_same_site, check_transport
+from renewer.core.jwt_claims import RESERVED
 from renewer.core.merge import deep_merge, plain
 from renewer.errors import RecipeError
 from renewer.recipes.model import Recipe, TemplatePath
@@ -363,7 +364,15 @@ def _check_service_account(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
             problems.append(
                 (("token_exchange", "algorithm"), "Google signs service-account JWTs with RS256")
             )
-    elif recipe.kind == "generic_jwt" and exchange is not None:
+    if exchange is not None:
+        for claim in sorted(RESERVED & set(exchange.claims)):
+            problems.append(
+                (
+                    ("token_exchange", "claims", claim),
+                    f"{claim!r} is a registered claim renewer sets itself; it cannot be overridden",
+                )
+            )
+    if recipe.kind == "generic_jwt" and exchange is not None:
         need(("token_exchange", "key_from_secret"), exchange.key_from_secret, "the key field")
         need(("token_exchange", "key_id_from_secret"), exchange.key_id_from_secret, "the field")
         if not exchange.issuer_from_secret:
