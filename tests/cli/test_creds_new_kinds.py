@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from renewer.secretstore.base import Namespace, SecretRef
 from tests.cli.helpers import Ran, invoke
-from tests.keys import EMAIL, KEY_ID, client_cert, ec_key, service_account_json
+from tests.keys import EMAIL, KEY_ID, client_cert, ec_key, private_pem, service_account_json
 from tests.peers.aws_server import MotoPeer, allow
 from tests.peers.jwt_token_server import JwtTokenPeer
 from tests.peers.tls_server import TlsPeer
@@ -119,6 +119,56 @@ class TestGoogleServiceAccount:
         assert "hint: renewer creds set cal" in refused.stderr
         assert marked["credentials"][0]["state"] == "needs-login"
         assert retried.code == 0, retried.stderr
+
+
+class TestGenericJwt:
+    def test_set_and_test_an_es256_issuer(
+        self, workspace: Workspace, jwt_peer: JwtTokenPeer
+    ) -> None:
+        """A PEM key and an issuer id in a JSON object on stdin; the test passes."""
+        workspace.clock.now_value = time.time()
+        workspace.recipe(
+            "idp_jwt",
+            f"""\
+            service: idp_jwt
+            version: 1
+            primitive: service_account
+            kind: generic_jwt
+            base_url: {jwt_peer.url}/v1
+            token_exchange:
+              endpoint: {jwt_peer.token_url}
+              algorithm: ES256
+              issuer_from_secret: client_id
+            required_secrets:
+              - {{key: client_id, secret: false}}
+              - {{key: private_key, type: pem_key}}
+            inject:
+              header: {{Authorization: "Bearer {{{{runtime.access_token}}}}"}}
+            test: {{method: GET, path: /me, expect_status: 200}}
+            """,
+        )
+        workspace.credential("idp", "idp_jwt", "idp_jwt/main")
+        key = ec_key()
+        jwt_peer.register("svc-cli", key.public_key(), algorithm="ES256")
+        values = {"client_id": "svc-cli", "private_key": private_pem(key)}
+
+        setting = renewer(workspace, "creds", "set", "idp", "--stdin", input=json.dumps(values))
+        testing = renewer(workspace, "creds", "test", "idp")
+        wrong = renewer(
+            workspace,
+            "creds",
+            "set",
+            "idp",
+            "--stdin",
+            input=json.dumps(
+                {"client_id": "svc-cli", "private_key": "-----BEGIN PRIVATE KEY-----\nnope"}
+            ),
+        )
+
+        assert setting.code == 0, setting.stderr
+        assert testing.stdout.startswith("PASS idp: GET /me → HTTP 200"), testing.stderr
+        assert wrong.code == 1
+        assert "idp: private_key: not a PEM private key" in wrong.stderr
 
 
 class TestAws:

@@ -154,13 +154,18 @@ def pki_setup(
 
 
 def run(workspace: Workspace) -> list[ItemResult]:
-    return run_credentials(
+    results = run_credentials(
         workspace.config(),
         now=workspace.clock.now,
         sleep=workspace.clock.sleep,
         rng=random.Random(9),
         policy=FAST,
     )
+    for ref in ("peer_tls/pki", "peer_tls/main"):  # issued keys are secrets for the leak guard
+        issued = workspace.runtime(ref).extra.get("client_key")
+        if issued:
+            leakguard.remember(issued, *(line for line in issued.splitlines() if len(line) > 16))
+    return results
 
 
 def cert_and_key(pem: str) -> tuple[x509.Certificate, Any]:
@@ -229,6 +234,21 @@ class TestStoredCertificate:
         assert not result.passed
         assert "the server's certificate is not trusted" in result.problems[0]
         assert "store its CA as ca_cert" in result.problems[0]
+
+    def test_a_certificate_not_yet_valid_needs_a_person(
+        self, workspace: Workspace, tls_peer: TlsPeer, client_ca: trustme.CA
+    ) -> None:
+        """A certificate from the future (a skewed CA clock) is not presented."""
+        now = time.time()
+        stored_setup(
+            workspace,
+            tls_peer,
+            client_ca,
+            cert=client_cert(client_ca, "early", not_before=now + DAY, not_after=now + 9 * DAY),
+        )
+
+        with pytest.raises(CredentialReauthRequired, match="the certificate is not valid before"):
+            workspace.open("tls").ensure_fresh()
 
     def test_an_expired_certificate_needs_a_person(
         self, workspace: Workspace, tls_peer: TlsPeer, client_ca: trustme.CA

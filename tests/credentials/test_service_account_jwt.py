@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -193,6 +194,35 @@ class TestGoogle:
         assert checked.result.passed
         assert checked.refreshed
         assert jwt_peer.requests == 2
+
+    def test_ten_concurrent_callers_cause_one_exchange(
+        self, workspace: Workspace, jwt_peer: JwtTokenPeer, rsa_key: rsa.RSAPrivateKey
+    ) -> None:
+        """The refresh protocol holds for service accounts: one assertion, one shared token."""
+        google_setup(workspace, jwt_peer, rsa_key)
+        jwt_peer.slow()
+        tokens: list[str] = []
+        errors: list[BaseException] = []
+
+        def caller() -> None:
+            try:
+                token = workspace.open("cal").ensure_fresh().state.runtime.access_token
+                tokens.append(token.reveal() if token else "")
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=caller) for _ in range(10)]
+        for thread in threads:
+            thread.start()
+        while jwt_peer.requests == 0:
+            threading.Event().wait(0.005)
+        jwt_peer.release()
+        for thread in threads:
+            thread.join(10)
+
+        assert errors == []
+        assert jwt_peer.requests == 1
+        assert len(set(tokens)) == 1
 
     def test_without_expires_in_the_token_is_used_until_a_401(
         self, workspace: Workspace, jwt_peer: JwtTokenPeer, rsa_key: rsa.RSAPrivateKey

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from renewer.primitives.base import RuntimeState
 from renewer.secretstore.base import Namespace, SecretRef
 from renewer.secretstore.local import LocalStore
+from tests import leakguard
 from tests.integration.conftest import World, finish
 from tests.peers.aws_server import MotoPeer, allow
 from tests.vaultpeer import ensure_pki, unique
@@ -43,7 +44,11 @@ def store(world: World) -> LocalStore:
 
 
 def runtime(world: World, ref: str) -> RuntimeState:
-    return RuntimeState.from_record(store(world).read(SecretRef.parse(ref), Namespace.RUNTIME))
+    state = RuntimeState.from_record(store(world).read(SecretRef.parse(ref), Namespace.RUNTIME))
+    issued = state.extra.get("client_key")
+    if issued:  # keys renewer got from PKI are secrets for the leak guard
+        leakguard.remember(issued, *(line for line in issued.splitlines() if len(line) > 16))
+    return state
 
 
 def hook_lines(world: World) -> list[str]:
@@ -219,8 +224,6 @@ class TestCertificateCrashes:
 def _other_key() -> str:
     """A key that does not belong to the stored certificate: the next run must reissue."""
     from cryptography.hazmat.primitives.asymmetric import ec
-
-    from tests import leakguard
 
     text = (
         ec.generate_private_key(ec.SECP256R1())

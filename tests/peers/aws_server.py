@@ -10,7 +10,8 @@ and roles over moto's own IAM API).
 A small WSGI wrapper records every request without values: method, path,
 the access key id and service of the ``Authorization`` credential scope,
 whether a session token was sent, and the status. Tests use it to see that
-STS was called with the long-lived key and S3 with the session's key.
+STS was called with the long-lived key and S3 with the session's key. The
+secret halves of the sessions STS hands out are given to the leak guard.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -95,6 +97,12 @@ class MotoPeer:
             return start_response(line, headers, *args)
 
         result = self._app(environ, recording_start)
+        if service == "sts":  # the sessions it hands out are secrets for the leak guard
+            body_out = b"".join(result)
+            for tag in (b"SecretAccessKey", b"SessionToken"):
+                for found in re.findall(b"<" + tag + b">([^<]+)</" + tag + b">", body_out):
+                    leakguard.remember(found.decode())
+            result = [body_out]
         with self._lock:
             self.seen.append(
                 Seen(
