@@ -98,6 +98,9 @@ def _written_dirs(config: Config) -> set[Path]:
     directories = {config.state_dir, store, section.secrets.local.key_file.parent}
     directories.update(sink.path.parent for sink in config.tokens)
     directories.update(sink.path.parent for spec in section.credentials for sink in spec.sinks)
+    directories.update(  # a cert_dir's switch link is made beside `current`
+        sink.path for spec in section.credentials for sink in spec.sinks if sink.type == "cert_dir"
+    )
     if store.is_dir():  # <store>/<namespace>/<service>/
         directories.update(path for path in store.glob("*/*") if path.is_dir())
     return directories

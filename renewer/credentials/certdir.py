@@ -41,6 +41,7 @@ from renewer.files import (
     ensure_private_dir,
     fsync_directory,
     read_small_file,
+    temp_name_for,
     write_atomic,
 )
 
@@ -133,11 +134,14 @@ def write_generation(path: Path, files: Mapping[str, bytes]) -> str:
         write_atomic(directory / name, data)
     fsync_directory(directory)
     crashpoints.reached("mtls.generation_written")
-    temporary = path / f".{CURRENT}.{os.getpid()}.tmp"
-    with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()
+    temporary = temp_name_for(path / CURRENT)  # swept by the next run if this one dies here
     os.symlink(generation, temporary)
-    os.replace(temporary, path / CURRENT)
+    try:
+        os.replace(temporary, path / CURRENT)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        raise
     fsync_directory(path)
     crashpoints.reached("mtls.switched")
     keep = {generation, previous}

@@ -7,7 +7,9 @@ For each configured credential (product.md §1.4):
 2. decide (pure) and, when due, refresh under the credential's lock;
 3. test, as ``test:`` says: ``always``; ``after-refresh`` (the default:
    when what the sinks get changed: a refresh, or a new key); ``never``.
-   A 401 on an OAuth2 test causes one forced refresh and a second test;
+   A 401 on an OAuth2 or JWT service-account test causes one forced
+   refresh and a second test; mtls credentials always have a test (the
+   handshake);
 4. write the sinks whose content changed; a failed test writes nothing;
 5. run the hooks, only if a sink was written (or, with no sinks, if a
    refresh happened), or if they have not succeeded since their sinks last
@@ -163,7 +165,7 @@ class _Run:
         return _success(credential, state, done, warning=fresh.plan.warning)
 
     def _pending_marker(self, credential: Credential) -> Path:
-        """Exists while the credential's hooks have not succeeded since they last failed."""
+        """Exists from just before a sink write until the hooks succeed."""
         return self.config.state_dir / "credentials" / f"{credential.name}.hooks-pending"
 
     def _should_test(self, credential: Credential, changed: bool) -> bool:

@@ -40,7 +40,7 @@ import os
 import socket
 import ssl
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -69,8 +69,8 @@ from renewer.template import Values
 
 if TYPE_CHECKING:
     from renewer.credentials.spec import PkiSettings
+    from renewer.primitives import IssuerFactory
     from renewer.primitives.http import Http
-    from renewer.vault import PkiIssuer
 
 _READ_BYTES = 1
 
@@ -151,9 +151,6 @@ def _decide(
         draw=draw,
     )
     return decision, found
-
-
-IssuerFactory = Callable[["PkiSettings"], "PkiIssuer"]
 
 
 class Mtls(Primitive):
