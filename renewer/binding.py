@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -33,6 +34,7 @@ from renewer.core.domains import check_same_host
 from renewer.credentials.handle import Credential, open_credential
 from renewer.credentials.spec import CredentialSpec, CredentialsSection
 from renewer.errors import ConfigError, CredentialError
+from renewer.primitives.base import CredentialState
 from renewer.primitives.checks import join_url
 from renewer.primitives.http import Http
 
@@ -50,6 +52,7 @@ class BoundSession(requests.Session):
         self.base_url = credential.recipe.base_url
         self.allow_hosts = tuple(allow_hosts)
         self.default_timeout = credential.http.policy.timeout
+        self._transport_identity: object = None
 
     def resolve(self, url: str) -> str:
         """*url* made absolute against ``base_url``; another host is a ``CredentialError``."""
@@ -69,9 +72,10 @@ class BoundSession(requests.Session):
         """Authenticate and send; every redirect hop comes back through here."""
         self._check_host(request.url or "")
         fresh = self.credential.ensure_fresh()
+        self._mount_transport(fresh.state)
         self.credential.authenticate(request, fresh.state)
         response = super().send(request, **kwargs)
-        if response.status_code != 401 or self.credential.recipe.primitive != "oauth2":
+        if response.status_code != 401 or not self.credential.primitive.retry_on_401:
             return response
         again = self.credential.ensure_fresh(force=True)
         if (
@@ -83,6 +87,17 @@ class BoundSession(requests.Session):
         retry = request.copy()
         self.credential.authenticate(retry, again.state)
         return super().send(retry, **kwargs)
+
+    def _mount_transport(self, state: CredentialState) -> None:
+        """Give the base URL's origin the primitive's transport (a client certificate)."""
+        identity = (state.runtime.extra.get("serial"), state.runtime.issued_at)
+        if identity == self._transport_identity:
+            return
+        adapter = self.credential.primitive.adapter(state)
+        if adapter is not None:
+            parts = urlsplit(self.base_url)
+            self.mount(f"{parts.scheme}://{parts.netloc}", adapter)
+        self._transport_identity = identity
 
     def _check_host(self, url: str) -> None:
         problem = check_same_host(url, base_url=self.base_url, allow=self.allow_hosts)

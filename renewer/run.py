@@ -104,6 +104,9 @@ def _written_dirs(config: Config) -> set[Path]:
         directories.update(
             path.parent for path in (rotation.secret_id_file, rotation.role_id_file) if path
         )
+    directories.update(  # a cert_dir's switch link is made beside `current`
+        sink.path for spec in section.credentials for sink in spec.sinks if sink.type == "cert_dir"
+    )
     if store.is_dir():  # <store>/<namespace>/<service>/
         directories.update(path for path in store.glob("*/*") if path.is_dir())
     return directories

@@ -40,6 +40,7 @@ import requests.adapters
 from renewer.config import Config, VaultSettings
 from renewer.core.approle import SecretIdGrant, SecretIdInfo
 from renewer.core.backoff import retry_delay
+from renewer.core.certs import IssuedCertificate
 from renewer.core.heal import MintRequest
 from renewer.core.model import AuthGrant, MalformedResponse, TokenInfo
 from renewer.core.secret import Secret
@@ -420,14 +421,15 @@ class HvacVault:
 
     def approle_role_id(self, mount: str, role: str) -> str:
         """``GET auth/<mount>/role/<role>/role-id``."""
-        response = self._connection.call(
-            "read role-id",
-            lambda: self._client.adapter.get(f"/v1/auth/{mount}/role/{role}/role-id"),
-        )
-        role_id = (_data(response, "read role-id") or {}).get("role_id")
-        if not isinstance(role_id, str) or not role_id:
-            raise VaultUnavailable("read role-id: Vault's answer has no role_id")
-        return role_id
+
+        def read() -> str:
+            response = self._client.adapter.get(f"/v1/auth/{mount}/role/{role}/role-id")
+            role_id = (_data(response, "read role-id") or {}).get("role_id")
+            if not isinstance(role_id, str) or not role_id:
+                raise MalformedResponse("no role_id")
+            return role_id
+
+        return self._call("read role-id", read)
 
     def approle_generate_secret_id(
         self, mount: str, role: str, *, metadata: dict[str, str]
@@ -435,11 +437,13 @@ class HvacVault:
         """``POST auth/<mount>/role/<role>/secret-id``; never retried once it may have worked."""
         body = {"metadata": json.dumps(metadata, sort_keys=True)}
 
-        def generate() -> Any:
-            return self._client.adapter.post(f"/v1/auth/{mount}/role/{role}/secret-id", json=body)
+        def generate() -> SecretIdGrant:
+            response = self._client.adapter.post(
+                f"/v1/auth/{mount}/role/{role}/secret-id", json=body
+            )
+            return SecretIdGrant.from_data(_data(response, "generate secret-id"))
 
-        response = self._connection.call("generate secret-id", generate, idempotent=False)
-        grant = SecretIdGrant.from_data(_data(response, "generate secret-id"))
+        grant = self._call("generate secret-id", generate, idempotent=False)
         register(grant.secret_id.reveal())
         return grant
 
@@ -448,23 +452,23 @@ class HvacVault:
     ) -> SecretIdInfo | None:
         """``POST .../secret-id/lookup``: the secret-id's accessor, or None if Vault has none."""
 
-        def lookup() -> Any:
-            return self._client.adapter.post(
+        def lookup() -> SecretIdInfo | None:
+            response = self._client.adapter.post(
                 f"/v1/auth/{mount}/role/{role}/secret-id/lookup",
                 json={"secret_id": secret_id.reveal()},
             )
+            if isinstance(response, requests.Response) and response.status_code == 204:
+                return None  # unknown, expired or destroyed
+            return SecretIdInfo.from_data(_data(response, "lookup secret-id"))
 
-        response = self._connection.call("lookup secret-id", lookup)
-        if not isinstance(response, dict):  # 204: unknown, expired or destroyed
-            return None
-        return SecretIdInfo.from_data(_data(response, "lookup secret-id"))
+        return self._call("lookup secret-id", lookup)
 
     def approle_lookup_accessor(self, mount: str, role: str, accessor: str) -> SecretIdInfo | None:
         """``POST .../secret-id-accessor/lookup``; None when the accessor is unknown."""
 
-        def lookup() -> Any:
+        def lookup() -> SecretIdInfo | None:
             try:
-                return self._client.adapter.post(
+                response = self._client.adapter.post(
                     f"/v1/auth/{mount}/role/{role}/secret-id-accessor/lookup",
                     json={"secret_id_accessor": accessor},
                 )
@@ -472,11 +476,11 @@ class HvacVault:
                 if _unknown_secret_id_accessor(exc):
                     return None
                 raise
+            if isinstance(response, requests.Response) and response.status_code == 204:
+                return None
+            return SecretIdInfo.from_data(_data(response, "lookup secret-id accessor"))
 
-        response = self._connection.call("lookup secret-id accessor", lookup)
-        if not isinstance(response, dict):
-            return None
-        return SecretIdInfo.from_data(_data(response, "lookup secret-id accessor"))
+        return self._call("lookup secret-id accessor", lookup)
 
     def approle_destroy_accessor(self, mount: str, role: str, accessor: str) -> bool:
         """``POST .../secret-id-accessor/destroy``; False when it was already gone.
@@ -502,33 +506,74 @@ class HvacVault:
 
     def approle_list_accessors(self, mount: str, role: str) -> list[str]:
         """``LIST .../secret-id``: accessors of the role's live secret-ids."""
+
+        def listing() -> list[str]:
+            response = self._client.adapter.list(f"/v1/auth/{mount}/role/{role}/secret-id")
+            keys = (_data(response, "list secret-ids") or {}).get("keys")
+            if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+                raise MalformedResponse("no list of keys")
+            return keys
+
         try:
-            response = self._connection.call(
-                "list secret-ids",
-                lambda: self._client.adapter.list(f"/v1/auth/{mount}/role/{role}/secret-id"),
-            )
+            return self._call("list secret-ids", listing)
         except VaultError as error:
             if error.status == 404:  # Vault answers 404 for an empty list
                 return []
             raise
-        keys = (_data(response, "list secret-ids") or {}).get("keys")
-        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-            raise VaultUnavailable("list secret-ids: Vault's answer has no list of keys")
-        return keys
 
     def approle_login(self, mount: str, role_id: str, secret_id: Secret) -> AuthGrant:
         """``POST auth/<mount>/login`` (unauthenticated); the token is registered as a secret."""
 
-        def login() -> Any:
-            return self._client.adapter.post(
+        def login() -> AuthGrant:
+            response = self._client.adapter.post(
                 f"/v1/auth/{mount}/login",
                 json={"role_id": role_id, "secret_id": secret_id.reveal()},
             )
+            return AuthGrant.from_response(_json(response, "approle login"))
 
-        response = self._connection.call("approle login", login, idempotent=False)
-        grant = AuthGrant.from_response(response)
+        grant = self._call("approle login", login, idempotent=False)
         register(grant.client_token.reveal())
         return grant
+
+    def pki_issue(
+        self,
+        mount: str,
+        role: str,
+        *,
+        common_name: str,
+        ttl: int | None = None,
+        alt_names: tuple[str, ...] = (),
+        ip_sans: tuple[str, ...] = (),
+    ) -> IssuedCertificate:
+        """``POST <mount>/issue/<role>``: a new private key and its certificate.
+
+        Not retried once it may have been processed (each attempt would issue
+        another certificate); the private key is registered for redaction
+        before anything else sees it.
+        """
+        pki = self._client.secrets.pki
+        params: dict[str, Any] = {}
+        if ttl:
+            params["ttl"] = f"{ttl}s"
+        if alt_names:
+            params["alt_names"] = ",".join(alt_names)
+        if ip_sans:
+            params["ip_sans"] = ",".join(ip_sans)
+        action = f"pki issue ({mount}/issue/{role})"
+
+        def issue() -> IssuedCertificate:
+            response = pki.generate_certificate(
+                name=role,
+                common_name=common_name,
+                extra_params=params or None,
+                mount_point=mount,
+            )
+            answer = _json(response, action)
+            return IssuedCertificate.from_data(answer.get("data"), answer.get("warnings"))
+
+        issued = self._call(action, issue, idempotent=False)
+        register(issued.private_key.reveal())
+        return issued
 
     def health(self) -> dict[str, Any]:
         """``sys/health`` without raising on sealed/standby codes."""
@@ -575,6 +620,37 @@ def _unknown_secret_id_accessor(exc: hvac.exceptions.VaultError) -> bool:
         or "invalid secret id accessor" in text
         or (isinstance(exc, hvac.exceptions.InvalidPath) and not getattr(exc, "errors", None))
     )
+
+
+class PkiIssuer:
+    """One PKI mount reached with one token: what the mtls primitive renews from."""
+
+    def __init__(self, client: HvacVault, mount: str) -> None:
+        self._client = client
+        self.mount = mount
+
+    def issue(
+        self,
+        role: str,
+        *,
+        common_name: str,
+        ttl: int | None = None,
+        alt_names: tuple[str, ...] = (),
+        ip_sans: tuple[str, ...] = (),
+    ) -> IssuedCertificate:
+        return self._client.pki_issue(
+            self.mount, role, common_name=common_name, ttl=ttl, alt_names=alt_names, ip_sans=ip_sans
+        )
+
+
+def pki_issuer(config: Config, *, mount: str, token_sink: str) -> PkiIssuer:
+    """PKI on *mount* with the token in *token_sink*'s file (renewed earlier in the run)."""
+    from renewer.tokenfile import read_token
+
+    sink = config.token(token_sink)
+    token = read_token(sink.path, sink=sink.name).token
+    connection = VaultConnection(config.vault, RetryPolicy.starting_now(config.run.deadline))
+    return PkiIssuer(connection.client(token), mount)
 
 
 @contextlib.contextmanager

@@ -84,6 +84,24 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+PKI_MOUNT = "pki"
+
+
+def ensure_pki(peer: VaultPeer) -> str:
+    """The PKI mount with a CA: the dev server has one; a real Vault gets one once."""
+    client = peer.client()
+    if f"{PKI_MOUNT}/" in client.sys.list_mounted_secrets_engines()["data"]:
+        return PKI_MOUNT
+    client.sys.enable_secrets_engine("pki", path=PKI_MOUNT)
+    client.secrets.pki.generate_root(
+        "internal",
+        "renewer test root CA",
+        extra_params={"ttl": "768h", "key_type": "ec", "key_bits": 256},
+        mount_point=PKI_MOUNT,
+    )
+    return PKI_MOUNT
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

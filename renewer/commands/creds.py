@@ -133,12 +133,17 @@ def creds_test(app: AppContext, name: str) -> None:
     _setup_logging(app)
     credential = _open(app, name)
     fresh = credential.ensure_fresh()
-    if credential.recipe.test is None:
+    if not credential.primitive.has_test(credential.recipe):
         click.echo(f"{name}: recipe {credential.recipe.service} has no test; nothing to check.")
         return
     checked = credential.checked(fresh.state, refreshed=fresh.refreshed)
     spec = credential.recipe.test
-    call = f"{spec.method} {spec.path} → HTTP {checked.result.status}"
+    if spec is None:
+        call = "TLS handshake with the client certificate"
+    else:
+        call = f"{spec.method} {spec.path} → HTTP {checked.result.status}"
+        if credential.recipe.primitive == "mtls":
+            call = f"TLS handshake, {call}"
     refreshed = " (refreshed first)" if fresh.refreshed or checked.refreshed else ""
     if checked.result.passed:
         click.echo(f"PASS {name}: {call}{refreshed}")
@@ -246,7 +251,7 @@ def _is_json(body: bytes) -> bool:
     "from_stdin",
     is_flag=True,
     help="Read the values from stdin: a JSON object, or the value itself when the "
-    "recipe asks for one.",
+    "recipe asks for one (a service-account JSON key file as it is).",
 )
 @pass_app
 def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
@@ -257,6 +262,8 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
     """
     from renewer import redact
     from renewer.credentials.handle import catalog_for
+    from renewer.primitives import primitive_for
+    from renewer.primitives.base import register_secret
     from renewer.secretstore import Stores
     from renewer.secretstore.base import Namespace, merge_with
 
@@ -269,12 +276,19 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
         raise click.UsageError(f"recipe {recipe.service} declares no required_secrets")
     values = _values_from_stdin(fields) if from_stdin else _values_from_prompts(fields)
     redact.register(*values.values())
+    for value in values.values():
+        register_secret(value)
     _check_values(name, fields, values)
     store = Stores(config).get(spec.store)
+    primitive = primitive_for(recipe.primitive)
+    current = store.read(spec.secret, Namespace.SECRET) or {}
+    primitive.check_secret(name, recipe, {**current, **values})
     store.update(spec.secret, Namespace.SECRET, merge_with(values))
     click.echo(
         f"stored {len(values)} value(s) for {name} ({spec.secret}) in the {store.kind} store"
     )
+    if primitive.reauth_command(name, recipe) == f"renewer creds set {name}":
+        _clear_reauth_mark(store, spec.secret)
     grant = recipe.grant if recipe.primitive == "oauth2" else None
     step = (
         f"renewer auth login {name}"
@@ -282,6 +296,22 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
         else (f"renewer creds test {name}")
     )
     click.echo(f"next: {step}")
+
+
+def _clear_reauth_mark(store: Any, ref: Any) -> None:
+    """The person did what the mark asked (stored new values): let the next run try them."""
+    from dataclasses import replace
+
+    from renewer.primitives.base import RuntimeState, RuntimeStateDamaged
+    from renewer.secretstore.base import Namespace
+
+    try:
+        runtime = RuntimeState.from_record(store.read(ref, Namespace.RUNTIME))
+    except RuntimeStateDamaged:
+        return
+    if runtime.needs_reauth:
+        cleared = replace(runtime, needs_reauth=False, reauth_reason="").to_record()
+        store.update(ref, Namespace.RUNTIME, lambda _current: cleared)
 
 
 def _values_from_prompts(fields: tuple[SecretField, ...]) -> dict[str, str]:
@@ -309,9 +339,13 @@ def _values_from_stdin(fields: tuple[SecretField, ...]) -> dict[str, str]:
         document = json.loads(text)
     except ValueError:
         document = None
+    blobs = [item for item in fields if item.type == "json_blob"]
     if isinstance(document, dict):
         known = {item.key for item in fields}
         unknown = sorted(set(document) - known)
+        if unknown and len(blobs) == 1 and len(required) <= 1:
+            # The pasted key file itself (a service-account JSON), not a map of fields.
+            return {blobs[0].key: text.strip()}
         if unknown:
             raise click.UsageError(
                 f"unknown key(s) on stdin: {', '.join(unknown)} "
@@ -338,7 +372,10 @@ def _check_values(name: str, fields: tuple[SecretField, ...], values: dict[str, 
             try:
                 json.loads(value)
             except ValueError:
-                raise click.UsageError(f"{item.key}: not valid JSON; nothing was stored") from None
+                raise click.UsageError(
+                    f"{item.key}: not valid JSON; nothing was stored (paste the whole file "
+                    "with --stdin: renewer creds set NAME --stdin < key.json)"
+                ) from None
         if value and item.type in {"pem_cert", "pem_key"} and "-----BEGIN " not in value:
             raise click.UsageError(
                 f"{item.key}: not PEM text (use --stdin to paste several lines); nothing was stored"

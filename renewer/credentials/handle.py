@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from renewer import redact
+from renewer import crashpoints, redact
 from renewer.core.secret import Secret
 from renewer.credentials.refresh_lock import held, lock_path
 from renewer.credentials.spec import CredentialSpec
@@ -49,7 +49,10 @@ if TYPE_CHECKING:
     import requests
 
     from renewer.config import Config
+    from renewer.credentials.spec import PkiSettings
+    from renewer.primitives import IssuerFactory
     from renewer.secretstore import Stores
+    from renewer.vault import PkiIssuer
 
 log = structlog.get_logger("renewer")
 
@@ -105,8 +108,14 @@ class Credential:
     # --- reading ------------------------------------------------------------
 
     def secret(self) -> dict[str, Secret]:
-        """The stored secret; a missing one is a ``CredentialError`` with the command to set it."""
+        """The stored secret; a missing one is a ``CredentialError`` with the command to set it.
+
+        A recipe whose fields are all optional (an mtls credential renewed from
+        PKI) needs nothing stored: its secret is then empty.
+        """
         record = self.store.read(self.spec.secret, Namespace.SECRET)
+        if not record and all(item.optional for item in self.recipe.required_secrets):
+            return {}
         if not record:
             raise CredentialError(
                 f"{self.name}: no secret stored for {self.spec.secret} in the "
@@ -181,7 +190,8 @@ class Credential:
             raise
         if runtime is state.runtime:
             return runtime  # nothing new to store
-        self.save_runtime(runtime, after="the token endpoint issued new tokens")
+        self.save_runtime(runtime, after=f"new credentials were issued for {self.name}")
+        crashpoints.reached("credential.stored")
         return runtime
 
     def save_runtime(self, runtime: RuntimeState, *, after: str) -> None:
@@ -192,9 +202,10 @@ class Credential:
             )
         except (RenewerError, OSError) as exc:
             reason = exc.message if isinstance(exc, RenewerError) else exc.__class__.__name__
+            rotated = ", and the previous refresh token may no longer work"
             raise CredentialError(
                 f"{self.name}: {after}, but they could not be stored ({reason}); "
-                "they were not used, and the previous refresh token may no longer work",
+                f"they were not used{rotated if runtime.refresh_token else ''}",
                 hint=f"fix the store, then {self.reauth_command}",
             ) from None
 
@@ -214,7 +225,7 @@ class Credential:
     def reauth_error(self, reason: str) -> CredentialReauthRequired:
         """The error for a credential only a person can bring back, with the command."""
         return CredentialReauthRequired(
-            f"{self.name}: needs a person to authorize it again ({reason})",
+            f"{self.name}: needs a person {self.primitive.reauth_words} ({reason})",
             hint=self.reauth_command,
         )
 
@@ -235,7 +246,7 @@ class Credential:
         """
         result = self.test(state)
         retry = not result.passed and result.status == 401 and not refreshed
-        if retry and self.recipe.primitive == "oauth2" and not state.runtime.needs_reauth:
+        if retry and self.primitive.retry_on_401 and not state.runtime.needs_reauth:
             fresh = self.ensure_fresh(force=True)
             if fresh.refreshed or fresh.state.runtime.access_token != state.runtime.access_token:
                 return Checked(fresh.state, self.test(fresh.state), refreshed=fresh.refreshed)
@@ -266,12 +277,23 @@ def open_credential(
     return Credential(
         spec,
         recipe,
-        primitive_for(recipe.primitive),
+        primitive_for(recipe.primitive, pki=spec.pki, issuer=_pki_issuer(config)),
         stores.get(spec.store),
         http=http,
         lock_file=lock_path(config.state_dir, spec.name),
         lock_timeout=float(config.run.lock_timeout),
     )
+
+
+def _pki_issuer(config: Config) -> IssuerFactory:
+    """How an mtls credential reaches Vault PKI: its token sink's token, this config's Vault."""
+
+    def issuer(settings: PkiSettings) -> PkiIssuer:
+        from renewer.vault import pki_issuer
+
+        return pki_issuer(config, mount=settings.mount, token_sink=settings.token)
+
+    return issuer
 
 
 def catalog_for(config: Config) -> RecipeCatalog:

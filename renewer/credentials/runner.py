@@ -7,12 +7,21 @@ For each configured credential (product.md §1.4):
 2. decide (pure) and, when due, refresh under the credential's lock;
 3. test, as ``test:`` says: ``always``; ``after-refresh`` (the default:
    when what the sinks get changed: a refresh, or a new key); ``never``.
-   A 401 on an OAuth2 test causes one forced refresh and a second test;
+   A 401 on an OAuth2 or JWT service-account test causes one forced
+   refresh and a second test; mtls credentials always have a test (the
+   handshake);
 4. write the sinks whose content changed; a failed test writes nothing;
 5. run the hooks, only if a sink was written (or, with no sinks, if a
-   refresh happened), or if they failed last time: a failed hook leaves a
-   marker in the state dir and is retried by every run until it succeeds,
-   because the sinks it reacts to will not change again by themselves.
+   refresh happened), or if they have not succeeded since their sinks last
+   changed: a marker in the state dir is written *before* the sinks (and
+   removed when the hooks succeed), so a failed hook, or a crash between
+   the sinks and the hooks, makes every later run retry them; the sinks
+   they react to will not change again by themselves.
+
+A plan that carries a warning (a certificate in its renewal window that no
+``pki:`` can renew) is still used, and the item ends as a warning
+(``credential.expiring``): exit 0, but ``status`` and the log say a person
+should act soon.
 
 Each credential gives one ``ItemResult`` with a stable event name and a
 one-sentence summary; the caller logs them and computes the exit code (the
@@ -31,10 +40,11 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from renewer import crashpoints
 from renewer.core.outcome import Detail, ItemResult, Outcome, outcome_for_exit_code
 from renewer.credentials.handle import Credential, catalog_for, open_credential
 from renewer.credentials.hooks import run_hook
-from renewer.credentials.sinks import SinkContent, needs_write, render_sink, write_sink
+from renewer.credentials.sinks import SinkContent, needs_write, sink_content, write_sink
 from renewer.credentials.spec import CredentialSpec, TestPolicy
 from renewer.errors import CredentialReauthRequired, HookFailed, RenewerError
 from renewer.files import ensure_private_dir, write_atomic
@@ -136,8 +146,11 @@ class _Run:
             if failed is not None:
                 return failed
             changed = _changed_sinks(credential, state)  # a 401 may have forced a refresh
+        pending = self._pending_marker(credential)
+        if changed and credential.spec.hooks:
+            _mark(pending)  # before the sinks: a crash after them still runs the hooks
         for content in changed:
-            write_sink(content)
+            write_sink(content, credential=credential.name)
             done.written.append(content)
             log.info(
                 "sink.written",
@@ -145,18 +158,18 @@ class _Run:
                 path=str(content.path),
                 type=content.type,
             )
-        pending = self._pending_marker(credential)
+        crashpoints.reached("credential.sinks_written")
         wanted = done.written or (done.refreshed and not credential.spec.sinks)
         if credential.spec.hooks and (wanted or pending.exists()):
             self._hooks(credential, done, pending)
-        return _success(credential, state, done)
+        return _success(credential, state, done, warning=fresh.plan.warning)
 
     def _pending_marker(self, credential: Credential) -> Path:
-        """Exists while the credential's hooks have not succeeded since they last failed."""
+        """Exists from just before a sink write until the hooks succeed."""
         return self.config.state_dir / "credentials" / f"{credential.name}.hooks-pending"
 
     def _should_test(self, credential: Credential, changed: bool) -> bool:
-        if credential.recipe.test is None:
+        if not credential.primitive.has_test(credential.recipe):
             return False
         policy = credential.spec.test
         return policy is TestPolicy.ALWAYS or (policy is TestPolicy.AFTER_REFRESH and changed)
@@ -191,8 +204,7 @@ class _Run:
                 run_hook(hook, credential=credential.name, sink_paths=paths)
                 done.hooks += 1
         except HookFailed:
-            ensure_private_dir(pending.parent)
-            write_atomic(pending, b"")
+            _mark(pending)
             raise
         pending.unlink(missing_ok=True)
 
@@ -220,11 +232,19 @@ class _Run:
         )
 
 
+def _mark(pending: Path) -> None:
+    if not pending.exists():
+        ensure_private_dir(pending.parent)
+        write_atomic(pending, b"")
+
+
 def _changed_sinks(credential: Credential, state: CredentialState) -> list[SinkContent]:
     """The sinks whose file differs from what *state* gives them."""
-    values = state.values()
+    if not credential.spec.sinks:
+        return []
+    values = credential.primitive.values(state)
     contents = [
-        render_sink(
+        sink_content(
             sink, values, credential=credential.name, default_value=credential.default_sink_value()
         )
         for sink in credential.spec.sinks
@@ -232,8 +252,10 @@ def _changed_sinks(credential: Credential, state: CredentialState) -> list[SinkC
     return [content for content in contents if needs_write(content)]
 
 
-def _success(credential: Credential, state: CredentialState, done: _Done) -> ItemResult:
-    expires = state.runtime.expires_at
+def _success(
+    credential: Credential, state: CredentialState, done: _Done, *, warning: str = ""
+) -> ItemResult:
+    expires = credential.primitive.expires_at(state)
     details: dict[str, Detail] = {
         "refreshed": done.refreshed,
         "tested": done.tested is not None,
@@ -262,6 +284,11 @@ def _success(credential: Credential, state: CredentialState, done: _Done) -> Ite
         summary += ", test passed"
     if done.hooks and event != "hook.ran":
         summary += f", ran {done.hooks} hook(s)"
+    if warning:
+        details["warning"] = warning
+        details["hint"] = credential.reauth_command
+        event, outcome = "credential.expiring", Outcome.WARNING
+        summary = f"{summary}; WARNING: {warning} (renew it: {credential.reauth_command})"
     return ItemResult(KIND, name, outcome, event, summary + ".", details)
 
 

@@ -11,8 +11,10 @@ Cross-checks that a schema cannot express, each with file:line:
   file fails only its own credentials, at run time) and is not abstract;
 * no two sinks share a path, and no sink is a token sink's file;
 * sink templates are well formed (which keys exist is checked at run time,
-  against the recipe);
-* a credential stored in Vault has a token sink whose token reads the store.
+  against the recipe); two ``aws_profile`` sinks may share a file when they
+  write different profiles;
+* a credential stored in Vault, or renewed from Vault PKI (``pki:``), has a
+  token sink whose token reads the store or issues the certificate.
 """
 
 from __future__ import annotations
@@ -44,13 +46,22 @@ _DURATION = {
     "x-message": "expected a duration like 30s, 5m or 90 (seconds)",
 }
 _PATH = {"type": "string", "minLength": 1}
+SINK_TYPES = ("file", "env", "aws_profile", "pem_bundle", "cert_dir")
+_NO_TEMPLATES = {
+    "not": {"anyOf": [{"required": ["value"]}, {"required": ["vars"]}]},
+}
 _SINK = {
     "type": "object",
     "additionalProperties": False,
     "required": ["type", "path"],
     "properties": {
-        "type": {"enum": ["file", "env"]},
+        "type": {"enum": list(SINK_TYPES)},
         "path": _PATH,
+        "profile": {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.@+=,-]{0,63}$",
+            "x-message": "expected an AWS profile name like dev",
+        },
         "value": {"type": "string", "minLength": 1},
         "vars": {
             "type": "object",
@@ -78,7 +89,46 @@ _SINK = {
                 "x-message": "a file sink takes value (a template), not vars",
             },
         },
+        {
+            "if": {"properties": {"type": {"const": "aws_profile"}}},
+            "then": {
+                "required": ["profile"],
+                **_NO_TEMPLATES,
+                "x-message": "an aws_profile sink takes profile (the [name] to write), "
+                "not value or vars",
+            },
+            "else": {
+                "not": {"required": ["profile"]},
+                "x-message": "only an aws_profile sink takes profile",
+            },
+        },
+        {
+            "if": {"properties": {"type": {"enum": ["pem_bundle", "cert_dir"]}}},
+            "then": {
+                **_NO_TEMPLATES,
+                "x-message": "a pem_bundle or cert_dir sink writes the certificate set; "
+                "it takes no value or vars",
+            },
+        },
     ],
+}
+_PKI = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["role", "common_name"],
+    "properties": {
+        "mount": {"type": "string", "minLength": 1},
+        "role": {
+            "type": "string",
+            "pattern": r"^\w(?:[\w.@-]*\w)?$",
+            "x-message": "expected a PKI role name",
+        },
+        "common_name": {"type": "string", "minLength": 1},
+        "alt_names": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "ip_sans": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "ttl": _DURATION,
+        "token": {"type": "string", "minLength": 1},
+    },
 }
 _HOOK = {
     "type": "object",
@@ -161,6 +211,7 @@ SCHEMA: dict[str, Any] = {
                 "test": {"enum": ["after-refresh", "always", "never"]},
                 "sinks": {"type": "array", "items": _SINK},
                 "hooks": {"type": "array", "items": _HOOK},
+                "pki": _PKI,
             },
         },
     },
@@ -212,12 +263,26 @@ class RecipeSettings:
 
 @dataclass(frozen=True, slots=True)
 class SinkSpec:
-    """Where a credential's current value is written: a raw file or an env file."""
+    """Where a credential's current value is written (see ``renewer.credentials.sinks``)."""
 
-    type: str  # "file" or "env"
+    type: str  # one of SINK_TYPES
     path: Path
     value: str | None = None  # file: a template; None = the primitive's default
     vars: Mapping[str, str] = field(default_factory=dict)  # env: NAME → template
+    profile: str = ""  # aws_profile: the section to write
+
+
+@dataclass(frozen=True, slots=True)
+class PkiSettings:
+    """``pki:``: renew the credential's client certificate from Vault PKI."""
+
+    role: str
+    common_name: str
+    token: str  # the token sink whose (renewed) token may update <mount>/issue/<role>
+    mount: str = "pki"
+    alt_names: tuple[str, ...] = ()
+    ip_sans: tuple[str, ...] = ()
+    ttl: int | None = None  # None: the role's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +309,7 @@ class CredentialSpec:
     test: TestPolicy = TestPolicy.AFTER_REFRESH
     sinks: tuple[SinkSpec, ...] = ()
     hooks: tuple[HookSpec, ...] = ()
+    pki: PkiSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,8 +352,9 @@ def parse(document: Document, *, environ: dict[str, str], home: str) -> Credenti
         dirs=tuple(resolve(d) for d in recipes_data.get("dirs", [str(config_dir / "recipes")])),
         allow_domains=tuple(host.lower() for host in recipes_data.get("allow_domains", [])),
     )
+    token_names = [item["name"] for item in data.get("tokens", [])]
     credentials = tuple(
-        _credential(document, index, item, secrets, resolve)
+        _credential(document, index, item, secrets, resolve, token_names=token_names)
         for index, item in enumerate(data.get("credentials", []))
     )
     _check(document, credentials, secrets, recipes, resolve)
@@ -316,7 +383,13 @@ def _secrets(
 
 
 def _credential(
-    document: Document, index: int, item: Mapping[str, Any], secrets: SecretsSettings, resolve: Any
+    document: Document,
+    index: int,
+    item: Mapping[str, Any],
+    secrets: SecretsSettings,
+    resolve: Any,
+    *,
+    token_names: list[str],
 ) -> CredentialSpec:
     where = ("credentials", index)
     sinks = tuple(
@@ -336,6 +409,38 @@ def _credential(
         test=TestPolicy(item.get("test", TestPolicy.AFTER_REFRESH.value)),
         sinks=sinks,
         hooks=hooks,
+        pki=_pki(document, (*where, "pki"), item["pki"], token_names) if "pki" in item else None,
+    )
+
+
+def _pki(
+    document: Document,
+    where: tuple[str | int, ...],
+    item: Mapping[str, Any],
+    token_names: list[str],
+) -> PkiSettings:
+    token = item.get("token")
+    if token is None:
+        if len(token_names) != 1:
+            raise ConfigError(
+                f"{document.where(where)}: pki needs token, the name of the token sink whose "
+                "token may issue the certificate",
+                hint="set pki.token to one of: " + (", ".join(token_names) or "(no tokens)"),
+            )
+        token = token_names[0]
+    elif token not in token_names:
+        raise ConfigError(
+            f"{document.where((*where, 'token'))}: no token sink named {token!r} "
+            f"(known: {', '.join(token_names) or 'none'})"
+        )
+    return PkiSettings(
+        role=item["role"],
+        common_name=item["common_name"],
+        token=token,
+        mount=item.get("mount", "pki").strip("/"),
+        alt_names=tuple(item.get("alt_names", [])),
+        ip_sans=tuple(item.get("ip_sans", [])),
+        ttl=parse_duration(item["ttl"]) if "ttl" in item else None,
     )
 
 
@@ -354,6 +459,7 @@ def _sink(
         path=resolve(item["path"]),
         value=item.get("value"),
         vars=dict(item.get("vars", {})),
+        profile=item.get("profile", ""),
     )
 
 
@@ -393,7 +499,7 @@ def _check(
     token_paths = {resolve(item["path"]): item["name"] for item in document.data.get("tokens", [])}
     token_names = list(token_paths.values())
     names: set[str] = set()
-    sink_paths: dict[Path, str] = {}
+    sinks: dict[Path, list[tuple[str, SinkSpec]]] = {}
     for index, spec in enumerate(credentials):
         where = ("credentials", index)
         if spec.name in names:
@@ -410,9 +516,20 @@ def _check(
                 raise ConfigError(
                     f"{at}: {sink.path} is token sink {token_paths[sink.path]!r}'s file"
                 )
-            if sink.path in sink_paths:
-                raise ConfigError(f"{at}: {sink.path} is already a sink of {sink_paths[sink.path]}")
-            sink_paths[sink.path] = f"credential {spec.name!r}"
+            for owner, other in sinks.get(sink.path, []):
+                _check_shared_path(at, sink, owner, other)
+            sinks.setdefault(sink.path, []).append((f"credential {spec.name!r}", sink))
+
+
+def _check_shared_path(at: str, sink: SinkSpec, owner: str, other: SinkSpec) -> None:
+    """Two sinks may share a file only as two different profiles of an AWS credentials file."""
+    if sink.type == other.type == "aws_profile" and sink.profile != other.profile:
+        return
+    if sink.type == other.type == "aws_profile":
+        raise ConfigError(
+            f"{at}: profile [{sink.profile}] of {sink.path} is already a sink of {owner}"
+        )
+    raise ConfigError(f"{at}: {sink.path} is already a sink of {owner}")
 
 
 def _check_recipe(

@@ -34,7 +34,8 @@ class CredentialStatus:
     recipe: str
     secret: str
     store: str
-    # ok | refresh-due | needs-login | not-authorized | no-secret | recipe-invalid | store-error
+    # ok | refresh-due | expiring | needs-login | not-authorized | no-secret | recipe-invalid
+    # | store-error
     state: str
     detail: str
     healthy: bool
@@ -106,9 +107,10 @@ def _runtime_state(credential: Credential, http: Http) -> _State:
         return _State("ok", "static key", healthy=True)
     plan = credential.plan(state, draw=0.0)
     runtime = state.runtime
-    expires = runtime.expires_at
+    expires = credential.primitive.expires_at(state)
     if plan.action is Action.REAUTH:
         never = runtime.access_token is None and not runtime.needs_reauth
+        never = never and credential.recipe.primitive == "oauth2"
         return _State(
             "not-authorized" if never else "needs-login",
             plan.reason,
@@ -116,9 +118,17 @@ def _runtime_state(credential: Credential, http: Http) -> _State:
             hint=credential.reauth_command,
             expires_at=expires,
         )
-    if runtime.access_token is None:
-        return _State("refresh-due", "a token is fetched on the next run", healthy=True)
     left = "" if expires is None else f"valid for {format_ttl(int(expires - http.now()))}"
+    if plan.warning:
+        return _State(
+            "expiring",
+            f"{left}: {plan.warning}" if left else plan.warning,
+            healthy=False,
+            hint=credential.reauth_command,
+            expires_at=expires,
+        )
+    if plan.action is Action.REFRESH and plan.reason == "no-token":
+        return _State("refresh-due", "a token is fetched on the next run", healthy=True)
     if plan.action is Action.REFRESH:
         return _State("refresh-due", left or plan.reason, healthy=True, expires_at=expires)
     return _State("ok", left or "no expiry", healthy=True, expires_at=expires)

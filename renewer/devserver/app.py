@@ -33,6 +33,7 @@ from renewer.devserver.approle import APPROLE_MOUNT
 from renewer.devserver.controls import Counters, Fault, FaultKind, Faults
 from renewer.devserver.encoding import envelope_body, error_body, raw_body
 from renewer.devserver.kv import KV_MOUNT
+from renewer.devserver.pki import PKI_MOUNT
 from renewer.devserver.policy import Capability
 from renewer.devserver.protocol import (
     ApiError,
@@ -101,7 +102,14 @@ def error_response(error: ApiError) -> Response:
 
 
 def reply_response(reply: Reply, *, mount_type: str) -> Response:
-    """A handler's reply as bytes: raw JSON, the envelope, or 204."""
+    """A handler's reply as bytes: a raw body, raw JSON, the envelope, or 204."""
+    if reply.body is not None:
+        headers = (
+            ("Cache-Control", "no-store"),
+            ("Content-Type", reply.content_type),
+            *reply.headers.items(),
+        )
+        return Response(reply.status, headers, reply.body)
     if reply.raw is not None:
         body = raw_body(reply.raw)
     elif reply.is_empty:
@@ -153,7 +161,7 @@ class VaultApp:
         self.faults = faults
         self.counters = counters
         self.dev_api = dev_api
-        self.router = Router([TOKEN_MOUNT, SYS_MOUNT, KV_MOUNT, APPROLE_MOUNT])
+        self.router = Router([TOKEN_MOUNT, SYS_MOUNT, KV_MOUNT, APPROLE_MOUNT, PKI_MOUNT])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         response = self.respond(environ)

@@ -103,7 +103,9 @@ class Reply:
     The default is Vault's JSON envelope. *raw* replaces the envelope with a
     bare JSON object (``sys/health``); *inject* copies ``data`` keys to the top
     level as Vault's ``injectDataIntoTopRoutes`` does. *status* lets KV answer
-    404 with a body for a deleted version. A Reply with nothing in it is 204.
+    404 with a body for a deleted version. *body* is a raw, non-JSON answer
+    with its *content_type* (``pki/ca/pem``, Vault's ``HTTPRawBody``). A Reply
+    with nothing in it is 204.
     """
 
     data: Mapping[str, Any] | None = None
@@ -114,11 +116,19 @@ class Reply:
     inject: bool = False
     mount_type: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    content_type: str = "application/json"
 
     @property
     def is_empty(self) -> bool:
         """Nothing to say: Vault's ``respondOk`` answers 204 with no body."""
-        return self.data is None and self.auth is None and not self.warnings and self.raw is None
+        return (
+            self.data is None
+            and self.auth is None
+            and not self.warnings
+            and self.raw is None
+            and self.body is None
+        )
 
 
 NO_CONTENT = Reply()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from renewer.devserver.approle import AppRoleBackend
 from renewer.devserver.clock import Clock
 from renewer.devserver.kv import KVStore
+from renewer.devserver.pki import PkiBackend
 from renewer.devserver.policy import (
     ACL,
     DEFAULT_POLICY_TEXT,
@@ -140,4 +141,5 @@ class State:
         self.policies = PolicyStore()
         self.kv = KVStore()
         self.approle = AppRoleBackend()
+        self.pki = PkiBackend(now=clock.now())
         self.tokens.renew_hooks["auth/approle/login"] = self.approle.renew_params

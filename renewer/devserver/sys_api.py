@@ -207,6 +207,7 @@ AUTH_MOUNTS = {
     "token/": _mount_entry("token", "token based credentials", "auth_token_5b3d7a90"),
 }
 SECRET_MOUNTS = {
+    "pki/": _mount_entry("pki", "", "pki_3d81b6f0"),
     "secret/": _mount_entry("kv", "key/value secret storage", "kv_1c4e8b2d"),
     "sys/": _mount_entry(
         "system", "system endpoints used for control, policy and debugging", "system_7e2a9f41"
@@ -230,6 +231,14 @@ def handle_auth_enable(state: State, call: Call) -> Reply:
 def handle_mounts_list(state: State, call: Call) -> Reply:
     """``GET sys/mounts``: the secrets engines this server has."""
     return Reply(data=SECRET_MOUNTS, inject=True)
+
+
+def handle_mount_enable(state: State, call: Call) -> Reply:
+    """``POST sys/mounts/:path``: the dev server cannot mount anything new."""
+    path = call.params["path"].strip("/") + "/"
+    if path in SECRET_MOUNTS:
+        raise bad_request(f"path is already in use at {path}")
+    raise bad_request(f"the renewer dev server only has {', '.join(sorted(SECRET_MOUNTS))}")
 
 
 _READ, _UPDATE, _LIST, _DELETE = (
@@ -258,6 +267,7 @@ SYS_MOUNT = Mount(
         Route("auth", {_READ: handle_auth_list}),
         Route(r"auth/(?P<path>.+)", {_UPDATE: handle_auth_enable}),
         Route("mounts", {_READ: handle_mounts_list}),
+        Route(r"mounts/(?P<path>.+)", {_UPDATE: handle_mount_enable}),
         Route("capabilities-self", {_UPDATE: handle_capabilities_self}),
         Route("capabilities", {_UPDATE: handle_capabilities}),
         Route("capabilities-accessor", {_UPDATE: handle_capabilities_accessor}),

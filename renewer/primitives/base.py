@@ -18,10 +18,14 @@ What a primitive decides and does:
   (the recipe's ``inject`` block, by default);
 * :meth:`Primitive.test` runs the recipe's ``test`` call.
 
-``static_key`` and ``oauth2`` live here now; ``service_account`` and
-``mtls`` (a later issue) slot in with their own ``refresh`` (a JWT
-exchange, a PKI reissue), runtime values kept in :attr:`RuntimeState.extra`,
-and, for mtls, a ``test`` that is a handshake.
+``service_account`` (a JWT exchange, or AWS STS session credentials) and
+``mtls`` (a reissue from Vault PKI) keep their kind-specific runtime values
+in :attr:`RuntimeState.extra`; the secret ones among them are listed in
+:data:`SECRET_EXTRAS` and registered for redaction whenever they are loaded.
+A primitive may also add template values (:meth:`Primitive.values`), check a
+secret before it is stored (:meth:`Primitive.check_secret`), give requests a
+transport of its own (:meth:`Primitive.adapter`, a client certificate), and
+say that a 401 is worth one forced refresh (``retry_on_401``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from renewer.template import Values
 
 if TYPE_CHECKING:
     import requests
+    import requests.adapters
 
     from renewer.primitives.http import Http
 
@@ -60,6 +65,10 @@ def _time(record: Record, key: str) -> float | None:
     if not math.isfinite(value):
         raise RuntimeStateDamaged(f"{key} is not a finite number")
     return value
+
+
+# Runtime values that are secrets although they live in ``extra``.
+SECRET_EXTRAS = frozenset({"aws_secret_access_key", "client_key"})
 
 
 def _secret(record: Record, key: str) -> Secret | None:
@@ -82,7 +91,7 @@ class RuntimeState:
     expires_at: float | None = None
     needs_reauth: bool = False
     reauth_reason: str = ""
-    extra: Mapping[str, str] = field(default_factory=dict)  # kind-specific values
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)  # kind-specific values
 
     _FIELDS: ClassVar[frozenset[str]] = frozenset(
         {
@@ -102,6 +111,8 @@ class RuntimeState:
         """Parse a stored record (None: nothing yet); raise :class:`RuntimeStateDamaged`."""
         if not record:
             return cls()
+        for key in SECRET_EXTRAS & set(record):
+            register_secret(record[key])
         return cls(
             access_token=_secret(record, "access_token"),
             refresh_token=_secret(record, "refresh_token"),
@@ -173,6 +184,11 @@ class CredentialState:
         return value.reveal()
 
 
+def register_secret(value: str) -> None:
+    """Register *value* for redaction, and each line of it (a PEM key leaks line by line)."""
+    redact.register(value, *(line for line in value.splitlines() if len(line) >= 16))
+
+
 class Action(Enum):
     KEEP = "keep"
     REFRESH = "refresh"
@@ -186,6 +202,7 @@ class Plan:
     action: Action
     reason: str
     due_at: float | None = None
+    warning: str = ""  # usable now, but a person should act soon (a certificate expiring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +221,8 @@ class Primitive:
     """Base class with the behaviour most primitives share (see the module docstring)."""
 
     name: ClassVar[str] = ""
+    retry_on_401: ClassVar[bool] = False  # a 401 may mean "refresh me" (a revoked access token)
+    reauth_words: ClassVar[str] = "to authorize it again"  # "needs a person ..."
 
     def needs_refresh(
         self, state: CredentialState, *, now: float, draw: float, fraction: float
@@ -226,6 +245,25 @@ class Primitive:
         from renewer.primitives.checks import run_recipe_test
 
         return run_recipe_test(self, state, http=http)
+
+    def values(self, state: CredentialState) -> Values:
+        """What templates of sinks see; primitives may add runtime values."""
+        return state.values()
+
+    def check_secret(self, name: str, recipe: Recipe, values: Mapping[str, str]) -> None:
+        """Refuse values that cannot work (``CredentialError``), before they are stored."""
+
+    def has_test(self, recipe: Recipe) -> bool:
+        """Whether :meth:`test` checks anything (by default: the recipe has a test)."""
+        return recipe.test is not None
+
+    def expires_at(self, state: CredentialState) -> float | None:
+        """When what the credential holds stops working, if known (for status)."""
+        return state.runtime.expires_at
+
+    def adapter(self, state: CredentialState) -> requests.adapters.HTTPAdapter | None:
+        """A transport for requests to the service (e.g. with a client certificate)."""
+        return None
 
     def default_sink_value(self, recipe: Recipe) -> str:
         """What a ``file`` sink without ``value`` holds: the first secret field."""

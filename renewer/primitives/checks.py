@@ -47,6 +47,7 @@ def run_recipe_test(primitive: Primitive, state: CredentialState, *, http: Http)
         join_url(state.recipe.base_url, spec.path),
         headers=headers,
         json=dict(spec.json) if spec.json is not None else None,
+        data=dict(spec.form) if spec.form is not None else None,
     ).prepare()
     primitive.authenticate(request, state)
     response = http.send(request, what=f"{state.name}: test {spec.method} {spec.path}")

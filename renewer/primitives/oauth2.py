@@ -54,6 +54,7 @@ class OAuth2(Primitive):
     """OAuth 2.0 client: refresh, client credentials, and the code exchange for login."""
 
     name = "oauth2"
+    retry_on_401 = True
 
     def needs_refresh(
         self, state: CredentialState, *, now: float, draw: float, fraction: float
@@ -195,7 +196,7 @@ class OAuth2(Primitive):
         reauth = self.reauth_command(state.name, state.recipe)
 
         def check(response: requests.Response) -> requests.Response:
-            answers.append(_checked_answer(state.name, response, reauth=reauth))
+            answers.append(checked_answer(state.name, response, reauth=reauth))
             return response
 
         def once() -> None:
@@ -218,8 +219,10 @@ def _spec(state: CredentialState) -> OAuthSpec:
     return state.recipe.oauth
 
 
-def _checked_answer(name: str, response: requests.Response, *, reauth: str) -> TokenAnswer:
-    """Classify a token endpoint's answer; raise what it means."""
+def checked_answer(
+    name: str, response: requests.Response, *, reauth: str, what: str = "oauth.token_url"
+) -> TokenAnswer:
+    """Classify a token endpoint's answer; raise what it means (also for JWT-bearer exchanges)."""
     status = response.status_code
     if status >= 500 or status == 429:
         raise TransientFailure(f"HTTP {status}")
@@ -230,7 +233,7 @@ def _checked_answer(name: str, response: requests.Response, *, reauth: str) -> T
     except MalformedTokenResponse as exc:
         raise CredentialError(
             f"{name}: the token endpoint's answer is unusable: {exc}",
-            hint="nothing was stored; check the recipe's oauth.token_url and the service status",
+            hint=f"nothing was stored; check the recipe's {what} and the service status",
         ) from None
     if isinstance(answer, ErrorAnswer):
         raise _error_for(name, answer, reauth=reauth)

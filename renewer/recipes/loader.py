@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from renewer.core.domains import check_same_site, check_transport
+from renewer.core.jwt_claims import RESERVED
 from renewer.core.merge import deep_merge, plain
 from renewer.errors import RecipeError
 from renewer.recipes.model import Recipe, TemplatePath
@@ -268,6 +269,8 @@ def check_recipe(
     """Problems a schema cannot see, as (path, message); empty when the recipe is sound."""
     problems = _check_templates(recipe)
     problems += _check_client(recipe)
+    problems += _check_service_account(recipe)
+    problems += _check_mtls(recipe)
     problems += _check_urls(recipe, allow_domains)
     # A static secret that only reaches files (a webhook signing secret) says so with
     # an explicit `inject: {}`; a missing inject block is a mistake.
@@ -291,6 +294,12 @@ def _check_templates(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
         templates += [
             (("test", "headers", name), text) for name, text in recipe.test.headers.items()
         ]
+    if recipe.token_exchange is not None:
+        for section in ("claims", "params"):
+            templates += [
+                (("token_exchange", section, name), text)
+                for name, text in getattr(recipe.token_exchange, section).items()
+            ]
     problems: list[tuple[TemplatePath, str]] = []
     for path, template in templates:
         try:
@@ -334,6 +343,78 @@ def _check_client(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
     ]
 
 
+def _check_service_account(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
+    """The fields each kind reads from the secret are declared in required_secrets."""
+    if recipe.primitive != "service_account":
+        return []
+    declared = {item.key for item in recipe.required_secrets}
+    problems: list[tuple[TemplatePath, str]] = []
+
+    def need(path: TemplatePath, key: str, why: str) -> None:
+        if key and key not in declared:
+            problems.append((path, f"{why} {key!r} is not declared in required_secrets"))
+
+    exchange = recipe.token_exchange
+    if recipe.kind == "google_jwt":
+        if recipe.json_blob_field() is None:
+            problems.append(
+                (
+                    ("required_secrets",),
+                    "a google_jwt recipe must declare the service-account key as a "
+                    "field of type json_blob",
+                )
+            )
+        if exchange is not None and exchange.algorithm != "RS256":
+            problems.append(
+                (("token_exchange", "algorithm"), "Google signs service-account JWTs with RS256")
+            )
+    if exchange is not None:
+        for claim in sorted(RESERVED & set(exchange.claims)):
+            problems.append(
+                (
+                    ("token_exchange", "claims", claim),
+                    f"{claim!r} is a registered claim renewer sets itself; it cannot be overridden",
+                )
+            )
+    if recipe.kind == "generic_jwt" and exchange is not None:
+        need(("token_exchange", "key_from_secret"), exchange.key_from_secret, "the key field")
+        need(("token_exchange", "key_id_from_secret"), exchange.key_id_from_secret, "the field")
+        if not exchange.issuer_from_secret:
+            problems.append(
+                (("token_exchange",), "a generic_jwt recipe needs issuer_from_secret (the iss)")
+            )
+        need(("token_exchange", "issuer_from_secret"), exchange.issuer_from_secret, "the field")
+        need(("token_exchange", "subject_from_secret"), exchange.subject_from_secret, "the field")
+    elif recipe.kind == "aws_sigv4":
+        for key in ("access_key_id", "secret_access_key"):
+            need(("required_secrets",), key, "the AWS key field")
+        sts = recipe.aws.sts if recipe.aws is not None else None
+        if sts is not None and sts.action == "AssumeRole":
+            need(("aws", "sts", "role_arn_from_secret"), sts.role_arn_from_secret, "the field")
+        if sts is not None:
+            need(
+                ("aws", "sts", "external_id_from_secret"), sts.external_id_from_secret, "the field"
+            )
+    return problems
+
+
+def _check_mtls(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
+    if recipe.primitive != "mtls":
+        return []
+    declared = {item.key for item in recipe.required_secrets}
+    missing = [key for key in ("client_cert", "client_key") if key not in declared]
+    if not missing:
+        return []
+    return [
+        (
+            ("required_secrets",),
+            "an mtls recipe must declare "
+            + " and ".join(repr(key) for key in missing)
+            + " (optional when pki: issues them)",
+        )
+    ]
+
+
 def _check_urls(recipe: Recipe, allow: Collection[str]) -> list[tuple[TemplatePath, str]]:
     problems: list[tuple[TemplatePath, str]] = []
     transport = check_transport(recipe.base_url)
@@ -347,6 +428,8 @@ def _check_urls(recipe: Recipe, allow: Collection[str]) -> list[tuple[TemplatePa
     exchange = recipe.data.get("token_exchange", {})
     if isinstance(exchange, Mapping) and isinstance(exchange.get("endpoint"), str):
         targets.append((("token_exchange", "endpoint"), exchange["endpoint"]))
+    if recipe.aws is not None and recipe.aws.sts is not None:
+        targets.append((("aws", "sts", "endpoint"), recipe.aws.sts.endpoint))
     if recipe.test is not None:
         path = recipe.test.path
         if path.startswith(("http://", "https://")):

@@ -15,9 +15,21 @@ from typing import Any
 RUNTIME_KEYS: Mapping[str, frozenset[str]] = {
     "static_key": frozenset(),
     "oauth2": frozenset({"access_token", "token_type", "expires_at", "scope"}),
-    "service_account": frozenset({"access_token", "token_type", "expires_at"}),
-    "mtls": frozenset(),
+    "service_account": frozenset(
+        {
+            "access_token",
+            "token_type",
+            "expires_at",
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "aws_session_token",
+            "aws_expiration",
+        }
+    ),
+    "mtls": frozenset({"client_cert", "client_key", "ca_chain", "ca_cert", "expires_at", "serial"}),
 }
+JWT_KINDS = frozenset({"google_jwt", "generic_jwt"})
+SERVICE_ACCOUNT_KINDS = frozenset({*JWT_KINDS, "aws_sigv4"})
 
 TemplatePath = tuple[str | int, ...]
 
@@ -73,6 +85,50 @@ class OAuthSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenExchangeSpec:
+    """``token_exchange`` of a JWT-bearer service account (``google_jwt``, ``generic_jwt``).
+
+    Names ending in ``_from_secret`` name a field: of the pasted service-account
+    JSON first (``google_jwt``), then of the stored secret.
+    """
+
+    endpoint: str
+    audience: str
+    scopes: tuple[str, ...] = ()
+    issuer_from_secret: str = ""
+    subject_from_secret: str = ""
+    key_from_secret: str = "private_key"  # generic_jwt: the PEM private key field
+    key_id_from_secret: str = ""  # generic_jwt: the field holding the key id (kid)
+    ttl_seconds: int = 3600
+    algorithm: str = "RS256"
+    scope_in: str = "assertion"  # or "form": a scope parameter of the token request
+    claims: Mapping[str, str] = field(default_factory=dict)  # extra claims, templates
+    params: Mapping[str, str] = field(default_factory=dict)  # extra form parameters
+
+
+@dataclass(frozen=True, slots=True)
+class StsSpec:
+    """``aws.sts``: session credentials from STS with the long-lived key."""
+
+    action: str  # AssumeRole | GetSessionToken
+    endpoint: str = "https://sts.amazonaws.com"
+    region: str = "us-east-1"
+    duration_seconds: int = 3600
+    role_arn_from_secret: str = "role_arn"
+    external_id_from_secret: str = ""
+    role_session_name: str = ""  # default: renewer-<credential name>
+
+
+@dataclass(frozen=True, slots=True)
+class AwsSpec:
+    """``aws``: SigV4 signing (service, region) and optional STS session credentials."""
+
+    service: str
+    region: str = "us-east-1"
+    sts: StsSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TestSpec:
     """The ``test`` block: one real API call that proves the credential works."""
 
@@ -82,6 +138,7 @@ class TestSpec:
     expect_json: Mapping[str, Any] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     json: Mapping[str, Any] | None = None
+    form: Mapping[str, str] | None = None  # a form body (AWS Query APIs)
 
     __test__ = False  # not a pytest test class, despite the name
 
@@ -99,6 +156,9 @@ class Recipe:
     const: Mapping[str, str]
     grant: str | None = None
     oauth: OAuthSpec | None = None
+    kind: str = ""
+    token_exchange: TokenExchangeSpec | None = None
+    aws: AwsSpec | None = None
     test: TestSpec | None = None
     display_name: str = ""
     description: str = ""
@@ -122,6 +182,10 @@ class Recipe:
                 return item
         return None
 
+    def json_blob_field(self) -> SecretField | None:
+        """The first ``json_blob`` field (a pasted service-account key)."""
+        return next((item for item in self.required_secrets if item.type == "json_blob"), None)
+
     @classmethod
     def from_data(cls, data: Mapping[str, Any], *, sources: tuple[str, ...] = ()) -> Recipe:
         """Build from a mapping that passed the recipe schema (abstract ones included)."""
@@ -139,6 +203,11 @@ class Recipe:
             oauth=_oauth(data["oauth"])
             if "oauth" in data and "token_url" in data["oauth"]
             else None,
+            kind=data.get("kind", ""),
+            token_exchange=_exchange(data["token_exchange"], data.get("kind", ""))
+            if "token_exchange" in data and "endpoint" in data["token_exchange"]
+            else None,
+            aws=_aws(data["aws"]) if "aws" in data and "service" in data["aws"] else None,
             test=_test(data["test"]) if "test" in data else None,
             display_name=data.get("display_name", ""),
             description=data.get("description", ""),
@@ -184,6 +253,43 @@ def _oauth(data: Mapping[str, Any]) -> OAuthSpec:
     )
 
 
+def _exchange(data: Mapping[str, Any], kind: str) -> TokenExchangeSpec:
+    google = kind == "google_jwt"
+    return TokenExchangeSpec(
+        endpoint=data["endpoint"],
+        audience=data.get("audience", data["endpoint"]),
+        scopes=tuple(data.get("scopes", [])),
+        issuer_from_secret=data.get("issuer_from_secret", "client_email" if google else ""),
+        subject_from_secret=data.get("subject_from_secret", ""),
+        key_from_secret=data.get("key_from_secret", "private_key"),
+        key_id_from_secret=data.get("key_id_from_secret", ""),
+        ttl_seconds=data.get("ttl_seconds", 3600),
+        algorithm=data.get("algorithm", "RS256"),
+        scope_in=data.get("scope_in", "assertion" if google else "form"),
+        claims=dict(data.get("claims", {})),
+        params=dict(data.get("params", {})),
+    )
+
+
+def _aws(data: Mapping[str, Any]) -> AwsSpec:
+    sts = data.get("sts")
+    return AwsSpec(
+        service=data["service"],
+        region=data.get("region", "us-east-1"),
+        sts=StsSpec(
+            action=sts["action"],
+            endpoint=sts.get("endpoint", "https://sts.amazonaws.com"),
+            region=sts.get("region", "us-east-1"),
+            duration_seconds=sts.get("duration_seconds", 3600),
+            role_arn_from_secret=sts.get("role_arn_from_secret", "role_arn"),
+            external_id_from_secret=sts.get("external_id_from_secret", ""),
+            role_session_name=sts.get("role_session_name", ""),
+        )
+        if isinstance(sts, Mapping) and "action" in sts
+        else None,
+    )
+
+
 def _test(data: Mapping[str, Any]) -> TestSpec:
     return TestSpec(
         method=data["method"],
@@ -192,4 +298,5 @@ def _test(data: Mapping[str, Any]) -> TestSpec:
         expect_json=data.get("expect_json"),
         headers=dict(data.get("headers", {})),
         json=data.get("json"),
+        form=dict(data["form"]) if "form" in data else None,
     )

@@ -46,6 +46,10 @@ class TestBuiltins:
             "slack",
             "_google_base",
             "google_calendar",
+            "aws_s3",
+            "aws_sts",
+            "aws_assume_role",
+            "_mtls_base",
         } <= set(BUILTINS)
 
     def test_google_calendar_extends_the_abstract_base(self) -> None:

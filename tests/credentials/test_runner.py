@@ -450,14 +450,16 @@ class TestIsolation:
 
         assert [result.name for result in run(workspace, only={"api"})] == ["api"]
 
-    def test_unavailable_primitive_is_a_config_result(self, workspace: Workspace) -> None:
-        """google_calendar (service_account) is valid but not runnable yet: exit 78 for it alone."""
+    def test_a_built_in_service_account_without_a_key_asks_for_one(
+        self, workspace: Workspace
+    ) -> None:
+        """google_calendar runs now; with nothing stored it needs `creds set`, nothing else."""
         workspace.credential("cal", "google_calendar", "google_calendar/work")
 
         [result] = run(workspace)
 
-        assert result.outcome is Outcome.CONFIG
-        assert "service_account primitive is not available" in result.summary
+        assert result.outcome is Outcome.NEEDS_HUMAN
+        assert result.details["hint"] == "renewer creds set cal"
 
 
 class TestVaultStore:

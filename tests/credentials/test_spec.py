@@ -170,7 +170,8 @@ class TestRefusals:
             (
                 {"recipe": "notoin"},
                 "recipe:",
-                "credentials[0].recipe: no recipe named 'notoin' (known: github,",
+                "credentials[0].recipe: no recipe named 'notoin' (known: aws_assume_role, aws_s3, "
+                "aws_sts, github,",
             ),
             (
                 {"recipe": "_google_base"},
@@ -287,3 +288,97 @@ class TestRefusals:
         text = refused(tmp_path, {"recipes": {"allow_domains": ["https://x.example"]}})
 
         assert "recipes.allow_domains[0]: expected a host name like auth.example.com" in text
+
+
+class TestCertificateAndProfileKeys:
+    def test_pki_settings_are_parsed_with_defaults(self, tmp_path: Path) -> None:
+        """mount pki, the only token sink, ttl in seconds, names as tuples."""
+        entry = {
+            "name": "tls",
+            "recipe": "notion",
+            "secret": "notion/tls",
+            "pki": {
+                "role": "devvm",
+                "common_name": "app.devvm.test",
+                "ttl": "72h",
+                "alt_names": ["b.devvm.test"],
+                "ip_sans": ["127.0.0.1"],
+            },
+        }
+        [spec] = load(tmp_path, {"tokens": [TOKEN], "credentials": [entry]}).credentials.credentials
+
+        assert spec.pki is not None
+        assert (spec.pki.mount, spec.pki.role, spec.pki.token, spec.pki.ttl) == (
+            "pki",
+            "devvm",
+            "devvm",
+            72 * 3600,
+        )
+        assert spec.pki.alt_names == ("b.devvm.test",)
+        assert spec.pki.ip_sans == ("127.0.0.1",)
+
+    def test_pki_without_a_token_sink_is_refused(self, tmp_path: Path) -> None:
+        """The certificate is issued with a renewed token: which one must be known."""
+        entry = {
+            "name": "tls",
+            "recipe": "notion",
+            "secret": "notion/tls",
+            "pki": {"role": "devvm", "common_name": "x.devvm.test"},
+        }
+
+        text = refused(tmp_path, {"credentials": [entry]})
+
+        assert "credentials[0].pki: pki needs token, the name of the token sink" in text
+
+    def test_pki_naming_an_unknown_token_sink_is_refused(self, tmp_path: Path) -> None:
+        """At its line."""
+        entry = {
+            "name": "tls",
+            "recipe": "notion",
+            "secret": "notion/tls",
+            "pki": {"role": "devvm", "common_name": "x.devvm.test", "token": "other"},
+        }
+
+        text = refused(tmp_path, {"tokens": [TOKEN], "credentials": [entry]})
+
+        assert "credentials[0].pki.token: no token sink named 'other' (known: devvm)" in text
+        assert f"config.yaml:{line_of(tmp_path, 'token: other')}: " in text
+
+    @pytest.mark.parametrize(
+        ("sink", "message"),
+        [
+            (
+                {"type": "aws_profile", "path": "~/.aws/credentials"},
+                "missing required key 'profile'",
+            ),
+            (
+                {"type": "aws_profile", "path": "~/.aws/c", "profile": "dev", "value": "x"},
+                "an aws_profile sink takes profile",
+            ),
+            ({"type": "file", "path": "~/t", "profile": "dev"}, "only an aws_profile sink takes"),
+            ({"type": "pem_bundle", "path": "~/c.pem", "value": "x"}, "takes no value or vars"),
+            ({"type": "aws_profile", "path": "~/.aws/c", "profile": "a b"}, "AWS profile name"),
+        ],
+        ids=["no-profile", "profile-value", "file-profile", "bundle-value", "bad-profile"],
+    )
+    def test_bad_new_sinks_are_refused(
+        self, tmp_path: Path, sink: dict[str, Any], message: str
+    ) -> None:
+        """Each mistake at the sink's line."""
+        entry = {"name": "n", "recipe": "notion", "secret": "notion/a", "sinks": [sink]}
+
+        assert message in refused(tmp_path, {"credentials": [entry]})
+
+    def test_two_profiles_may_share_a_credentials_file(self, tmp_path: Path) -> None:
+        """[dev] and [prod] of one file from two credentials; the same profile twice is refused."""
+
+        def entry(name: str, profile: str) -> dict[str, Any]:
+            sink = {"type": "aws_profile", "path": "~/.aws/credentials", "profile": profile}
+            return {"name": name, "recipe": "aws_s3", "secret": f"aws_s3/{name}", "sinks": [sink]}
+
+        config = load(tmp_path, {"credentials": [entry("dev", "dev"), entry("prod", "prod")]})
+        text = refused(tmp_path, {"credentials": [entry("dev", "dev"), entry("again", "dev")]})
+
+        assert len(config.credentials.credentials) == 2
+        assert "profile [dev] of" in text
+        assert "is already a sink of credential 'dev'" in text

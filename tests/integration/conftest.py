@@ -31,6 +31,7 @@ POLICIES = {
         'path "auth/token/*" '
         '{ capabilities = ["create", "read", "update", "delete", "list", "sudo"] }'
         '\npath "secret/*" { capabilities = ["create", "read", "update", "delete", "list"] }'
+        '\npath "pki/issue/*" { capabilities = ["update"] }'
     ),
     SOPS: 'path "secret/data/sops/*" { capabilities = ["read"] }',
     WEAK: 'path "secret/data/ci/*" { capabilities = ["read"] }',

@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.peers.api_server import ApiPeer
+from tests.peers.aws_server import MotoPeer
+from tests.peers.jwt_token_server import JwtTokenPeer
 from tests.peers.oauth_server import OAuthPeer
 from tests.workspace import Workspace
 
@@ -36,3 +39,29 @@ def api_peer(oauth_peer: OAuthPeer) -> Iterator[ApiPeer]:
 def workspace(tmp_path: Path) -> Workspace:
     """A throwaway renewer home: config, user recipes, local store, fake clock."""
     return Workspace(tmp_path)
+
+
+@pytest.fixture
+def jwt_peer(workspace: Workspace) -> Iterator[JwtTokenPeer]:
+    """A JWT-bearer token endpoint and API judging time by the workspace's clock."""
+    peer = JwtTokenPeer(clock=workspace.clock.now)
+    try:
+        yield peer
+    finally:
+        peer.stop()
+
+
+@pytest.fixture(scope="session")
+def rsa_key() -> rsa.RSAPrivateKey:
+    """One RSA 2048 key for the session (RS256 needs 2048 bits; generating is slow)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def moto_peer() -> Iterator[MotoPeer]:
+    """moto's server (STS, IAM, S3) with authentication enforced, for the session."""
+    peer = MotoPeer()
+    try:
+        yield peer
+    finally:
+        peer.stop()
