@@ -24,7 +24,6 @@ from renewer.files import sweep_temp_files
 from renewer.ledger import Ledger
 from renewer.lock import run_lock
 from renewer.logging import get_logger
-from renewer.rotation.runner import run_rotations
 from renewer.state import RunRecord, record_run, write_textfile
 from renewer.tokens import TokenEnv, process_sink
 from renewer.vault import RetryPolicy, VaultConnection
@@ -198,6 +197,8 @@ def _run_items(
             results.append(result)
             log_result(result)
         if rotations and env is not None:
+            from renewer.rotation.runner import run_rotations
+
             results += run_rotations(
                 config,
                 env=env,

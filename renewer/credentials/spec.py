@@ -493,9 +493,11 @@ def _check(
     recipes: RecipeSettings,
     resolve: Any,
 ) -> None:
-    from renewer.recipes.loader import recipe_names
+    known_recipes: frozenset[str] = frozenset()
+    if credentials:  # reading recipe directories costs imports a tokens-only run never needs
+        from renewer.recipes.loader import recipe_names
 
-    known_recipes = recipe_names(recipes.dirs) if credentials else frozenset()
+        known_recipes = frozenset(recipe_names(recipes.dirs))
     token_paths = {resolve(item["path"]): item["name"] for item in document.data.get("tokens", [])}
     token_names = list(token_paths.values())
     names: set[str] = set()
