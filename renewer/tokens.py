@@ -384,7 +384,8 @@ def sweep_now(sink: TokenSink, env: TokenEnv, *, full: bool) -> ItemResult:
     except RenewerError as error:
         return _failure(sink, error)
     verb = "would revoke" if env.dry_run else "revoked"
-    outcome = Outcome.WARNING if report.incomplete else Outcome.OK
+    # A sweep asked for by hand that could not finish is a temporary failure (try again).
+    outcome = Outcome.TEMPORARY if report.incomplete else Outcome.OK
     summary = f"SWEPT {sink.name}: {report.describe()}".replace("revoked", verb, 1)
     details: dict[str, Any] = {"revoked": ",".join(report.revoked), "scanned": report.scanned}
     return ItemResult("token", sink.name, outcome, "sweep.revoked", summary, details)

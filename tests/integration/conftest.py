@@ -42,7 +42,7 @@ version: 1
 vault:
   addr: {addr}
   read_timeout: {read_timeout}
-state_dir: {state}
+{extra_vault}state_dir: {state}
 run:
   deadline: {deadline}
   lock_timeout: {lock_timeout}
@@ -94,6 +94,7 @@ class World:
     lock_timeout: str = "5s"
     read_timeout: str = "10s"
     extra: str = ""  # more YAML appended to the config (credentials, rotations...)
+    extra_vault: str = ""  # more keys of the vault: section (e.g. "  ca_cert: ...\n")
     mint_policies: Sequence[str] = (ADMIN, SOPS)
     addr: str = ""
 
@@ -127,6 +128,7 @@ class World:
                 deadline=self.deadline,
                 lock_timeout=self.lock_timeout,
                 read_timeout=self.read_timeout,
+                extra_vault=self.extra_vault,
             )
             + self.extra
         )

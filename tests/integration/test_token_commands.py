@@ -149,3 +149,33 @@ def test_the_demo_runs_end_to_end() -> None:
         "every step behaved",
     ):
         assert line in completed.stdout
+
+
+class TestSweepUnderFaults:
+    def test_the_scans_kept_alive_lookups_retry_like_every_other_call(self, world: World) -> None:
+        """503s, a reset, a proxy page on lookup-accessor: retried; the stray is still revoked."""
+        controls = world.vault.require_dev()
+        world.write(world.mint_ours())
+        assert world.cli("run").code == 0
+        stray = world.mint_ours()
+        controls.add_fault("status", status=503, path="auth/token/lookup-accessor", count=2)
+        controls.add_fault("reset", path="auth/token/lookup-accessor", count=1)
+        controls.add_fault("nonjson", path="auth/token/lookup-accessor", count=1)
+        result = world.cli("sweep", "devvm", "--full")
+        assert result.code == 0, result.err
+        assert world.lookup(stray) is None
+
+    def test_a_scan_that_cannot_finish_is_reported_incomplete_not_as_a_success(
+        self, world: World
+    ) -> None:
+        """lookup-accessor keeps failing: incomplete, exit 75 (try again), nothing revoked."""
+        controls = world.vault.require_dev()
+        world.write(world.mint_ours())
+        world.deadline = "3s"
+        assert world.cli("run").code == 0
+        stray = world.mint_ours()
+        controls.add_fault("status", status=503, path="auth/token/lookup-accessor")
+        result = world.cli("sweep", "devvm", "--full")
+        assert result.code == 75
+        assert "incomplete" in result.event("sweep.revoked")["summary"]
+        assert world.lookup(stray) is not None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import stat
+from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import World, finish
+from tests.peers.tls_proxy import tls_front
 
 
 class TestHealthy:
@@ -319,3 +321,39 @@ class TestCappedRenewal:
         assert "renewer mint devvm" in capped["summary"]
         status = world.cli("status", "--json")
         assert status.code == 1  # a warning asks for a look
+
+
+class TestOverTls:
+    """Vault behind verified TLS (vault.ca_cert), for hvac and for the sweep's connections."""
+
+    def test_a_heal_with_a_full_sweep_works_over_verified_tls(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """Lookups, the mint and the kept-alive scan all go through TLS with our CA."""
+        with tls_front(world.vault.addr, tmp_path) as front:
+            world.addr = front.addr
+            world.extra_vault = f"  ca_cert: {front.ca_file}\n"
+            world.write(world.mint_ours())
+            first = world.cli("run")
+            assert first.code == 0, first.err
+            stray = world.mint_ours()
+            world.write(world.admin_clobber())
+            result = world.cli("run")
+            assert result.code == 0, result.err
+            assert result.event("token.healed")["swept"] == 2
+            assert world.lookup(stray) is None
+
+    def test_an_untrusted_certificate_is_a_clear_error_not_a_retry_loop(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """No ca_cert: verification fails at once, exit 1, the hint names vault.ca_cert."""
+        with tls_front(world.vault.addr, tmp_path) as front:
+            world.addr = front.addr
+            token = world.mint_ours()
+            world.write(token)
+            result = world.cli("run")
+        assert result.code == 1
+        failed = result.event("token.failed")
+        assert "TLS with Vault failed" in failed["summary"]
+        assert "vault.ca_cert" in failed["summary"]
+        assert world.read() == token
