@@ -21,9 +21,14 @@ def devserver(listen: str, root_token: str, dev_controls: bool) -> int:
     It is not a Vault: nothing is persisted and it never seals itself.
     Point real work at a real Vault.
     """
-    from renewer.devserver.serve import serve
+    from renewer.devserver.serve import ListenError, serve
 
-    return serve(listen, root_token, dev_controls=dev_controls, out=sys.stdout)
+    try:
+        return serve(listen, root_token, dev_controls=dev_controls, out=sys.stdout)
+    except ListenError as error:
+        raise click.BadParameter(str(error), param_hint="--listen") from None
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {listen}: {error.strerror}") from None
 
 
 COMMANDS = [devserver]
