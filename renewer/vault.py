@@ -440,6 +440,22 @@ class HvacVault:
     def _call(self, action: str, function: Callable[[], T], *, idempotent: bool = True) -> T:
         return self._connection.call(action, function, idempotent=idempotent)
 
+    def _list_keys(self, action: str, fetch: Callable[[], Any]) -> list[str]:
+        """A LIST endpoint's ``keys``; Vault answers an empty list with 404."""
+
+        def listing() -> list[str]:
+            keys = (_data(fetch(), action) or {}).get("keys")
+            if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+                raise MalformedResponse("no list of keys")
+            return keys
+
+        try:
+            return self._call(action, listing)
+        except VaultError as error:
+            if error.status == 404:
+                return []
+            raise
+
     def lookup_self(self) -> TokenInfo:
         token = self._client.auth.token
         return self._call(
@@ -501,20 +517,7 @@ class HvacVault:
 
     def list_accessors(self) -> list[str]:
         """Every live accessor (needs ``list`` + ``sudo`` on auth/token/accessors)."""
-        token = self._client.auth.token
-
-        def listing() -> list[str]:
-            keys = (_data(token.list_accessors(), "list accessors") or {}).get("keys")
-            if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-                raise MalformedResponse("no list of keys")
-            return keys
-
-        try:
-            return self._call("list accessors", listing)
-        except VaultError as error:
-            if error.status == 404:  # Vault answers 404 for an empty list
-                return []
-            raise
+        return self._list_keys("list accessors", self._client.auth.token.list_accessors)
 
     def kv_read(self, mount: str, path: str) -> tuple[dict[str, str], int] | None:
         """KV v2: the latest version's data and number, or None if there is none.
@@ -652,19 +655,8 @@ class HvacVault:
     def approle_list_accessors(self, mount: str, role: str) -> list[str]:
         """``LIST .../secret-id``: accessors of the role's live secret-ids."""
 
-        def listing() -> list[str]:
-            response = self._client.adapter.list(f"/v1/auth/{mount}/role/{role}/secret-id")
-            keys = (_data(response, "list secret-ids") or {}).get("keys")
-            if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-                raise MalformedResponse("no list of keys")
-            return keys
-
-        try:
-            return self._call("list secret-ids", listing)
-        except VaultError as error:
-            if error.status == 404:  # Vault answers 404 for an empty list
-                return []
-            raise
+        path = f"/v1/auth/{mount}/role/{role}/secret-id"
+        return self._list_keys("list secret-ids", lambda: self._client.adapter.list(path))
 
     def approle_login(self, mount: str, role_id: str, secret_id: Secret) -> AuthGrant:
         """``POST auth/<mount>/login`` (unauthenticated); the token is registered as a secret."""

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from renewer.core.drift import Verdict
 from renewer.core.secret import Secret
 from renewer.errors import RotationBlocked
 from renewer.files import TEMP_INFIX, ensure_private_dir, fsync_directory
@@ -161,6 +162,16 @@ def run_check(
     with secret_file(state_dir, value.reveal().encode(), label=f"check-{name}") as path:
         rendered = render_argv(argv, {"credential_file": str(path), "name": name})
         return run_command(rendered, timeout=timeout)
+
+
+def check_verdict(
+    argv: Sequence[str], value: Secret, *, name: str, timeout: float, state_dir: Path
+) -> Verdict:
+    """:func:`run_check` as a validation verdict: ok when none is configured or it passed."""
+    result = run_check(argv, value, name=name, timeout=timeout, state_dir=state_dir)
+    if result is not None and not result.ok:
+        return Verdict((f"check command failed: {result.explain()}",))
+    return Verdict()
 
 
 @dataclass(frozen=True, slots=True)

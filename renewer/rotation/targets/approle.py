@@ -26,7 +26,7 @@ from renewer.core.drift import Verdict
 from renewer.core.heal import MINTED_BY
 from renewer.core.secret import Secret
 from renewer.errors import RenewerError, RotationBlocked, Temporary
-from renewer.rotation.hooks import run_check
+from renewer.rotation.hooks import check_verdict
 from renewer.rotation.machine import SinkView
 from renewer.rotation.targets import sinkfiles
 from renewer.rotation.targets.base import Green
@@ -122,16 +122,13 @@ class AppRoleTarget:
                 f"the validation login token {login.accessor} could not be revoked "
                 f"({error.message}); it expires with the role's token_ttl"
             )
-        checked = run_check(
+        return check_verdict(
             self.rotation.check,
             green.value,
             name=self.rotation.name,
             timeout=self.rotation.check_timeout,
             state_dir=self.env.config.state_dir,
         )
-        if checked is not None and not checked.ok:
-            return Verdict((f"check command failed: {checked.explain()}",))
-        return Verdict()
 
     def promote(self, green: Green, *, blue: str) -> None:
         if blue and self._current is not None and self._current_accessor == blue:

@@ -21,7 +21,7 @@ from renewer.config import Config, RotationSpec
 from renewer.core.drift import Verdict
 from renewer.core.secret import Secret
 from renewer.errors import ConfigError
-from renewer.rotation.hooks import CommandHook, run_check
+from renewer.rotation.hooks import CommandHook, check_verdict
 from renewer.rotation.signing import WebhookKind
 from renewer.rotation.targets.static import Check, StaticSecretTarget, StoreConflict, Stored
 from renewer.rotation.webhooks import WebhookCheck
@@ -100,16 +100,13 @@ def _checks(rotation: RotationSpec, config: Config, env: TokenEnv) -> Check:
             verdict = webhook(value)
             if not verdict.ok:
                 return verdict
-        result = run_check(
+        return check_verdict(
             rotation.check,
             value,
             name=rotation.name,
             timeout=rotation.check_timeout,
             state_dir=config.state_dir,
         )
-        if result is not None and not result.ok:
-            return Verdict((f"check command failed: {result.explain()}",))
-        return Verdict()
 
     return check
 

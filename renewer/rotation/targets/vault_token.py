@@ -39,7 +39,7 @@ from renewer.errors import (
     TokenFileError,
     VaultDenied,
 )
-from renewer.rotation.hooks import run_check
+from renewer.rotation.hooks import check_verdict
 from renewer.rotation.machine import SinkView
 from renewer.rotation.targets import sinkfiles
 from renewer.rotation.targets.base import Green
@@ -139,16 +139,13 @@ class VaultTokenTarget:
             return Verdict(
                 (f"the new token reports accessor {info.accessor}, not {green.identifier}",)
             )
-        checked = run_check(
+        return check_verdict(
             self.rotation.check,
             green.value,
             name=self.rotation.name,
             timeout=self.rotation.check_timeout,
             state_dir=self.env.config.state_dir,
         )
-        if checked is not None and not checked.ok:
-            return Verdict((f"check command failed: {checked.explain()}",))
-        return Verdict()
 
     def promote(self, green: Green, *, blue: str) -> None:
         if blue and self._file_token is not None and self._file_accessor == blue:
