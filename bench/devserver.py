@@ -105,8 +105,15 @@ class Raw:
 
     def call(self, method: str, path: str, body: dict[str, object] | None = None) -> bytes:
         payload = json.dumps(body).encode() if body is not None else None
-        self.connection.request(method, f"/v1/{path}", body=payload, headers=self.headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, f"/v1/{path}", body=payload, headers=self.headers)
+            response = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closes an idle keep-alive connection (waitress: 120 s); reconnect once.
+            self.connection.close()
+            self.connection.connect()
+            self.connection.request(method, f"/v1/{path}", body=payload, headers=self.headers)
+            response = self.connection.getresponse()
         data = response.read()
         if response.status >= 400:
             raise RuntimeError(f"{method} {path}: {response.status} {data[:200]!r}")
