@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from renewer.config import Config
 from renewer.core.drift import check_drift
 from renewer.core.duration import format_ttl
-from renewer.errors import EXIT_NEEDS_HUMAN, EXIT_OK, EXIT_TEMPORARY, RenewerError
+from renewer.errors import EXIT_CONFIG, EXIT_NEEDS_HUMAN, EXIT_OK, EXIT_TEMPORARY, RenewerError
 from renewer.run import Runtime, retry_policy
 from renewer.tokenfile import read_token
 from renewer.vault import VaultConnection
@@ -37,15 +37,17 @@ def run_checks(config: Config) -> list[Finding]:
     findings = [Finding("ok", "config", f"{config.source} is valid")]
     findings.append(_state_dir(config))
     findings.extend(_rotation(config, index) for index in range(len(config.rotations)))
+    findings.extend(_credentials(config))
     if not config.tokens:
-        findings.append(
-            Finding(
-                "warn",
-                "tokens",
-                f"none configured: renewer has nothing to keep alive yet "
-                f"(edit tokens: in {config.source})",
+        if not config.credentials.credentials:
+            findings.append(
+                Finding(
+                    "warn",
+                    "tokens",
+                    f"none configured: renewer has nothing to keep alive yet "
+                    f"(edit tokens: in {config.source})",
+                )
             )
-        )
         return findings
     runtime = Runtime()
     with VaultConnection(config.vault, retry_policy(config, runtime)) as connection:
@@ -53,6 +55,29 @@ def run_checks(config: Config) -> list[Finding]:
         if findings[-1].status == "fail":
             return findings
         findings.extend(_sink(config, connection, index) for index in range(len(config.tokens)))
+    return findings
+
+
+_RECIPE_STATES = {"recipe-invalid"}
+
+
+def _credentials(config: Config) -> list[Finding]:
+    """Each credential's recipe and stored state, read locally (no service is called)."""
+    if not config.credentials.credentials:
+        return []
+    from renewer.credentials.status import credential_statuses
+    from renewer.primitives.http import Http
+    from renewer.secretstore import Stores
+
+    findings = []
+    for status in credential_statuses(config, http=Http(), stores=Stores(config)):
+        subject = f"credential {status.name} ({status.recipe}, {status.store} store)"
+        detail = f"{status.state}: {status.detail}" + (f"; {status.hint}" if status.hint else "")
+        if status.healthy:
+            findings.append(Finding("ok", subject, detail))
+        else:
+            code = EXIT_CONFIG if status.state in _RECIPE_STATES else EXIT_NEEDS_HUMAN
+            findings.append(Finding("fail", subject, detail, code))
     return findings
 
 

@@ -134,3 +134,26 @@ class TestKVv2AgainstVault:
         assert backend.read(path) == ({}, 1)
         store.update(ref, Namespace.SECRET, replace_with({"k": "v2"}))
         assert store.read(ref, Namespace.SECRET) == {"k": "v2"}
+
+
+class TestCheckWithCredentials:
+    def test_check_reports_a_missing_secret_then_passes_once_it_is_set(
+        self,
+        credential_world: World,
+        api_peer: ApiPeer,
+        make_secret: Callable[[str], str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """One line per credential: no secret yet (exit 1, the command to fix it), then ok."""
+        world = credential_world
+        before = world.cli("check")
+        assert before.code == 1
+        assert "fail  credential api (peerapi, vault store)" in before.out
+        assert "renewer creds set api" in before.out
+        key = make_secret("api-key")
+        api_peer.keys.add(key)
+        monkeypatch.setattr("sys.stdin", io.StringIO(key))
+        assert world.cli("creds", "set", "api", "--stdin").code == 0
+        after = world.cli("check")
+        assert after.code == 0, after.out
+        assert "ok    credential api" in after.out
