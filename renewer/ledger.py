@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from renewer import crashpoints
 from renewer.core.ledger import LedgerEntry
 from renewer.files import ensure_private_dir, write_atomic
 
@@ -64,6 +65,7 @@ class Ledger:
             "sinks": {name: _as_json(value) for name, value in sorted(self._entries.items())},
         }
         write_atomic(self.path, (json.dumps(document, indent=2) + "\n").encode())
+        crashpoints.reached("ledger.written")
 
 
 def _as_json(entry: LedgerEntry) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from renewer import crashpoints
 from renewer.errors import RotationStateInvalid
 from renewer.files import UnsafeFile, ensure_private_dir, read_small_file, write_atomic
 from renewer.rotation.machine import STATE_VERSION, LastResult, Phase, RotationState
@@ -70,6 +71,7 @@ class RotationStore:
         """Record *state* durably (0600, atomic)."""
         ensure_private_dir(self.directory)
         write_atomic(self.path(state.name), encode(state))
+        crashpoints.reached("rotation.state_written")
 
     def names(self) -> Iterator[str]:
         """Rotations with a state file (including ones no longer configured)."""
