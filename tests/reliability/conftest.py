@@ -1,0 +1,29 @@
+"""Fixtures of the reliability suite (issue #8).
+
+The integration suite's ``world`` (a throwaway home with a token sink and
+its config) and the credential worlds built on it are reused here; the
+session's :class:`~tests.reliability.zygote.Zygote` forks the renewer
+processes the crash harness kills.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.conftest import policies, world
+from tests.integration.test_run_service_credentials import aws_world, pki_world
+from tests.reliability.zygote import Zygote
+
+__all__ = ["aws_world", "pki_world", "policies", "world"]
+
+
+@pytest.fixture(scope="session")
+def zygote() -> Iterator[Zygote]:
+    """One pre-imported renewer that forks the children the harness kills."""
+    forker = Zygote()
+    try:
+        yield forker
+    finally:
+        forker.close()

@@ -1,0 +1,213 @@
+"""A pre-imported renewer that forks real renewer processes for the crash harness.
+
+``python -m renewer`` spends about half a second importing (hvac, requests,
+cryptography, structlog) before it does anything. A kill at a random moment
+would then land in the import most of the time and test nothing, and
+hundreds of kills would take many minutes. The zygote imports everything
+once, then for each request forks a child that runs exactly what
+``python -m renewer ARGS`` runs (``renewer.cli.run_cli``) with its own
+environment, stdout and stderr: a separate process, SIGKILLed for real,
+whose random kill delays are drawn over the work itself.
+
+The zygote is single-threaded (forking is safe) and talks JSON lines on
+stdin/stdout. A request names the argv, the environment, two output files,
+and optionally ``kill_after`` seconds; the reply gives the child's exit code
+(``-9`` when killed), whether the zygote killed it, and the elapsed time.
+Crash points (``RENEWER_CRASHPOINT``) are re-read by the child after the fork.
+
+:class:`Zygote` is the test side: ``Zygote().run(args, env=..., kill_after=0.12)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _preload() -> None:
+    """Import everything a run, mint, sweep or rotate would import lazily."""
+    import renewer.cli
+    import renewer.commands
+    import renewer.credentials.runner
+    import renewer.primitives.aws
+    import renewer.primitives.mtls
+    import renewer.primitives.oauth2
+    import renewer.rotation.runner
+    import renewer.run
+    import renewer.tokens
+    import renewer.vault  # noqa: F401
+
+
+def _child(request: Mapping[str, Any]) -> None:
+    """In the forked child: become ``renewer ARGS`` and exit with its code."""
+    code = 70
+    try:
+        from renewer import crashpoints
+        from renewer.cli import run_cli
+
+        out = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        for fd in (null, out, err):
+            os.close(fd)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request.get("cwd") or "/")
+        sys.argv = ["renewer", *request["args"]]
+        crashpoints.reload()
+        random.seed()
+        if request.get("sabotage"):
+            from tests.reliability import sabotage
+
+            sabotage.apply(request["sabotage"])
+        code = run_cli(list(request["args"]))
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a closed stream must not change the code
+                stream.flush()
+        os._exit(code)
+
+
+def _serve(request: Mapping[str, Any]) -> dict[str, Any]:
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        _child(request)
+    pidfd = os.pidfd_open(pid)
+    try:
+        kill_after = request.get("kill_after")
+        wait = float(kill_after) if kill_after is not None else float(request.get("timeout", 60))
+        finished, _, _ = select.select([pidfd], [], [], max(wait, 0.0))
+        killed = not finished
+        if killed:
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    finally:
+        os.close(pidfd)
+    _, status = os.waitpid(pid, 0)
+    return {
+        "pid": pid,
+        "code": os.waitstatus_to_exitcode(status),
+        "killed_by_us": killed,
+        "timed_out": killed and kill_after is None,
+        "elapsed": time.monotonic() - started,
+    }
+
+
+def main() -> None:
+    _preload()
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        replies.write(json.dumps(_serve(json.loads(line))) + "\n")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one forked renewer ended."""
+
+    code: int  # -9 when SIGKILLed (by itself at a crash point, or by the zygote)
+    out: str
+    err: str
+    elapsed: float
+    killed_by_us: bool
+
+    @property
+    def killed(self) -> bool:
+        return self.code == -signal.SIGKILL
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.err.splitlines() if line.startswith("{")]
+
+
+class Zygote:
+    """The test side: one zygote process per session."""
+
+    def __init__(self) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in {"VAULT_TOKEN", "VAULT_ADDR"}}
+        env.pop("RENEWER_CRASHPOINT", None)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.zygote"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._scratch = Path(tempfile.mkdtemp(prefix="renewer-zygote-"))
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        kill_after: float | None = None,
+        timeout: float = 60,
+        cwd: Path | None = None,
+        sabotage: str = "",
+    ) -> Outcome:
+        """Fork ``renewer ARGS`` with *env*; SIGKILL it after *kill_after* s if still running."""
+        out, err = self._scratch / "stdout", self._scratch / "stderr"
+        request = {
+            "args": list(args),
+            "env": dict(env),
+            "stdout": str(out),
+            "stderr": str(err),
+            "kill_after": kill_after,
+            "timeout": timeout,
+            "cwd": str(cwd) if cwd else None,
+            "sabotage": sabotage,
+        }
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the zygote died (exit {self._process.poll()})")
+        reply = json.loads(line)
+        assert not reply["timed_out"], f"renewer {' '.join(args)} ran past {timeout}s"
+        return Outcome(
+            code=reply["code"],
+            out=out.read_text(errors="replace"),
+            err=err.read_text(errors="replace"),
+            elapsed=reply["elapsed"],
+            killed_by_us=reply["killed_by_us"],
+        )
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        for path in self._scratch.iterdir():
+            path.unlink()
+        self._scratch.rmdir()
+
+
+if __name__ == "__main__":
+    main()
