@@ -216,7 +216,8 @@ def heal(
             f"would {plan.describe()}",
             {"foreign_display_name": plan.foreign_display_name},
         )
-    env.ledger.put(sink.name, ledger_core.begin_mint(env.ledger.get(sink.name)))
+    before = env.ledger.get(sink.name)  # mint_started here: an earlier mint's answer was lost
+    env.ledger.put(sink.name, ledger_core.begin_mint(before))
     crashpoints.reached("heal.before_mint")
     try:
         grant = authority.create_orphan(plan.mint)
@@ -226,7 +227,12 @@ def heal(
     except RenewerError:
         raise
     crashpoints.reached("heal.after_mint")
-    env.ledger.put(sink.name, ledger_core.minted(env.ledger.get(sink.name), grant.accessor))
+    env.ledger.put(
+        sink.name,
+        ledger_core.minted(
+            env.ledger.get(sink.name), grant.accessor, unrecorded_before=before.mint_started
+        ),
+    )
     crashpoints.reached("heal.after_ledger_minted")
     minted = env.connection.client(grant.client_token)
     info = _accept(sink, env, minted, grant)
@@ -238,8 +244,13 @@ def heal(
     crashpoints.reached("heal.after_write")
     env.ledger.put(sink.name, ledger_core.committed(env.ledger.get(sink.name), info.accessor))
     crashpoints.reached("heal.after_commit")
+    lost_mint = env.ledger.get(sink.name).mint_started  # only a full scan can find it
     report = run_sweep(
-        sink, env, minted, keep_accessor=info.accessor, full=sink.sweep is not SweepMode.LEDGER
+        sink,
+        env,
+        minted,
+        keep_accessor=info.accessor,
+        full=sink.sweep is not SweepMode.LEDGER or lost_mint,
     )
     details = _token_details(info, env.wall_clock())
     details.update(

@@ -52,7 +52,9 @@ def apply(name: str) -> None:
         def not_begun(entry: ledger.LedgerEntry) -> ledger.LedgerEntry:
             return entry
 
-        def not_minted(entry: ledger.LedgerEntry, accessor: str) -> ledger.LedgerEntry:
+        def not_minted(
+            entry: ledger.LedgerEntry, accessor: str, *, unrecorded_before: bool = False
+        ) -> ledger.LedgerEntry:
             return entry
 
         ledger.begin_mint = not_begun
