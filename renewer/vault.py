@@ -36,6 +36,7 @@ import hvac.adapters
 import hvac.exceptions
 import requests
 import requests.adapters
+import urllib3.exceptions
 
 from renewer.config import Config, VaultSettings
 from renewer.core.approle import SecretIdGrant, SecretIdInfo
@@ -174,19 +175,34 @@ def translate(exc: BaseException, action: str) -> RenewerError:
     return VaultError(f"{action}: {detail}", status=status)
 
 
+def _never_sent(exc: BaseException) -> bool:
+    """True when the request surely never reached Vault: no connection was made.
+
+    A connection reset or a closed connection *during* the exchange is not
+    that: Vault (or a proxy in front of it) may have processed the request.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.ReadTimeout):
+        return False
+    cause = exc.args[0] if exc.args else None
+    cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(
+        cause, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+    )
+
+
 def _is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
     if not isinstance(exc, _UNAVAILABLE):
         return False
     if idempotent:
         return True
-    # A request that may have been processed (read timeout, a 500 after the fact)
-    # must not be repeated when it creates something; only "surely not processed".
-    return isinstance(
-        exc,
-        requests.exceptions.ConnectTimeout
-        | hvac.exceptions.VaultDown
-        | hvac.exceptions.RateLimitExceeded,
-    ) or (isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout))
+    # A request that may have been processed (read timeout, a reset mid-exchange,
+    # a 500 after the fact) must not be repeated when it creates something: a
+    # second mint would leave the first one unrecorded. Only "surely not processed".
+    return _never_sent(exc) or isinstance(
+        exc, hvac.exceptions.VaultDown | hvac.exceptions.RateLimitExceeded
+    )
 
 
 class VaultConnection:
