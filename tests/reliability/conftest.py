@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from tests.integration.conftest import policies, world
 from tests.integration.test_run_service_credentials import aws_world, pki_world
@@ -27,3 +28,10 @@ def zygote() -> Iterator[Zygote]:
         yield forker
     finally:
         forker.close()
+
+
+@pytest.fixture(autouse=True)
+def _structlog_released() -> Iterator[None]:
+    """Runs here point structlog at this test's captured stderr; leave no dangling stream."""
+    yield
+    structlog.reset_defaults()
