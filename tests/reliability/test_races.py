@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 
@@ -112,10 +113,8 @@ def test_a_lock_file_deleted_and_recreated_during_a_run_still_excludes(world: Wo
     lock.unlink()
     lock.touch(mode=0o600)
     second = world.process("run")
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         second.wait(timeout=1.2)
-    except subprocess.TimeoutExpired:
-        pass
     second_done_early = second.returncode is not None
     results = [finish(first), finish(second)]
 
