@@ -6,6 +6,11 @@ test phase, every captured stream pytest kept (stdout, stderr, log records)
 and every text handed to :func:`scan` (CLI output, subprocess output, journal
 fields) is searched for those values. A hit fails the test without printing
 the secret.
+
+Two taps are installed for the whole session, so no test has to remember to
+scan them: every event a ``structlog.testing.capture_logs()`` block collects
+(it bypasses renewer's redaction, so a secret handed to the logger at all is
+caught), and every field set renewer renders for journald in this process.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Generator, Iterable
+from typing import Any
 
 import pytest
 
@@ -44,6 +50,48 @@ def leaks_in(texts: Iterable[tuple[str, str]]) -> list[str]:
     with _lock:
         values = tuple(_values)
     return [label for label, text in texts if any(value in text for value in values)]
+
+
+def remembered() -> frozenset[str]:
+    """The secret values of the current test (for scans of files, argv, environments)."""
+    with _lock:
+        return frozenset(_values)
+
+
+def _tap_structlog_captures() -> None:
+    from structlog.testing import LogCapture
+
+    original = LogCapture.__call__
+    if getattr(original, "leakguard", False):
+        return
+
+    def capture(self: LogCapture, logger: object, method: str, event: Any) -> Any:
+        scan(f"structlog event {event.get('event', '')}", repr(event))
+        return original(self, logger, method, event)
+
+    capture.leakguard = True  # type: ignore[attr-defined]
+    LogCapture.__call__ = capture  # type: ignore[method-assign,assignment]
+
+
+def _tap_journal_fields() -> None:
+    from renewer import logging as renewer_logging
+
+    original = renewer_logging.journal_fields
+    if getattr(original, "leakguard", False):
+        return
+
+    def fields(event: Any) -> dict[str, str]:
+        rendered = original(event)
+        scan(f"journal fields {rendered.get('RENEWER_EVENT', '')}", repr(rendered))
+        return rendered
+
+    fields.leakguard = True  # type: ignore[attr-defined]
+    renewer_logging.journal_fields = fields
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _tap_structlog_captures()
+    _tap_journal_fields()
 
 
 @pytest.fixture
