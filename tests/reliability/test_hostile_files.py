@@ -295,11 +295,8 @@ PRIVLESS = ("setpriv", "--bounding-set", DROP, "--inh-caps", DROP)
 
 
 def renewer_argv(world: World) -> list[str]:
-    return [sys.executable, "-m", "renewer", "--config", str(world.config_path)] + [
-        "--log-format",
-        "json",
-        "run",
-    ]
+    config = str(world.config_path)
+    return [sys.executable, "-m", "renewer", "--config", config, "--log-format", "json", "run"]
 
 
 @pytest.mark.floor(5)
