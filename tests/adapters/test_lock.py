@@ -50,6 +50,7 @@ def stop(child: subprocess.Popen[str]) -> None:
         child.stdout.close()
 
 
+@pytest.mark.floor(8)
 class TestRunLock:
     def test_a_second_holder_waits_then_gets_lock_busy(self, tmp_path: Path) -> None:
         """Another live process holds it: bounded wait, then exit-75 error."""

@@ -9,6 +9,7 @@ processes the crash harness kills.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -18,6 +19,16 @@ from tests.integration.test_run_service_credentials import aws_world, pki_world
 from tests.reliability.zygote import Zygote
 
 __all__ = ["aws_world", "pki_world", "policies", "world"]
+
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test here is part of the reliability run (``-m "floor or reliability"``)."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.reliability)
 
 
 @pytest.fixture(scope="session")

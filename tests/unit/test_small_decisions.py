@@ -77,6 +77,7 @@ class TestVaultDisplayName:
         assert vault_display_name(requested) == reported
 
 
+@pytest.mark.floor(12)
 class TestCheckRenewal:
     def test_a_full_periodic_renewal_is_ok(self) -> None:
         """Granted the whole period, no warning."""
