@@ -10,9 +10,9 @@ Tests marked ``slow`` run only with ``RENEWER_LONG_TESTS=1``.
 
 from __future__ import annotations
 
-import os
-
 import pytest
+
+from tests.reliability import budget
 
 pytest_plugins: list[str] = [
     "tests.leakguard",
@@ -24,7 +24,7 @@ pytest_plugins: list[str] = [
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip ``slow`` tests unless the long run was asked for."""
-    if os.environ.get("RENEWER_LONG_TESTS") == "1":
+    if budget.LONG:  # read from RENEWER_LONG_TESTS before the tally plugin removed it
         return
     skip = pytest.mark.skip(reason="long-running; set RENEWER_LONG_TESTS=1 to run it")
     for item in items:

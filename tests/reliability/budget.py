@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 
-LONG = os.environ.get("RENEWER_LONG_TESTS") == "1"
+VARIABLE = "RENEWER_LONG_TESTS"
+LONG = os.environ.get(VARIABLE) == "1"
 MODE = "long" if LONG else "short"
 
 

@@ -26,17 +26,26 @@ from tests.reliability import budget
 REPORT_VARIABLE = "RENEWER_RELIABILITY_REPORT"
 
 _lock = threading.Lock()
+_target = ""
 _current = ""
 _records: list[dict[str, Any]] = []
 _tests: dict[str, dict[str, Any]] = {}
 _started = time.time()
 
 
-def record(case: str, *, tries: int = 1, outcome: str = "pass", note: str = "") -> None:
+def record(
+    case: str, *, tries: int = 1, outcome: str = "pass", note: str = "", test: str | None = None
+) -> None:
     """Count *tries* of *case* for the running test (``outcome``: pass, or a named variant)."""
     with _lock:
         _records.append(
-            {"case": case, "test": _current, "tries": tries, "outcome": outcome, "note": note}
+            {
+                "case": case,
+                "test": _current if test is None else test,
+                "tries": tries,
+                "outcome": outcome,
+                "note": note,
+            }
         )
 
 
@@ -46,6 +55,14 @@ def floor_cases(item: pytest.Item) -> list[int]:
     for mark in item.iter_markers("floor"):
         cases.extend(int(case) for case in mark.args)
     return sorted(set(cases))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Take the switches out of the environment: renewer's hooks and children must not see
+    them (a hook's environment is asserted to hold only renewer's own RENEWER_* names)."""
+    global _target  # noqa: PLW0603 - where the session's JSON goes
+    _target = os.environ.pop(REPORT_VARIABLE, "")
+    os.environ.pop(budget.VARIABLE, None)  # already read by tests.reliability.budget
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -88,7 +105,7 @@ def snapshot() -> dict[str, Any]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    target = os.environ.get(REPORT_VARIABLE)
+    target = _target
     if not target:
         return
     document = snapshot()

@@ -340,7 +340,7 @@ def test_a_kill_at_every_step_keeps_credentials_whole(
     if isinstance(protocol, OAuthProtocol):
         protocol.window = rotation_window(points)
         assert protocol.window, "the trace shows no refresh"
-    steps = steps_to_kill(points, short_sample=4, salt=kind)
+    steps = steps_to_kill(points, short_sample=3, salt=kind)
     labels = kill_loop(protocol, zygote, [Kill(point=s) for s in steps], case=f"points/{kind}")
     if isinstance(protocol, OAuthProtocol):  # exactly the window's kills lose the grant
         assert labels.get("refresh-token-lost-in-flight", 0) == len(protocol.window & set(steps)), (

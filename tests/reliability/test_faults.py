@@ -90,7 +90,7 @@ def test_a_lasting_fault_on_renewal_is_bounded_temporary_and_writes_nothing(
     """Every kind, until the budget is spent: 75, one line, bounded attempts, file unchanged."""
     controls = world.vault.require_dev()
     world.read_timeout = "1s"
-    world.deadline = "3s" if name == "latency" else "20s"
+    world.deadline = "2s" if name == "latency" else "20s"
     token = healthy(world)
     controls.reset_counters()
     controls.add_fault(path=RENEW, **KINDS[name])  # type: ignore[arg-type]
@@ -101,9 +101,11 @@ def test_a_lasting_fault_on_renewal_is_bounded_temporary_and_writes_nothing(
     assert_one_clear_line(ran, "renew-self")
     assert world.read() == token
     attempts = counters(world).get(RENEW, 0)
-    assert 2 <= attempts <= 5, f"{attempts} renew-self requests"
-    assert "gave up after" in ran.errors()[0]["summary"]
-    budget = 3.0 if name == "latency" else 20.0
+    least = 1 if name == "latency" else 2  # one read timeout may leave too little budget
+    assert least <= attempts <= 5, f"{attempts} renew-self requests"
+    if attempts > 1:
+        assert f"gave up after {attempts} attempts" in ran.errors()[0]["summary"]
+    budget = 2.0 if name == "latency" else 20.0
     assert sum(ran.clock.slept) + MIN_ATTEMPT_TIME <= budget
     tally.record(f"fault/{name}/renew-self", tries=attempts)
     assert_recovers(world)
@@ -188,8 +190,17 @@ HEAL_FAULTS = {
 }
 
 
+SLOW_IN_CI = {"lookup-self-latency"}  # the same path as lookup-self-503, with real waits
+
+
 @pytest.mark.floor(9, 10, 14, 16)
-@pytest.mark.parametrize("name", sorted(HEAL_FAULTS))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow) if name in SLOW_IN_CI else name
+        for name in sorted(HEAL_FAULTS)
+    ],
+)
 def test_a_fault_in_any_call_of_a_heal_is_temporary_and_leaks_nothing(
     world: World, name: str
 ) -> None:
@@ -197,7 +208,7 @@ def test_a_fault_in_any_call_of_a_heal_is_temporary_and_leaks_nothing(
     controls = world.vault.require_dev()
     path, fault, skip = HEAL_FAULTS[name]
     world.read_timeout = "1s"
-    world.deadline = "3s"
+    world.deadline = "2s"
     healthy(world)
     clobber = world.admin_clobber()
     world.write(clobber)
@@ -213,8 +224,8 @@ def test_a_fault_in_any_call_of_a_heal_is_temporary_and_leaks_nothing(
     if path == MINT and (fault["kind"] != "status" or fault.get("status") == 500):
         assert counters(world).get(MINT) == 1, "a mint that may have happened was repeated"
     tally.record(f"fault/heal/{name}")
-    if fault["kind"] == "latency":
-        time.sleep(1.0)  # the dev server is still serving the stalled request (and minting)
+    if path == MINT and fault["kind"] == "latency":
+        time.sleep(0.7)  # the dev server is still serving the stalled request (and minting)
     assert_recovers(world)
 
 
@@ -272,7 +283,7 @@ def test_a_mint_whose_answer_was_lost_is_revoked_even_with_ledger_only_sweeps(
     controls = world.vault.require_dev()
     world.sweep = "ledger"
     world.read_timeout = "1s"
-    world.deadline = "3s"
+    world.deadline = "2s"
     healthy(world)
     world.write(world.admin_clobber())
     controls.add_fault(path=MINT, count=1, **KINDS["latency"])  # type: ignore[arg-type]
@@ -299,7 +310,12 @@ def blackhole() -> Iterator[str]:
 
 @pytest.mark.floor(9)
 @pytest.mark.parametrize(
-    "where", ["refused", "dns", "blackhole"], ids=["connection-refused", "dns-failure", "blackhole"]
+    "where",
+    [
+        pytest.param("refused", id="connection-refused", marks=pytest.mark.slow),  # as in
+        pytest.param("dns", id="dns-failure"),  # tests/integration/test_token_run.py
+        pytest.param("blackhole", id="blackhole"),
+    ],
 )
 def test_an_unreachable_vault_is_bounded_by_the_deadline(
     world: World, where: str, request: pytest.FixtureRequest
@@ -307,7 +323,7 @@ def test_an_unreachable_vault_is_bounded_by_the_deadline(
     """Refused, unresolvable, or silent: exit 75 within the deadline (+ one timeout), file kept."""
     token = healthy(world)
     world.read_timeout = "1s"
-    world.deadline = "3s"
+    world.deadline = "2s"
     world.addr = {
         "refused": "http://127.0.0.1:9",
         "dns": "https://vault.invalid:8200",
@@ -319,7 +335,7 @@ def test_an_unreachable_vault_is_bounded_by_the_deadline(
 
     elapsed = time.monotonic() - started
     assert result.code == 75, result.err
-    assert elapsed < 3 + 1 + 1.5, f"took {elapsed:.1f}s"
+    assert elapsed < 2 + 1 + 1.5, f"took {elapsed:.1f}s"
     event = result.event("vault.unreachable")
     assert "cannot reach Vault" in event["summary"] or "in time" in event["summary"]
     assert [e["event"] for e in result.events() if e.get("level") == "error"] == [

@@ -201,7 +201,7 @@ def create_many(peer: VaultPeer, count: int, **body: object) -> list[str]:
 def test_a_large_vault_is_swept_of_ours_only(private_world: World) -> None:
     """Hundreds or thousands of foreign tokens, a few stale ones of ours: exactly ours go."""
     world = private_world
-    foreign = budget.scaled(300, 10_000)
+    foreign = budget.scaled(200, 10_000)
     healthy(world)
     create_many(world.vault, foreign, policies=["default"], display_name="ci-job", ttl="1h")
     create_many(world.vault, 5, policies=["renewer-test-admin"], display_name=world.display)
