@@ -88,15 +88,22 @@ def _child(request: Mapping[str, Any]) -> None:
         os._exit(code)
 
 
-def _serve(request: Mapping[str, Any]) -> dict[str, Any]:
+_children: dict[int, tuple[int, float]] = {}  # pid → (pidfd, start time)
+
+
+def _spawn(request: Mapping[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
         _child(request)
-    pidfd = os.pidfd_open(pid)
+    _children[pid] = (os.pidfd_open(pid), started)
+    return {"pid": pid}
+
+
+def _wait(pid: int, *, kill_after: float | None, timeout: float) -> dict[str, Any]:
+    pidfd, started = _children.pop(pid)
     try:
-        kill_after = request.get("kill_after")
-        wait = float(kill_after) if kill_after is not None else float(request.get("timeout", 60))
+        wait = kill_after if kill_after is not None else timeout
         finished, _, _ = select.select([pidfd], [], [], max(wait, 0.0))
         killed = not finished
         if killed:
@@ -111,6 +118,19 @@ def _serve(request: Mapping[str, Any]) -> dict[str, Any]:
         "timed_out": killed and kill_after is None,
         "elapsed": time.monotonic() - started,
     }
+
+
+def _serve(request: Mapping[str, Any]) -> dict[str, Any]:
+    """``run`` (fork, wait, maybe kill), ``spawn`` (fork, answer at once) or ``wait``."""
+    op = request.get("op", "run")
+    timeout = float(request.get("timeout", 60))
+    kill_after = request.get("kill_after")
+    if op == "wait":
+        return _wait(int(request["pid"]), kill_after=None, timeout=timeout)
+    spawned = _spawn(request)
+    if op == "spawn":
+        return spawned
+    return _wait(spawned["pid"], kill_after=kill_after, timeout=timeout)
 
 
 def main() -> None:
@@ -140,6 +160,15 @@ class Outcome:
         return [json.loads(line) for line in self.err.splitlines() if line.startswith("{")]
 
 
+@dataclass(frozen=True)
+class Child:
+    """A renewer forked with :meth:`Zygote.spawn`, not yet waited for."""
+
+    pid: int
+    out: Path
+    err: Path
+
+
 class Zygote:
     """The test side: one zygote process per session."""
 
@@ -155,6 +184,33 @@ class Zygote:
             text=True,
         )
         self._scratch = Path(tempfile.mkdtemp(prefix="renewer-zygote-"))
+        self._serial = 0
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the zygote died (exit {self._process.poll()})")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def _request(
+        self, op: str, args: Sequence[str], env: Mapping[str, str], **extra: Any
+    ) -> tuple[dict[str, Any], Path, Path]:
+        self._serial += 1
+        out = self._scratch / f"{self._serial}.out"
+        err = self._scratch / f"{self._serial}.err"
+        request = {
+            "op": op,
+            "args": list(args),
+            "env": dict(env),
+            "stdout": str(out),
+            "stderr": str(err),
+            **extra,
+        }
+        return request, out, err
 
     def run(
         self,
@@ -167,32 +223,41 @@ class Zygote:
         sabotage: str = "",
     ) -> Outcome:
         """Fork ``renewer ARGS`` with *env*; SIGKILL it after *kill_after* s if still running."""
-        out, err = self._scratch / "stdout", self._scratch / "stderr"
-        request = {
-            "args": list(args),
-            "env": dict(env),
-            "stdout": str(out),
-            "stderr": str(err),
-            "kill_after": kill_after,
-            "timeout": timeout,
-            "cwd": str(cwd) if cwd else None,
-            "sabotage": sabotage,
-        }
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._process.stdin.write(json.dumps(request) + "\n")
-        self._process.stdin.flush()
-        line = self._process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the zygote died (exit {self._process.poll()})")
-        reply = json.loads(line)
+        request, out, err = self._request(
+            "run",
+            args,
+            env,
+            kill_after=kill_after,
+            timeout=timeout,
+            cwd=str(cwd) if cwd else None,
+            sabotage=sabotage,
+        )
+        reply = self._ask(request)
         assert not reply["timed_out"], f"renewer {' '.join(args)} ran past {timeout}s"
-        return Outcome(
+        return self._outcome(reply, out, err)
+
+    def spawn(self, args: Sequence[str], *, env: Mapping[str, str]) -> Child:
+        """Fork ``renewer ARGS`` and return at once (races start several before waiting)."""
+        request, out, err = self._request("spawn", args, env)
+        return Child(int(self._ask(request)["pid"]), out, err)
+
+    def wait(self, child: Child, *, timeout: float = 120) -> Outcome:
+        reply = self._ask({"op": "wait", "pid": child.pid, "timeout": timeout})
+        assert not reply["timed_out"], f"renewer (pid {child.pid}) ran past {timeout}s"
+        return self._outcome(reply, child.out, child.err)
+
+    @staticmethod
+    def _outcome(reply: dict[str, Any], out: Path, err: Path) -> Outcome:
+        outcome = Outcome(
             code=reply["code"],
             out=out.read_text(errors="replace"),
             err=err.read_text(errors="replace"),
             elapsed=reply["elapsed"],
             killed_by_us=reply["killed_by_us"],
         )
+        out.unlink(missing_ok=True)
+        err.unlink(missing_ok=True)
+        return outcome
 
     def close(self) -> None:
         if self._process.stdin is not None:
