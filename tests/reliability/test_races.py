@@ -37,8 +37,10 @@ def healed(result: Outcome) -> bool:
 
 
 def spawn(zygote: Zygote, world: World, *args: str, **env: str) -> Child:
-    """``renewer ARGS`` for this world, forked now."""
-    world.write_config()
+    """``renewer ARGS`` for this world, forked now (the config is written once, before:
+    rewriting it while other children read it would be the test's race, not renewer's)."""
+    if not world.config_path.exists():
+        world.write_config()
     base = {k: v for k, v in os.environ.items() if k not in {"VAULT_TOKEN", "VAULT_ADDR"}}
     argv = ["--config", str(world.config_path), "--log-format", "json", *args]
     return zygote.spawn(argv, env={**base, "HOME": str(world.home), **env})
@@ -75,6 +77,7 @@ def test_ten_concurrent_runs_heal_once_and_leak_nothing(world: World, zygote: Zy
     assert world.cli("run").code == 0
     world.write(world.admin_clobber())
     world.lock_timeout = "120s"
+    world.write_config()
     controls.reset_counters()
 
     children = [spawn(zygote, world, "run") for _ in range(10)]
@@ -96,6 +99,7 @@ def test_a_manual_mint_during_a_timer_run_waits_then_mints(world: World, zygote:
     world.write(first)
     assert world.cli("run").code == 0
     world.lock_timeout = "60s"
+    world.write_config()
     controls.reset_counters()
     controls.add_fault(kind="latency", path=LOOKUP, delay=1.2, count=1)
     authority = world.admin_clobber()
@@ -126,6 +130,7 @@ def test_a_lock_file_deleted_and_recreated_during_a_run_still_excludes(
     assert world.cli("run").code == 0
     world.write(world.admin_clobber())
     world.lock_timeout = "60s"
+    world.write_config()
     controls.reset_counters()
     controls.add_fault(kind="latency", path=LOOKUP, delay=1.2, count=1)
 

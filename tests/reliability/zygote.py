@@ -60,13 +60,11 @@ def _child(request: Mapping[str, Any]) -> None:
         from renewer import crashpoints
         from renewer.cli import run_cli
 
-        out = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        os.dup2(out, 1)
-        os.dup2(err, 2)
-        for fd in (null, out, err):
+        os.dup2(request["stdout_fd"], 1)
+        os.dup2(request["stderr_fd"], 2)
+        for fd in (null, request["stdout_fd"], request["stderr_fd"]):
             os.close(fd)
         os.environ.clear()
         os.environ.update(request["env"])
@@ -92,10 +90,16 @@ _children: dict[int, tuple[int, float]] = {}  # pid → (pidfd, start time)
 
 
 def _spawn(request: Mapping[str, Any]) -> dict[str, Any]:
+    # The output files exist before the fork: a child killed a microsecond in still has them.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+    out = os.open(request["stdout"], flags, 0o600)
+    err = os.open(request["stderr"], flags, 0o600)
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
-        _child(request)
+        _child({**request, "stdout_fd": out, "stderr_fd": err})
+    os.close(out)
+    os.close(err)
     _children[pid] = (os.pidfd_open(pid), started)
     return {"pid": pid}
 
