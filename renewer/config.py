@@ -464,8 +464,9 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
         run=RunSettings(
             deadline=parse_duration(run.get("deadline", 60)),
             lock_timeout=parse_duration(run.get("lock_timeout", 30)),
-            sweep_concurrency=run.get("sweep_concurrency", 8),
-            sweep_max_accessors=run.get("sweep_max_accessors", 200_000),
+            # int(): JSON Schema accepts 8.0 as an integer, YAML reads it as a float
+            sweep_concurrency=int(run.get("sweep_concurrency", 8)),
+            sweep_max_accessors=int(run.get("sweep_max_accessors", 200_000)),
         ),
         notify=NotifySettings(
             webhook=notify.get("webhook"), timeout=parse_duration(notify.get("timeout", 10))
