@@ -32,7 +32,7 @@ from tests.integration.conftest import World
 from tests.reliability import budget, tally
 
 FUZZ = settings(
-    max_examples=budget.scaled(40, 1500),
+    max_examples=budget.scaled(40, 1000),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

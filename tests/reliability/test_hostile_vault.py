@@ -333,7 +333,7 @@ def hostile_answers(draw: st.DrawFn) -> tuple[str, Any]:
 
 
 @pytest.mark.floor(14)
-@settings(max_examples=budget.scaled(200, 5000), deadline=None)
+@settings(max_examples=budget.scaled(200, 3000), deadline=None)
 @given(case=hostile_answers())
 def test_any_json_answer_parses_or_is_malformed_never_anything_else(
     case: tuple[str, Any],
