@@ -27,6 +27,7 @@ from renewer.core.model import MintSpec, SweepMode, TokenSpec
 from renewer.core.naming import vault_display_name
 from renewer.credentials import spec as credentials_spec
 from renewer.errors import ConfigError
+from renewer.files import ensure_private_dir
 from renewer.rotation.hooks import CHECK_PLACEHOLDERS, HOOK_PLACEHOLDERS, check_argv
 from renewer.rotation.schedule import Schedule, ScheduleError, check_cron, zone
 from renewer.yamlmarks import Document, load_file, validate
@@ -413,7 +414,7 @@ def _remember_valid(document: Document, environ: Mapping[str, str]) -> None:
         return  # never create someone's home directory for a cache
     marker = _validation_marker(document, environ)
     try:
-        marker.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_private_dir(marker.parent)  # ~/.cache too, if missing: 0700, whatever the umask
         for older in marker.parent.glob(marker.name.split("-", 1)[0] + "-*"):
             older.unlink(missing_ok=True)  # one marker per config file
         marker.touch(mode=0o600)
@@ -463,8 +464,9 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
         run=RunSettings(
             deadline=parse_duration(run.get("deadline", 60)),
             lock_timeout=parse_duration(run.get("lock_timeout", 30)),
-            sweep_concurrency=run.get("sweep_concurrency", 8),
-            sweep_max_accessors=run.get("sweep_max_accessors", 200_000),
+            # int(): JSON Schema accepts 8.0 as an integer, YAML reads it as a float
+            sweep_concurrency=int(run.get("sweep_concurrency", 8)),
+            sweep_max_accessors=int(run.get("sweep_max_accessors", 200_000)),
         ),
         notify=NotifySettings(
             webhook=notify.get("webhook"), timeout=parse_duration(notify.get("timeout", 10))

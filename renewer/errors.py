@@ -138,6 +138,13 @@ class RotationStateInvalid(NeedsHuman):
     reference: ClassVar[str] = "rotation-state-invalid"
 
 
+class StateUnwritable(NeedsHuman):
+    """renewer cannot write its own records (ledger, run state, rotation state): disk full,
+    read-only, permissions. The step they would have recorded is not taken."""
+
+    reference: ClassVar[str] = "state-unwritable"
+
+
 # --- temporary (exit 75) ----------------------------------------------------
 
 

@@ -74,8 +74,21 @@ def fsync_directory(directory: Path) -> None:
 
 
 def ensure_private_dir(directory: Path) -> None:
-    """Create *directory* (and parents) 0700 if missing; never loosen an existing one."""
-    directory.mkdir(mode=SECRET_DIR_MODE, parents=True, exist_ok=True)
+    """Create *directory* and every missing parent 0700; never loosen an existing one.
+
+    ``Path.mkdir(parents=True)`` makes the parents with the umask's default
+    (0777 & ~umask): under ``umask 000`` that is a world-writable
+    ``~/.local/state``, where anyone could swap renewer's state dir.
+    """
+    missing = []
+    parent = directory.parent
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another run made it meanwhile
+            path.mkdir(mode=SECRET_DIR_MODE)
+    directory.mkdir(mode=SECRET_DIR_MODE, exist_ok=True)
 
 
 def _writer_alive(pid: int) -> bool:

@@ -11,7 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from renewer import crashpoints
 from renewer.core.ledger import LedgerEntry
+from renewer.errors import StateUnwritable
 from renewer.files import ensure_private_dir, write_atomic
 
 LEDGER_NAME = "ledger.json"
@@ -54,16 +56,29 @@ class Ledger:
         return self._entries.get(sink, LedgerEntry())
 
     def put(self, sink: str, entry: LedgerEntry) -> None:
-        """Record *entry* for *sink* durably (no-op when nothing changed)."""
+        """Record *entry* for *sink* durably (no-op when nothing changed).
+
+        Raises :class:`StateUnwritable` when the file cannot be written; the
+        caller then does not take the step the entry was to record.
+        """
         if self._entries.get(sink, LedgerEntry()) == entry:
             return
-        self._entries[sink] = entry
-        ensure_private_dir(self.path.parent)
+        entries = {**self._entries, sink: entry}
         document = {
             "version": LEDGER_VERSION,
-            "sinks": {name: _as_json(value) for name, value in sorted(self._entries.items())},
+            "sinks": {name: _as_json(value) for name, value in sorted(entries.items())},
         }
-        write_atomic(self.path, (json.dumps(document, indent=2) + "\n").encode())
+        try:
+            ensure_private_dir(self.path.parent)
+            write_atomic(self.path, (json.dumps(document, indent=2) + "\n").encode())
+        except OSError as exc:
+            raise StateUnwritable(
+                f"cannot write the ledger {self.path}: {exc.strerror or exc}; "
+                "nothing was minted or revoked for this token",
+                hint=f"free space or fix the permissions of {self.path.parent}, then run again",
+            ) from None
+        self._entries = entries
+        crashpoints.reached("ledger.written")
 
 
 def _as_json(entry: LedgerEntry) -> dict[str, Any]:

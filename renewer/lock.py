@@ -7,10 +7,18 @@ the holder dies, even by ``kill -9``, so there is no stale-lock cleanup. As in
 certbot, after locking we compare the inode of the path with the inode we
 locked: if someone deleted and recreated the file meanwhile, we would hold a
 lock nobody else sees, so we start over on the new file.
+
+The inode check protects a waiter, not the holder: if the file is deleted
+and recreated *while a run holds it*, a second run would lock the new file
+and run beside the first. So the state directory itself is flocked first
+(it cannot be deleted while it holds our files); where a directory cannot be
+flocked (NFS emulates flock with POSIX locks, which need a writable fd),
+the file lock alone is used, as before.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import time
@@ -39,14 +47,10 @@ def run_lock(
     path = state_dir / name
     give_up = clock() + timeout
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-        try:
-            if _try_lock(fd) and _same_file(fd, path):
-                break
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)
+        held = _acquire(state_dir, path)
+        if held is not None:
+            directory_fd, fd = held
+            break
         if clock() >= give_up:
             raise LockBusy(
                 f"another renewer run holds {path} (waited {timeout:g}s)",
@@ -60,6 +64,44 @@ def run_lock(
         yield path
     finally:
         os.close(fd)  # closing releases the flock
+        if directory_fd is not None:
+            os.close(directory_fd)
+
+
+def _acquire(state_dir: Path, path: Path) -> tuple[int | None, int] | None:
+    """Both locks (directory, then file), or None when another process holds one."""
+    got, directory_fd = _lock_directory(state_dir)
+    if not got:
+        return None
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        if _try_lock(fd) and _same_file(fd, path):
+            return directory_fd, fd
+    except BaseException:
+        os.close(fd)
+        if directory_fd is not None:
+            os.close(directory_fd)
+        raise
+    os.close(fd)
+    if directory_fd is not None:
+        os.close(directory_fd)
+    return None
+
+
+def _lock_directory(state_dir: Path) -> tuple[bool, int | None]:
+    """(got it, the locked fd); the fd is None where a directory cannot be flocked."""
+    fd = os.open(state_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False, None
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in {errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP}:
+            return True, None
+        raise
+    return True, fd
 
 
 def _try_lock(fd: int) -> bool:

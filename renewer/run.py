@@ -97,6 +97,10 @@ def _written_dirs(config: Config) -> set[Path]:
     section = config.credentials
     store = section.secrets.local.dir
     directories = {config.state_dir, store, section.secrets.local.key_file.parent}
+    # the state dir's own subdirectories: rotation states, credential locks and hook markers
+    directories.update(config.state_dir / name for name in ("rotation", "credentials"))
+    if config.metrics_textfile is not None:
+        directories.add(config.metrics_textfile.parent)
     directories.update(sink.path.parent for sink in config.tokens)
     directories.update(sink.path.parent for spec in section.credentials for sink in spec.sinks)
     for rotation in config.rotations:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from renewer.core.outcome import ItemResult, Outcome
+from renewer.errors import StateUnwritable
 from renewer.files import ensure_private_dir, write_atomic
 
 STATE_NAME = "state.json"
@@ -105,16 +106,23 @@ def _merge(record: RunRecord, results: Iterable[ItemResult], *, at: float) -> No
 
 
 def _save(state_dir: Path, record: RunRecord) -> None:
-    ensure_private_dir(state_dir)
     document = {
         "version": STATE_VERSION,
         "last_run": record.last_run,
         "heals_total": record.heals_total,
         "items": record.items,
     }
-    write_atomic(
-        state_dir / STATE_NAME, (json.dumps(document, indent=2, default=str) + "\n").encode()
-    )
+    try:
+        ensure_private_dir(state_dir)
+        write_atomic(
+            state_dir / STATE_NAME, (json.dumps(document, indent=2, default=str) + "\n").encode()
+        )
+    except OSError as exc:
+        raise StateUnwritable(
+            f"cannot record the run in {state_dir / STATE_NAME}: {exc.strerror or exc} "
+            "(the items above were processed; `renewer status` will not show them)",
+            hint=f"free space or fix the permissions of {state_dir}, then run again",
+        ) from None
 
 
 def _label(value: str) -> str:

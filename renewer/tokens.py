@@ -37,6 +37,7 @@ from renewer.errors import (
     HealRejected,
     ReauthRequired,
     RenewerError,
+    Temporary,
     TokenFileError,
     VaultDenied,
     VaultUnavailable,
@@ -216,7 +217,8 @@ def heal(
             f"would {plan.describe()}",
             {"foreign_display_name": plan.foreign_display_name},
         )
-    env.ledger.put(sink.name, ledger_core.begin_mint(env.ledger.get(sink.name)))
+    before = env.ledger.get(sink.name)  # mint_started here: an earlier mint's answer was lost
+    env.ledger.put(sink.name, ledger_core.begin_mint(before))
     crashpoints.reached("heal.before_mint")
     try:
         grant = authority.create_orphan(plan.mint)
@@ -226,7 +228,12 @@ def heal(
     except RenewerError:
         raise
     crashpoints.reached("heal.after_mint")
-    env.ledger.put(sink.name, ledger_core.minted(env.ledger.get(sink.name), grant.accessor))
+    env.ledger.put(
+        sink.name,
+        ledger_core.minted(
+            env.ledger.get(sink.name), grant.accessor, unrecorded_before=before.mint_started
+        ),
+    )
     crashpoints.reached("heal.after_ledger_minted")
     minted = env.connection.client(grant.client_token)
     info = _accept(sink, env, minted, grant)
@@ -238,8 +245,13 @@ def heal(
     crashpoints.reached("heal.after_write")
     env.ledger.put(sink.name, ledger_core.committed(env.ledger.get(sink.name), info.accessor))
     crashpoints.reached("heal.after_commit")
+    lost_mint = env.ledger.get(sink.name).mint_started  # only a full scan can find it
     report = run_sweep(
-        sink, env, minted, keep_accessor=info.accessor, full=sink.sweep is not SweepMode.LEDGER
+        sink,
+        env,
+        minted,
+        keep_accessor=info.accessor,
+        full=sink.sweep is not SweepMode.LEDGER or lost_mint,
     )
     details = _token_details(info, env.wall_clock())
     details.update(
@@ -292,30 +304,41 @@ def _accept(sink: TokenSink, env: TokenEnv, minted: HvacVault, grant: AuthGrant)
     """Look the minted token up with itself; revoke it unless it passes the guard."""
     try:
         info = minted.lookup_self()
+    except Temporary as error:
+        # Vault could not answer: nothing is known against the token, and trying
+        # again later is the cure (75), not a person (1).
+        fate = _revoke_minted(sink, env, minted, grant.accessor)
+        raise VaultUnavailable(
+            f"the minted token could not be checked ({error.message}); "
+            f"{fate} and the file left as it was"
+        ) from None
     except RenewerError as error:
-        _revoke_minted(sink, env, minted, grant.accessor)
+        fate = _revoke_minted(sink, env, minted, grant.accessor)
         raise HealRejected(
             f"the minted token could not be looked up with itself ({error.message}); "
-            "it was revoked and the file left as it was"
+            f"{fate} and the file left as it was"
         ) from None
     verdict = accept_minted(info, sink.expect, sink.mint)
     if not verdict.ok:
-        _revoke_minted(sink, env, minted, grant.accessor)
+        fate = _revoke_minted(sink, env, minted, grant.accessor)
         raise HealRejected(
             f"the minted token is not what was asked for ({verdict.explain()}); "
-            "it was revoked and the file left as it was",
+            f"{fate} and the file left as it was",
             hint="check the mint: section of the config and the token role/policies in Vault",
         )
     return info
 
 
-def _revoke_minted(sink: TokenSink, env: TokenEnv, minted: HvacVault, accessor: str) -> None:
+def _revoke_minted(sink: TokenSink, env: TokenEnv, minted: HvacVault, accessor: str) -> str:
+    """Revoke a minted token that will not be used; say what happened to it."""
     try:
         minted.revoke_self()
     except RenewerError as error:
         env.notes.append(f"could not revoke the rejected token {accessor}: {error.message}")
-        return  # it stays pending in the ledger: the next run revokes it
+        # it stays pending in the ledger: the next run revokes it
+        return f"it could not be revoked now ({error.message}), the next run revokes it,"
     env.ledger.put(sink.name, ledger_core.abandoned(env.ledger.get(sink.name), accessor))
+    return "it was revoked"
 
 
 def run_sweep(

@@ -18,6 +18,12 @@ Three jobs, all at the edge:
 Redirects are not followed: hvac would resend ``X-Vault-Token`` to whatever
 host a redirect names. A standby's 307 becomes a clear "point vault.addr at
 the active node" error.
+
+Answers are read by renewer, not by requests: at most ``MAX_ANSWER_BYTES``
+(a declared larger length is refused unread), never decompressed (renewer
+asks for ``identity``; a gzip bomb is refused), and never past the run's
+deadline (a read timeout bounds each read, not a body that trickles in one
+byte at a time).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import hvac.exceptions
 import hvac.utils
 import requests
 import requests.adapters
+import urllib3.exceptions
 
 from renewer.config import Config, VaultSettings
 from renewer.core.approle import SecretIdGrant, SecretIdInfo
@@ -60,6 +67,9 @@ from renewer.redact import register
 from renewer.secretstore.vault_kv import CasMismatch
 
 T = TypeVar("T")
+
+MAX_ANSWER_BYTES = 32 * 1024 * 1024  # a LIST of ~1M accessors; run.sweep_max_accessors is 200k
+_READ_CHUNK = 64 * 1024
 
 _DENIAL_MARKERS = (
     "privileges required",
@@ -193,19 +203,89 @@ def _tls_reason(exc: BaseException) -> str:
     return "handshake failed"
 
 
+def _never_sent(exc: BaseException) -> bool:
+    """True when the request surely never reached Vault: no connection was made.
+
+    A connection reset or a closed connection *during* the exchange is not
+    that: Vault (or a proxy in front of it) may have processed the request.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.ReadTimeout):
+        return False
+    cause = exc.args[0] if exc.args else None
+    cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(
+        cause, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+    )
+
+
 def _is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
     if not isinstance(exc, _UNAVAILABLE) or isinstance(exc, requests.exceptions.SSLError):
         return False
     if idempotent:
         return True
-    # A request that may have been processed (read timeout, a 500 after the fact)
-    # must not be repeated when it creates something; only "surely not processed".
-    return isinstance(
-        exc,
-        requests.exceptions.ConnectTimeout
-        | hvac.exceptions.VaultDown
-        | hvac.exceptions.RateLimitExceeded,
-    ) or (isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout))
+    # A request that may have been processed (read timeout, a reset mid-exchange,
+    # a 500 after the fact) must not be repeated when it creates something: a
+    # second mint would leave the first one unrecorded. Only "surely not processed".
+    return _never_sent(exc) or isinstance(
+        exc, hvac.exceptions.VaultDown | hvac.exceptions.RateLimitExceeded
+    )
+
+
+class _BoundedAnswers(requests.adapters.HTTPAdapter):
+    """An HTTP adapter that reads each body itself: capped, undecoded, within the deadline."""
+
+    def __init__(self, time_left: Callable[[], float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._time_left = time_left
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        response = super().send(request, stream=True, **kwargs)
+        if stream:
+            return response
+        try:
+            body = self._read(response)
+        except BaseException:
+            response.close()  # never hand the rest of a hostile body to the next request
+            raise
+        # What requests' own Response.content does once it has read the body.
+        response._content = body
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+    def _read(self, response: requests.Response) -> bytes:
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        if encoding not in {"", "identity"}:
+            raise MalformedResponse(f"the answer is {encoding}-encoded (renewer asked for none)")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+            raise MalformedResponse(f"the answer is larger than {MAX_ANSWER_BYTES >> 20} MiB")
+        raw = response.raw
+        read = getattr(raw, "read1", None) or raw.read
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            if self._time_left() <= 0:
+                raise requests.exceptions.ReadTimeout(
+                    "the run's deadline passed while Vault's answer was still arriving"
+                )
+            try:
+                chunk = read(_READ_CHUNK, decode_content=False)
+            except urllib3.exceptions.ReadTimeoutError as exc:
+                raise requests.exceptions.ReadTimeout(str(exc)) from None
+            except urllib3.exceptions.ProtocolError as exc:
+                raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
+            except urllib3.exceptions.HTTPError as exc:
+                raise requests.ConnectionError(str(exc)) from None
+            if not chunk:
+                return b"".join(chunks)
+            total += len(chunk)
+            if total > MAX_ANSWER_BYTES:
+                raise MalformedResponse(f"the answer is larger than {MAX_ANSWER_BYTES >> 20} MiB")
+            chunks.append(chunk)
 
 
 class _KeepAlive:
@@ -278,7 +358,7 @@ class _KeepAlive:
             connection = self._connection()
             connection.request("POST", url, body=json.dumps(body).encode(), headers=headers)
             response = connection.getresponse()
-            data = response.read()
+            data = response.read(MAX_ANSWER_BYTES + 1)
         except TimeoutError:
             self._drop()
             raise requests.ReadTimeout("no answer in time") from None
@@ -288,6 +368,9 @@ class _KeepAlive:
         except (OSError, http.client.HTTPException) as exc:
             self._drop()
             raise requests.ConnectionError(type(exc).__name__) from None
+        if len(data) > MAX_ANSWER_BYTES:
+            self._drop()  # the rest of the answer is still on the wire
+            raise MalformedResponse(f"the answer is larger than {MAX_ANSWER_BYTES >> 20} MiB")
         if response.will_close:
             self._drop()
         if 300 <= response.status < 400:
@@ -341,7 +424,8 @@ class VaultConnection:
         session.trust_env = False  # explicit config wins over proxies/CA bundles in the env
         # hvac takes verify= from a session it is given, not from its own argument.
         session.verify = str(settings.ca_cert) if settings.ca_cert else True
-        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        session.headers["Accept-Encoding"] = "identity"  # no decompression bombs
+        adapter = _BoundedAnswers(retry.remaining, pool_connections=1, pool_maxsize=pool_size)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._session = session

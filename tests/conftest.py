@@ -2,9 +2,31 @@
 
 Peers live in tests/vaultpeer.py (the dev server or a real Vault) and
 tests/peers/ (OAuth2 authorization server, service APIs); the secret-leak
-guard lives in tests/leakguard.py.
+guard lives in tests/leakguard.py; the reliability tally (issue #8) in
+tests/reliability/tally.py.
+
+Tests marked ``slow`` run only with ``RENEWER_LONG_TESTS=1``.
 """
 
 from __future__ import annotations
 
-pytest_plugins: list[str] = ["tests.leakguard", "tests.vaultpeer", "tests.peers.fixtures"]
+import pytest
+
+from tests.reliability import budget
+
+pytest_plugins: list[str] = [
+    "tests.leakguard",
+    "tests.vaultpeer",
+    "tests.peers.fixtures",
+    "tests.reliability.tally",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``slow`` tests unless the long run was asked for."""
+    if budget.LONG:  # read from RENEWER_LONG_TESTS before the tally plugin removed it
+        return
+    skip = pytest.mark.skip(reason="long-running; set RENEWER_LONG_TESTS=1 to run it")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)

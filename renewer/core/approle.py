@@ -7,6 +7,7 @@ and metadata, which are safe to log.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ def _count(data: Mapping[str, Any], key: str) -> int:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MalformedResponse(f"field {key!r} is not a number")
+    if not math.isfinite(value) or value < 0:  # json.loads accepts NaN and Infinity
+        raise MalformedResponse(f"field {key!r} is not a count")
     return int(value)
 
 

@@ -14,13 +14,17 @@ _PART = re.compile(r"(\d+)([smhd])")
 _WHOLE = re.compile(r"(?:\d+[smhd])+")
 
 
-def parse_duration(value: str | int) -> int:
+def parse_duration(value: str | int | float) -> int:
     """Whole seconds from ``90``, ``"90"``, ``"15m"``, ``"1h30m"`` or ``"32d"``.
 
     Raises ``ValueError`` with a message fit for a config error.
     """
     if isinstance(value, bool):
         raise ValueError("expected a duration like 768h, 32d or 90 (seconds), got true/false")
+    if isinstance(value, float):  # JSON Schema calls 90.0 an integer; YAML makes it a float
+        if not value.is_integer():
+            raise ValueError(f"expected whole seconds, got {value!r}")
+        value = int(value)
     if isinstance(value, int):
         if value < 0:
             raise ValueError(f"a duration cannot be negative, got {value}")

@@ -15,6 +15,11 @@ crash at any point recoverable:
 
 At the next run, :func:`reconcile` adopts a pending accessor found in the
 file and marks every other pending one superseded, so it gets revoked.
+
+``mint_started`` is only cleared by a full scan that completed (or by Vault
+refusing the mint): a later mint that succeeds says nothing about an earlier
+one whose answer was lost, so the flag survives ``minted`` and ``committed``
+when it was already set before that mint began.
 """
 
 from __future__ import annotations
@@ -70,9 +75,13 @@ def begin_mint(entry: LedgerEntry) -> LedgerEntry:
     return replace(entry, mint_started=True)
 
 
-def minted(entry: LedgerEntry, accessor: str) -> LedgerEntry:
-    """Vault minted a token with *accessor*; the file does not hold it yet."""
-    return replace(entry, pending=_with(entry.pending, accessor), mint_started=False)
+def minted(entry: LedgerEntry, accessor: str, *, unrecorded_before: bool = False) -> LedgerEntry:
+    """Vault minted a token with *accessor*; the file does not hold it yet.
+
+    *unrecorded_before*: ``mint_started`` was already set when this mint
+    began (an earlier answer was lost); the flag then stays for the full scan.
+    """
+    return replace(entry, pending=_with(entry.pending, accessor), mint_started=unrecorded_before)
 
 
 def forget_mint_attempt(entry: LedgerEntry) -> LedgerEntry:
@@ -87,6 +96,7 @@ def committed(entry: LedgerEntry, accessor: str) -> LedgerEntry:
         current=accessor,
         pending=(),
         superseded=_without(older, accessor, "", *entry.held),
+        mint_started=entry.mint_started,
         held=_without(entry.held, accessor),
     )
 

@@ -9,6 +9,7 @@ truncated body is not a verdict about the token).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -64,6 +65,8 @@ def _int(data: Mapping[str, Any], key: str, *, default: int = 0) -> int:
         return default
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MalformedResponse(f"field {key!r} is not a number")
+    if not math.isfinite(value) or value < 0:  # json.loads accepts NaN and Infinity
+        raise MalformedResponse(f"field {key!r} is not a count of seconds")
     return int(value)
 
 

@@ -190,6 +190,7 @@ class Credential:
             raise
         if runtime is state.runtime:
             return runtime  # nothing new to store
+        crashpoints.reached("credential.refreshed")  # issued, not yet stored: the one gap
         self.save_runtime(runtime, after=f"new credentials were issued for {self.name}")
         crashpoints.reached("credential.stored")
         return runtime

@@ -149,6 +149,7 @@ class _Run:
         pending = self._pending_marker(credential)
         if changed and credential.spec.hooks:
             _mark(pending)  # before the sinks: a crash after them still runs the hooks
+            crashpoints.reached("credential.hooks_marked")
         for content in changed:
             write_sink(content, credential=credential.name)
             done.written.append(content)
@@ -203,6 +204,7 @@ class _Run:
             for hook in credential.spec.hooks:
                 run_hook(hook, credential=credential.name, sink_paths=paths)
                 done.hooks += 1
+                crashpoints.reached("credential.hook_ran")
         except HookFailed:
             _mark(pending)
             raise

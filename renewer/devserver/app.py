@@ -77,6 +77,11 @@ _FAULT_MESSAGES = {
     503: "service unavailable",
     504: "gateway timeout",
 }
+_JSON_HEADERS = (("Cache-Control", "no-store"), ("Content-Type", "application/json"))
+_AUTH_NULL = (
+    b'{"request_id":"00000000-0000-0000-0000-000000000000","lease_id":"","renewable":false,'
+    b'"lease_duration":0,"data":null,"wrap_info":null,"warnings":null,"auth":null}'
+)
 _HTML = b"<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>\n"
 
 
@@ -326,5 +331,7 @@ def _fault_response(fault: Fault, path: str) -> Response:
         return error_response(_rate_limited(path, fault.retry_after or 1, headers=True))
     if fault.kind is FaultKind.RESET:
         return Response(500, (), reset=True)
+    if fault.kind is FaultKind.AUTHNULL:
+        return Response(200, _JSON_HEADERS, _AUTH_NULL)
     headers = (("Cache-Control", "no-store"), ("Content-Type", "text/html"))
     return Response(fault.status, headers, _HTML)

@@ -2,8 +2,10 @@
 
 Faults are matched on the path after ``/v1/`` with a shell glob
 (``fnmatch``: ``*`` also crosses ``/``) and optionally the HTTP method. Each
-fault fires for its next *count* matching requests (None: until cleared);
-the first matching fault wins. What a client sees per kind:
+fault lets its first *skip* matching requests through, then fires for the
+next *count* (None: until cleared); the first matching fault wins (``skip``
+targets, say, the second ``lookup-self`` of a heal). What a client sees per
+kind:
 
 * ``latency``: the request is served normally after *delay* seconds;
 * ``status``: a Vault-shaped error with *status* (default 500), optional
@@ -17,7 +19,9 @@ the first matching fault wins. What a client sees per kind:
   under a full ``Content-Length`` and the connection closes (requests raises
   ``ChunkedEncodingError``, a ``RequestException``);
 * ``nonjson``: an HTML page with *status* (default 200) and
-  ``Content-Type: text/html``, like a proxy's error page.
+  ``Content-Type: text/html``, like a proxy's error page;
+* ``authnull``: a 200 whose JSON is Vault-shaped but empty (``"auth": null``,
+  ``"data": null``), as a buggy proxy or plugin answers.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class FaultKind(Enum):
     RESET = "reset"
     TRUNCATE = "truncate"
     NONJSON = "nonjson"
+    AUTHNULL = "authnull"
 
 
 _DEFAULT_STATUS = {FaultKind.STATUS: 500, FaultKind.NONJSON: 200}
@@ -57,6 +62,7 @@ class Fault:
     delay: float
     retry_after: int | None
     remaining: int | None
+    skip: int = 0
 
     def matches(self, path: str, method: str) -> bool:
         """Whether this fault catches a request for *path* (after ``/v1/``)."""
@@ -89,11 +95,14 @@ class Faults:
         delay: float = 0.0,
         retry_after: int | None = None,
         count: int | None = None,
+        skip: int = 0,
     ) -> int:
         """Arm a fault; returns its id. *count* None: until ``clear``."""
         fault_kind = FaultKind(kind)
         if count is not None and count < 1:
             raise ValueError("count must be at least 1 (or None for unlimited)")
+        if skip < 0:
+            raise ValueError("skip cannot be negative")
         with self._lock:
             fault = Fault(
                 id=self._next_id,
@@ -104,6 +113,7 @@ class Faults:
                 delay=float(delay),
                 retry_after=retry_after,
                 remaining=count,
+                skip=int(skip),
             )
             self._next_id += 1
             self._faults.append(fault)
@@ -124,6 +134,9 @@ class Faults:
         with self._lock:
             for index, fault in enumerate(self._faults):
                 if not fault.matches(path, method):
+                    continue
+                if fault.skip > 0:
+                    self._faults[index] = replace(fault, skip=fault.skip - 1)
                     continue
                 if fault.remaining is not None:
                     left = fault.remaining - 1

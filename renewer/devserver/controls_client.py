@@ -62,6 +62,7 @@ class DevControls:
         delay: float = 0.0,
         retry_after: int | None = None,
         count: int | None = None,
+        skip: int = 0,
     ) -> int:
         """Arm a fault (see ``renewer.devserver.controls``); returns its id."""
         body = {
@@ -72,6 +73,7 @@ class DevControls:
             "delay": delay,
             "retry_after": retry_after,
             "count": count,
+            "skip": skip,
         }
         return int(self._call("POST", "faults", json=body)["id"])
 

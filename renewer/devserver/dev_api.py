@@ -8,7 +8,7 @@ JSON; errors use Vault's ``{"errors": [...]}`` shape.
 POST   /_dev/clock/advance     ``{"seconds": N}`` → ``{"now", "offset"}``
 GET    /_dev/clock             ``{"now", "offset"}``
 POST   /_dev/faults            ``{"kind", "path", "method", "status", "delay",
-                               "retry_after", "count"}`` → ``{"id"}``
+                               "retry_after", "count", "skip"}`` → ``{"id"}``
 GET    /_dev/faults            ``{"faults": [...]}``
 DELETE /_dev/faults            clear all faults
 GET    /_dev/counters          ``{"counters": {...}}`` (``?by=method`` for
@@ -119,7 +119,7 @@ class DevAPI:
         return {"now": self.state.clock.now(), "offset": self.state.clock.offset}
 
     def _add_fault(self, body: _Json, query: Mapping[str, str]) -> _Json:
-        allowed = {"kind", "path", "method", "status", "delay", "retry_after", "count"}
+        allowed = {"kind", "path", "method", "status", "delay", "retry_after", "count", "skip"}
         unknown = set(body) - allowed
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")

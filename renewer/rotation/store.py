@@ -22,7 +22,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from renewer.errors import RotationStateInvalid
+from renewer import crashpoints
+from renewer.errors import RotationStateInvalid, StateUnwritable
 from renewer.files import UnsafeFile, ensure_private_dir, read_small_file, write_atomic
 from renewer.rotation.machine import STATE_VERSION, LastResult, Phase, RotationState
 
@@ -67,9 +68,17 @@ class RotationStore:
             raise _invalid(path, name, str(exc)) from None
 
     def save(self, state: RotationState) -> None:
-        """Record *state* durably (0600, atomic)."""
-        ensure_private_dir(self.directory)
-        write_atomic(self.path(state.name), encode(state))
+        """Record *state* durably (0600, atomic); :class:`StateUnwritable` when it cannot be."""
+        try:
+            ensure_private_dir(self.directory)
+            write_atomic(self.path(state.name), encode(state))
+        except OSError as exc:
+            raise StateUnwritable(
+                f"cannot write the rotation state {self.path(state.name)}: "
+                f"{exc.strerror or exc}; the rotation stopped before its next step",
+                hint=f"free space or fix the permissions of {self.directory}, then run again",
+            ) from None
+        crashpoints.reached("rotation.state_written")
 
     def names(self) -> Iterator[str]:
         """Rotations with a state file (including ones no longer configured)."""

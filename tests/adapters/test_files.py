@@ -67,6 +67,7 @@ class TestSweepTempFiles:
         assert sweep_temp_files(tmp_path / "absent") == []
 
 
+@pytest.mark.floor(1, 2, 3, 4)
 class TestReadToken:
     def test_whitespace_bom_and_crlf_are_stripped(self, tmp_path: Path) -> None:
         """What editors and Windows leave around a token is not part of it."""

@@ -50,6 +50,7 @@ def stop(child: subprocess.Popen[str]) -> None:
         child.stdout.close()
 
 
+@pytest.mark.floor(8)
 class TestRunLock:
     def test_a_second_holder_waits_then_gets_lock_busy(self, tmp_path: Path) -> None:
         """Another live process holds it: bounded wait, then exit-75 error."""
@@ -73,16 +74,24 @@ class TestRunLock:
         with run_lock(tmp_path, timeout=1) as path:
             assert path.exists()
 
-    def test_a_lock_file_replaced_under_us_is_not_trusted(self, tmp_path: Path) -> None:
-        """Deleted and recreated by someone: we lock the new file, not the orphaned inode."""
+    def test_a_lock_file_replaced_under_a_holder_does_not_let_a_second_in(
+        self, tmp_path: Path
+    ) -> None:
+        """Deleted and recreated while held: the directory lock still excludes (issue #8)."""
         child = hold_lock_in_child(tmp_path)
+        clock = FakeClock()
         try:
             (tmp_path / "renewer.lock").unlink()
-            with run_lock(tmp_path, timeout=1) as path:
-                # We hold the lock on the file now at the path; the child holds a deleted inode.
-                assert path.stat().st_ino == (tmp_path / "renewer.lock").stat().st_ino
+            (tmp_path / "renewer.lock").touch(mode=0o600)
+            with (
+                pytest.raises(LockBusy),
+                run_lock(tmp_path, timeout=1, clock=clock, sleep=clock.sleep),
+            ):
+                pass
         finally:
             stop(child)
+        with run_lock(tmp_path, timeout=1) as path:  # the holder gone, the new file is used
+            assert path.stat().st_ino == (tmp_path / "renewer.lock").stat().st_ino
 
     def test_the_state_dir_is_created_private(self, tmp_path: Path) -> None:
         """0700, since it holds the ledger and runtime state."""

@@ -130,6 +130,31 @@ class TestFaults:
         with pytest.raises(hvac.exceptions.RateLimitExceeded):
             client.auth.token.lookup_self()
 
+    def test_skip_lets_the_first_matches_through(self, srv: DevServer) -> None:
+        """``skip=1``: the first lookup-self is served, the second is faulted, the third served."""
+        srv.faults.add(path="auth/token/lookup-self", kind="status", status=500, skip=1, count=1)
+        client = root(srv)
+
+        assert client.auth.token.lookup_self()["data"]["id"] == srv.root_token
+        with pytest.raises(hvac.exceptions.InternalServerError):
+            client.auth.token.lookup_self()
+        assert client.auth.token.lookup_self()["data"]["id"] == srv.root_token
+
+    def test_authnull_is_a_vault_shaped_200_without_auth_or_data(self, srv: DevServer) -> None:
+        """``authnull``: what a broken proxy answers to create-orphan or renew-self."""
+        srv.faults.add(path="auth/token/create-orphan", kind="authnull", count=1)
+
+        response = requests.post(
+            f"{srv.addr}/v1/auth/token/create-orphan",
+            headers={"X-Vault-Token": srv.root_token},
+            json={},
+            timeout=5,
+        )
+
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "application/json"
+        assert (response.json()["auth"], response.json()["data"]) == (None, None)
+
     def test_latency_fault_delays_but_serves(self, srv: DevServer) -> None:
         """``latency`` adds its delay and then answers normally."""
         srv.faults.add(kind="latency", delay=0.3, count=1)

@@ -325,6 +325,7 @@ TOKEN_CRASH_POINTS = [
 ]
 
 
+@pytest.mark.floor(6, 16)
 class TestCrashes:
     @pytest.mark.parametrize("point", TOKEN_CRASH_POINTS)
     def test_kill_9_at_each_step_then_resume_leaves_exactly_one_token(

@@ -138,6 +138,7 @@ def spki(key_or_cert: Any) -> bytes:
     )
 
 
+@pytest.mark.floor(6, 16, 20)
 class TestAwsProfileCrashes:
     @pytest.mark.parametrize(
         "point",
@@ -168,6 +169,7 @@ class TestAwsProfileCrashes:
         assert not (world.state / "credentials" / "aws-dev.hooks-pending").exists()
 
 
+@pytest.mark.floor(6, 16, 20)
 class TestCertificateCrashes:
     @pytest.mark.parametrize(
         "point",

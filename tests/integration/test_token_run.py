@@ -118,6 +118,7 @@ class TestHeal:
         assert len(world.ours_alive()) == 1  # no token of ours was minted
         assert "see: " not in result.err or "drift-heal-denied" in result.err
 
+    @pytest.mark.floor(15)
     def test_a_minted_token_that_fails_the_guard_is_revoked(self, world: World) -> None:
         """Root collapses policies to ["root"]: the minted token lacks vault-admin → revoked."""
         world.mint_policies = ("renewer-test-admin", "root")
@@ -144,6 +145,7 @@ class TestHeal:
 
 
 class TestDeadTokensAndFiles:
+    @pytest.mark.floor(13)
     def test_an_expired_token_needs_a_login(self, world: World) -> None:
         """403 invalid token: exit 1, the exact recovery, file untouched."""
         world.vault.require_dev()
@@ -156,6 +158,7 @@ class TestDeadTokensAndFiles:
         assert "renewer mint devvm" in invalid["summary"]
         assert world.read() == short
 
+    @pytest.mark.floor(13)
     def test_a_revoked_token_needs_a_login(self, world: World) -> None:
         """Same for a revoked token; works on a real Vault too."""
         token = world.mint_ours()
@@ -170,6 +173,7 @@ class TestDeadTokensAndFiles:
         [None, b"", b"\x00\xffgarbage", b"two\nlines"],
         ids=["missing", "empty", "binary", "lines"],
     )
+    @pytest.mark.floor(1, 2, 3)
     def test_a_bad_token_file_is_reported_and_never_rewritten(
         self, world: World, content: bytes | None
     ) -> None:
@@ -186,6 +190,7 @@ class TestDeadTokensAndFiles:
         assert "Traceback" not in result.err
 
 
+@pytest.mark.floor(9, 10)
 class TestVaultUnavailable:
     def test_connection_refused_is_temporary_and_bounded(self, world: World) -> None:
         """Nobody listening: retries inside the deadline, exit 75, file untouched."""
@@ -238,6 +243,7 @@ class TestCrashAndRace:
     @pytest.mark.parametrize(
         "point", ["heal.after_mint", "heal.after_ledger_minted", "heal.after_write"]
     )
+    @pytest.mark.floor(6, 16)
     def test_a_crash_mid_heal_is_repaired_by_the_next_run(self, world: World, point: str) -> None:
         """SIGKILL at each step: the next run ends with one token of ours, in the file."""
         world.write(world.mint_ours())
@@ -255,6 +261,7 @@ class TestCrashAndRace:
         assert in_file is not None and in_file["display_name"] == world.ours
         assert world.ours_alive() == [in_file["accessor"]]
 
+    @pytest.mark.floor(8)
     def test_five_concurrent_runs_mint_exactly_one_token(self, world: World) -> None:
         """The lock serialises them: one HEALED, the others renew it; nothing leaks."""
         world.write(world.mint_ours())
@@ -270,6 +277,7 @@ class TestCrashAndRace:
         assert world.ours_alive() == [in_file["accessor"]]
 
 
+@pytest.mark.floor(14)
 class TestHostileAnswers:
     @pytest.mark.parametrize("kind", ["nonjson", "truncate", "reset", "latency"])
     def test_a_broken_answer_once_is_retried(self, world: World, kind: str) -> None:
@@ -297,6 +305,7 @@ class TestHostileAnswers:
         assert world.read() == token
 
 
+@pytest.mark.floor(12)
 class TestCappedRenewal:
     def test_a_renewal_capped_by_explicit_max_ttl_is_a_warning_with_the_time_left(
         self, world: World

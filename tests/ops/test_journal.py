@@ -172,6 +172,7 @@ class TestJournalPath:
         assert [entry.get("MESSAGE") for entry in entries] == ["two\nlines", big]
         assert entries[0].get("RENEWER_NOTE") == "a=b\nc"
 
+    @pytest.mark.floor(20)
     def test_a_dead_journald_socket_falls_back_to_stderr(self, world: World) -> None:
         """The socket file exists but nobody listens: one notice, then JSON on stderr."""
         need_systemd_python()
@@ -192,6 +193,7 @@ class TestJournalPath:
 
 
 class TestFallback:
+    @pytest.mark.floor(20)
     def test_without_a_socket_events_go_to_stderr_as_json(self, world: World) -> None:
         """No journald here: a notice naming why, then JSON events (a real process)."""
         if SOCKET_PATH.exists():
@@ -213,6 +215,7 @@ class TestFallback:
         )
         assert any('"event": "token.renewed"' in line for line in rest)
 
+    @pytest.mark.floor(20)
     def test_without_systemd_python_events_go_to_stderr_as_json(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -121,6 +121,7 @@ class TestService:
         assert "PrivateUsers=yes" in block  # without it a user manager ignores the rest
 
 
+@pytest.mark.floor(19)
 class TestTimer:
     def test_daily_and_after_boot_persistent_and_spread(self) -> None:
         timer = {k: v for s, k, v in directives("renewer.timer") if s == "Timer"}

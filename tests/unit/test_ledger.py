@@ -49,6 +49,15 @@ class TestTransitions:
         entry = LedgerEntry(current="a-2", superseded=("a-0", "a-1"))
         assert ledger.revoked(entry, "a-0").sweep_candidates() == ("a-1",)
 
+    def test_an_earlier_lost_mint_outlives_a_later_successful_one(self) -> None:
+        """A lost answer, then a mint that works: the flag stays until a full scan covers it."""
+        lost = ledger.begin_mint(LedgerEntry(current="a-old"))
+        entry = ledger.minted(ledger.begin_mint(lost), "a-new", unrecorded_before=True)
+        assert entry.mint_started
+        entry = ledger.committed(entry, "a-new")
+        assert entry.mint_started and entry.current == "a-new"
+        assert not ledger.forget_mint_attempt(entry).mint_started
+
     def test_a_denied_mint_clears_the_intent(self) -> None:
         """Vault refused: nothing was created, no full scan is owed."""
         entry = ledger.forget_mint_attempt(ledger.begin_mint(LedgerEntry()))

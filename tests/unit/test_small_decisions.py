@@ -36,6 +36,12 @@ class TestDuration:
         with pytest.raises(ValueError, match="768h"):
             parse_duration(text)
 
+    def test_a_whole_float_is_whole_seconds_and_a_fraction_is_refused(self) -> None:
+        """YAML's 90.0 passes the schema's "integer" (issue #8 fuzz: it crashed check)."""
+        assert parse_duration(90.0) == 90
+        with pytest.raises(ValueError, match="whole seconds"):
+            parse_duration(1.5)
+
     def test_go_style_formatting_trims_zero_units(self) -> None:
         """Vault's warning strings use this form."""
         assert [format_duration(s) for s in (2_764_800, 5400, 100, 0)] == [
@@ -77,6 +83,7 @@ class TestVaultDisplayName:
         assert vault_display_name(requested) == reported
 
 
+@pytest.mark.floor(12)
 class TestCheckRenewal:
     def test_a_full_periodic_renewal_is_ok(self) -> None:
         """Granted the whole period, no warning."""

@@ -15,6 +15,7 @@ def token(accessor: str, display_name: str = OURS) -> TokenInfo:
     return TokenInfo(accessor=accessor, display_name=display_name, policies=frozenset())
 
 
+@pytest.mark.floor(17)
 class TestSelectStale:
     def test_old_tokens_are_selected_and_the_kept_one_is_not(self) -> None:
         """Our earlier tokens are stale; the current one survives."""

@@ -112,7 +112,8 @@ class VaultTokenTarget:
 
     def issue(self, *, blue: str) -> Green:
         authority = self._authority()
-        self._put_ledger(ledger_core.begin_mint(self._ledger()))
+        before = self._ledger()
+        self._put_ledger(ledger_core.begin_mint(before))
         try:
             grant = authority.create_orphan(self.mint_request(blue))
         except Temporary:
@@ -121,7 +122,11 @@ class VaultTokenTarget:
             self._put_ledger(ledger_core.forget_mint_attempt(self._ledger()))
             raise
         crashpoints.reached("rotation.token.minted")
-        self._put_ledger(ledger_core.minted(self._ledger(), grant.accessor))
+        self._put_ledger(
+            ledger_core.minted(
+                self._ledger(), grant.accessor, unrecorded_before=before.mint_started
+            )
+        )
         return Green(grant.accessor, grant.client_token)
 
     def validate(self, green: Green) -> Verdict:
