@@ -40,8 +40,7 @@ TOKEN = "hvs.CAESIhostileimpostortesttoken000000"
 MB = 1024 * 1024
 
 
-@pytest.fixture
-def impostor() -> Iterator[HostileVault]:
+def _peer() -> Iterator[HostileVault]:
     peer = HostileVault()
     try:
         yield peer
@@ -49,14 +48,8 @@ def impostor() -> Iterator[HostileVault]:
         peer.stop()
 
 
-@pytest.fixture
-def other_host() -> Iterator[HostileVault]:
-    """Where a redirect points: it records whatever arrives."""
-    peer = HostileVault()
-    try:
-        yield peer
-    finally:
-        peer.stop()
+impostor = pytest.fixture(_peer, name="impostor")
+other_host = pytest.fixture(_peer, name="other_host")  # where a redirect points; it records
 
 
 def ours(world: World, **overrides: Any) -> dict[str, Any]:
