@@ -46,9 +46,9 @@ import hvac.adapters
 import hvac.exceptions
 import hvac.utils
 import requests
-import requests.adapters
 import urllib3.exceptions
 
+from renewer.bounded_http import BoundedAnswers, bound
 from renewer.config import Config, VaultSettings
 from renewer.core.approle import SecretIdGrant, SecretIdInfo
 from renewer.core.backoff import retry_delay
@@ -69,7 +69,6 @@ from renewer.secretstore.vault_kv import CasMismatch
 T = TypeVar("T")
 
 MAX_ANSWER_BYTES = 32 * 1024 * 1024  # a LIST of ~1M accessors; run.sweep_max_accessors is 200k
-_READ_CHUNK = 64 * 1024
 
 _DENIAL_MARKERS = (
     "privileges required",
@@ -233,59 +232,8 @@ def _is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
     )
 
 
-class _BoundedAnswers(requests.adapters.HTTPAdapter):
-    """An HTTP adapter that reads each body itself: capped, undecoded, within the deadline."""
-
-    def __init__(self, time_left: Callable[[], float], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._time_left = time_left
-
-    def send(  # type: ignore[override]
-        self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
-    ) -> requests.Response:
-        response = super().send(request, stream=True, **kwargs)
-        if stream:
-            return response
-        try:
-            body = self._read(response)
-        except BaseException:
-            response.close()  # never hand the rest of a hostile body to the next request
-            raise
-        # What requests' own Response.content does once it has read the body.
-        response._content = body
-        response._content_consumed = True  # type: ignore[attr-defined]
-        return response
-
-    def _read(self, response: requests.Response) -> bytes:
-        encoding = response.headers.get("Content-Encoding", "").strip().lower()
-        if encoding not in {"", "identity"}:
-            raise MalformedResponse(f"the answer is {encoding}-encoded (renewer asked for none)")
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-            raise MalformedResponse(f"the answer is larger than {MAX_ANSWER_BYTES >> 20} MiB")
-        raw = response.raw
-        read = getattr(raw, "read1", None) or raw.read
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            if self._time_left() <= 0:
-                raise requests.exceptions.ReadTimeout(
-                    "the run's deadline passed while Vault's answer was still arriving"
-                )
-            try:
-                chunk = read(_READ_CHUNK, decode_content=False)
-            except urllib3.exceptions.ReadTimeoutError as exc:
-                raise requests.exceptions.ReadTimeout(str(exc)) from None
-            except urllib3.exceptions.ProtocolError as exc:
-                raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
-            except urllib3.exceptions.HTTPError as exc:
-                raise requests.ConnectionError(str(exc)) from None
-            if not chunk:
-                return b"".join(chunks)
-            total += len(chunk)
-            if total > MAX_ANSWER_BYTES:
-                raise MalformedResponse(f"the answer is larger than {MAX_ANSWER_BYTES >> 20} MiB")
-            chunks.append(chunk)
+def _malformed(reason: str, host: str) -> MalformedResponse:
+    return MalformedResponse(reason)
 
 
 class _KeepAlive:
@@ -424,11 +372,14 @@ class VaultConnection:
         session.trust_env = False  # explicit config wins over proxies/CA bundles in the env
         # hvac takes verify= from a session it is given, not from its own argument.
         session.verify = str(settings.ca_cert) if settings.ca_cert else True
-        session.headers["Accept-Encoding"] = "identity"  # no decompression bombs
-        adapter = _BoundedAnswers(retry.remaining, pool_connections=1, pool_maxsize=pool_size)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        self._session = session
+        adapter = BoundedAnswers(
+            max_bytes=MAX_ANSWER_BYTES,
+            refuse=_malformed,
+            time_left=retry.remaining,  # the run's deadline, not a read timeout per chunk
+            pool_connections=1,
+            pool_maxsize=pool_size,
+        )
+        self._session = bound(session, adapter)
         self.keepalive = _KeepAlive(settings)
 
     def close(self) -> None:

@@ -76,13 +76,13 @@ def run_credentials(
     session: requests.Session | None = None,
 ) -> list[ItemResult]:
     """Process every configured credential (or those named in *only*); one result each."""
-    import requests
-
+    from renewer.bounded_http import service_session
     from renewer.secretstore import Stores
 
+    policy = policy or RetryPolicy()
     http = Http(
-        session=session or requests.Session(),
-        policy=policy or RetryPolicy(),
+        session=session or service_session(answer_seconds=policy.deadline),
+        policy=policy,
         now=now,
         sleep=sleep,
         rng=rng or random.Random(),  # noqa: S311 - jitter, not cryptography

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import requests
 
+from renewer.bounded_http import service_session
 from renewer.core.backoff import retry_delay
 from renewer.errors import ServiceUnavailable
 
@@ -50,7 +51,7 @@ class TransientFailure(Exception):
 class Http:
     """A requests session plus the retry policy and the injected clock, sleep and randomness."""
 
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=service_session)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     now: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep

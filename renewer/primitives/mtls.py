@@ -49,6 +49,7 @@ import requests
 import requests.adapters
 
 from renewer import crashpoints
+from renewer.bounded_http import SERVICE_ANSWER_BYTES, BoundedAnswers, service_refused
 from renewer.core import certs
 from renewer.core.certs import CertFacts, check_certificate
 from renewer.core.secret import Secret
@@ -292,7 +293,9 @@ class Mtls(Primitive):
         from renewer.primitives.checks import run_recipe_test
 
         session = requests.Session()
-        session.mount(_origin(state.recipe.base_url), ClientCertAdapter(context))
+        session.headers["Accept-Encoding"] = "identity"
+        adapter = _CheckingAdapter(context, max_bytes=SERVICE_ANSWER_BYTES, refuse=service_refused)
+        session.mount(_origin(state.recipe.base_url), adapter)
         try:
             return run_recipe_test(self, state, http=replace(http, session=session))
         finally:
@@ -382,9 +385,9 @@ def client_context(found: CertMaterial, ca_pem: str | None) -> ssl.SSLContext:
 class ClientCertAdapter(requests.adapters.HTTPAdapter):
     """A requests adapter whose TLS is exactly *context* (client certificate, trust)."""
 
-    def __init__(self, context: ssl.SSLContext) -> None:
+    def __init__(self, context: ssl.SSLContext, **kwargs: Any) -> None:
         self._context = context
-        super().__init__()
+        super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._context
@@ -395,6 +398,13 @@ class ClientCertAdapter(requests.adapters.HTTPAdapter):
         conn.cert_reqs = "CERT_REQUIRED"
         conn.ca_certs = None
         conn.ca_cert_dir = None
+
+
+class _CheckingAdapter(ClientCertAdapter, BoundedAnswers):
+    """The client-certificate adapter of renewer's own test: answers read capped.
+
+    (``bind`` keeps the plain one: what an application reads is its business.)
+    """
 
 
 def handshake(state: CredentialState, context: ssl.SSLContext, *, http: Http) -> tuple[str, ...]:

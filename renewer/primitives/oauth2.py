@@ -163,8 +163,16 @@ class OAuth2(Primitive):
             return f"renewer auth login {name}"
         return f"renewer creds set {name}"
 
-    def _client(self, state: CredentialState, *, redirect_uri: str | None = None) -> Any:
+    def _client(
+        self,
+        state: CredentialState,
+        *,
+        redirect_uri: str | None = None,
+        answer_seconds: float = 30.0,
+    ) -> Any:
         from authlib.integrations.requests_client import OAuth2Session
+
+        from renewer.bounded_http import service_session
 
         spec = _spec(state)
         client_id = state.require("client_id")
@@ -175,13 +183,17 @@ class OAuth2(Primitive):
             method = "none"
         else:
             method = "client_secret_post" if spec.client_auth == "body" else "client_secret_basic"
-        return OAuth2Session(
-            client_id,
-            secret.reveal() if secret is not None else None,
-            token_endpoint_auth_method=method,
-            scope=" ".join(spec.scopes) or None,
-            redirect_uri=redirect_uri,
-            code_challenge_method="S256",
+        # Token answers are read capped, like every answer renewer reads.
+        return service_session(
+            answer_seconds=answer_seconds,
+            session=OAuth2Session(
+                client_id,
+                secret.reveal() if secret is not None else None,
+                token_endpoint_auth_method=method,
+                scope=" ".join(spec.scopes) or None,
+                redirect_uri=redirect_uri,
+                code_challenge_method="S256",
+            ),
         )
 
     def _token_request(
@@ -200,7 +212,9 @@ class OAuth2(Primitive):
             return response
 
         def once() -> None:
-            session = self._client(state, redirect_uri=redirect_uri)
+            session = self._client(
+                state, redirect_uri=redirect_uri, answer_seconds=http.policy.deadline
+            )
             session.register_compliance_hook("access_token_response", check)
             session.register_compliance_hook("refresh_token_response", check)
             try:

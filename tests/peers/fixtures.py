@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.peers.api_server import ApiPeer
 from tests.peers.aws_server import MotoPeer
+from tests.peers.hostile_vault import HostileVault
 from tests.peers.jwt_token_server import JwtTokenPeer
 from tests.peers.oauth_server import OAuthPeer
 from tests.workspace import Workspace
@@ -33,6 +34,20 @@ def api_peer(oauth_peer: OAuthPeer) -> Iterator[ApiPeer]:
         yield peer
     finally:
         peer.stop()
+
+
+def _hostile_peer() -> Iterator[HostileVault]:
+    peer = HostileVault()
+    try:
+        yield peer
+    finally:
+        peer.stop()
+
+
+# A scripted impostor (answers whatever a test scripts), and a second one for a
+# redirect to point at: it records whatever arrives.
+impostor = pytest.fixture(_hostile_peer, name="impostor")
+other_host = pytest.fixture(_hostile_peer, name="other_host")
 
 
 @pytest.fixture

@@ -61,10 +61,13 @@ LIMITS = """\
   work, not in half a second of imports; a test checks that a forked child
   and `python -m renewer` pass exactly the same crash points, and the
   existing named-point tests in tests/integration/ use `python -m renewer`.
-* **Answer-size and deadline bounds cover Vault only.** Vault answers are
-  read by renewer (32 MiB cap, identity encoding, the run deadline); the
-  answers of OAuth token endpoints, STS and service APIs are still read by
-  requests as a whole, bounded only by their per-request timeouts.
+* **Answer-size and time bounds cover what renewer itself reads.** Vault
+  answers (32 MiB, identity encoding, the run's deadline) and the answers of
+  token endpoints, STS and recipe tests (8 MiB, identity, the call's
+  deadline) go through renewer/bounded_http.py. Two readers are left to
+  requests on purpose: `bind` (what an application fetches is its own
+  business) and the rotation's test webhook (its body is never read for a
+  verdict; the receiver is one the user configured).
 * **Directory locking falls back to the lock file alone** where a directory
   cannot be flocked (NFS); there a lock file deleted under a running renewer
   lets a second run in, as before.

@@ -15,7 +15,7 @@ import contextlib
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -38,18 +38,6 @@ RENEW = "auth/token/renew-self"
 MINT = "auth/token/create-orphan"
 TOKEN = "hvs.CAESIhostileimpostortesttoken000000"
 MB = 1024 * 1024
-
-
-def _peer() -> Iterator[HostileVault]:
-    peer = HostileVault()
-    try:
-        yield peer
-    finally:
-        peer.stop()
-
-
-impostor = pytest.fixture(_peer, name="impostor")
-other_host = pytest.fixture(_peer, name="other_host")  # where a redirect points; it records
 
 
 def ours(world: World, **overrides: Any) -> dict[str, Any]:
