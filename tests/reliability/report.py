@@ -28,7 +28,7 @@ SECTIONS = [
     ("harness-self-test", "The harness can fail: sabotaged renewers it must catch"),
     ("fault", "Vault faults injected by the dev server"),
     ("race", "Races between real processes"),
-    ("hostile-answer", "Hostile Vault answers (a scripted impostor peer)"),
+    ("hostile-answer", "Hostile server answers: Vault, token endpoints, APIs (an impostor)"),
     ("hostile-file", "Hostile token files"),
     ("filesystem", "Hostile file systems"),
     ("fuzz", "Hypothesis fuzzing (examples)"),
