@@ -304,19 +304,14 @@ def _accept(sink: TokenSink, env: TokenEnv, minted: HvacVault, grant: AuthGrant)
     """Look the minted token up with itself; revoke it unless it passes the guard."""
     try:
         info = minted.lookup_self()
-    except Temporary as error:
-        # Vault could not answer: nothing is known against the token, and trying
-        # again later is the cure (75), not a person (1).
-        fate = _revoke_minted(sink, env, minted, grant.accessor)
-        raise VaultUnavailable(
-            f"the minted token could not be checked ({error.message}); "
-            f"{fate} and the file left as it was"
-        ) from None
     except RenewerError as error:
         fate = _revoke_minted(sink, env, minted, grant.accessor)
-        raise HealRejected(
-            f"the minted token could not be looked up with itself ({error.message}); "
-            f"{fate} and the file left as it was"
+        # Vault could not answer: nothing is known against the token, and trying
+        # again later is the cure (75), not a person (1).
+        outage = isinstance(error, Temporary)
+        raise (VaultUnavailable if outage else HealRejected)(
+            f"the minted token could not be {'checked' if outage else 'looked up with itself'} "
+            f"({error.message}); {fate} and the file left as it was"
         ) from None
     verdict = accept_minted(info, sink.expect, sink.mint)
     if not verdict.ok:
