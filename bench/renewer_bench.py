@@ -26,6 +26,7 @@ it does not judge.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
@@ -80,13 +81,49 @@ done
 """
 
 
-def measure(argv: list[str], *, env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB, exit code) of one child process."""
+# Children are started by this small launcher, not by the bench itself: Linux
+# carries a process's peak RSS across fork and exec, so a child forked from the
+# bench (tens of MiB of imports and token lists) would report the bench's peak
+# as its own. The launcher (python -S, a few MiB) stays below any measured child.
+LAUNCHER = r"""
+import json, os, sys, time
+for line in sys.stdin:
+    argv, env = json.loads(line)
     started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - started, usage.ru_maxrss / 1024, process.returncode
+    pid = os.fork()
+    if pid == 0:
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        try:
+            os.execvpe(argv[0], argv, env if env is not None else os.environ)
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - started
+    print(json.dumps([wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)]), flush=True)
+"""
+
+
+@functools.cache
+def launcher() -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-S", "-c", LAUNCHER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def measure(argv: list[str], *, env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MiB, exit code) of one child process, started by the launcher."""
+    process = launcher()
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write(json.dumps([argv, env]) + "\n")
+    process.stdin.flush()
+    wall, peak, code = json.loads(process.stdout.readline())
+    return wall, peak, code
 
 
 def series(argv: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, float]:
