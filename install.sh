@@ -94,24 +94,40 @@ install_dev_packages() {
         || say "could not install${packages}; continuing without what they provide"
 }
 
+venv_pip() {
+    # pip install into $venv. --no-compile: compile_bytecode does it afterwards,
+    # on every core (pip uses one).
+    "$venv/bin/python" -m pip install -q --no-compile --disable-pip-version-check "$@"
+}
+
 pip_install() {
-    # $1: venv, $2: extras without journal ("" or "dev"), $3...: pip options.
+    # $1: venv, $2: "runtime" or "dev" (which lock), $3: "editable" or "copy".
+    # Everything comes from the hash-locked requirements/*.txt (refreshed by
+    # requirements/refresh.sh): what a user installs next month is what CI ran.
+    # renewer itself is built with the locked setuptools (--no-build-isolation),
+    # so nothing unlocked is fetched to build it either.
+    venv=$1 lock=$2 how=$3
+    ensure venv_pip --require-hashes -r "$SRC_DIR/requirements/$lock.txt"
     # journald support needs systemd-python, which builds from source: try it
-    # when its build dependencies are there, and fall back without it, saying so.
-    venv=$1 base=$2
-    shift 2
-    if [ -n "$base" ]; then with="[$base,journal]" without="[$base]"; else with="[journal]" without=""; fi
-    # --no-compile: compile_bytecode does it afterwards, on every core (pip uses one).
+    # when its build dependencies are there, and go on without it, saying so.
     if have_journal_build_deps; then
-        if "$venv/bin/python" -m pip install -q --no-compile "$@" "$SRC_DIR$with"; then
-            return 0
-        fi
-        say "building systemd-python failed; installing without journald support"
+        venv_pip --require-hashes --no-build-isolation -r "$SRC_DIR/requirements/journal.txt" \
+            || say "building systemd-python failed; installing without journald support"
     else
         say "journald support off: systemd-python cannot build here (needs libsystemd-dev, pkg-config, gcc, python3-dev);"
         say "  renewer logs to stderr instead, which systemd also captures"
     fi
-    ensure "$venv/bin/python" -m pip install -q --no-compile "$@" "$SRC_DIR$without"
+    if [ "$how" = editable ]; then
+        ensure venv_pip --no-deps --no-build-isolation -e "$SRC_DIR"
+        return 0
+    fi
+    # A plain `pip install DIR` builds inside DIR (build/, renewer.egg-info/):
+    # build from a copy so the checkout stays as it was.
+    copy=$(mktemp -d)
+    cp -R "$SRC_DIR/renewer" "$SRC_DIR/pyproject.toml" "$SRC_DIR/README.md" "$copy/"
+    venv_pip --no-deps --no-build-isolation --force-reinstall "$copy" \
+        || { rm -rf "$copy"; err "command failed: pip install renewer from $SRC_DIR"; }
+    rm -rf "$copy"
 }
 
 # --- --dev -------------------------------------------------------------------
@@ -122,7 +138,7 @@ install_dev() {
     check_python
     make_venv "$SRC_DIR/.venv"
     say "installing renewer (editable) with test tools into $SRC_DIR/.venv"
-    pip_install "$SRC_DIR/.venv" dev -e
+    pip_install "$SRC_DIR/.venv" dev editable
     compile_bytecode "$SRC_DIR/.venv"
     # The editable package runs from this checkout: compile it too (tests start
     # many renewer processes).
@@ -149,7 +165,7 @@ source_stamp() {
     {
         "$PYTHON" -V 2>&1
         have_journal_build_deps && echo journal
-        find "$SRC_DIR/renewer" "$SRC_DIR/pyproject.toml" "$SRC_DIR/README.md" -type f \
+        find "$SRC_DIR/renewer" "$SRC_DIR/requirements" "$SRC_DIR/pyproject.toml" "$SRC_DIR/README.md" -type f \
             ! -path '*/__pycache__/*' -exec cksum {} + | LC_ALL=C sort
     } | cksum
 }
@@ -165,7 +181,7 @@ install_program() {
     else
         say "installing renewer into $VENV"
         rm -f "$VENV/.renewer-source"
-        pip_install "$VENV" "" --upgrade
+        pip_install "$VENV" runtime copy
         compile_bytecode "$VENV"
         printf '%s\n' "$stamp" >"$VENV/.renewer-source"
     fi

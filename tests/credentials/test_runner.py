@@ -117,12 +117,18 @@ class TestStaticKeyRun:
         assert paths["env"].read_text().splitlines()[1] == f"API_KEY={key}"
         assert mode(paths["file"]) == mode(paths["env"]) == 0o600
         [call] = hook_calls(log)
-        assert call["env"] == {
+        given = {
             "RENEWER_CREDENTIAL": "api",
             "RENEWER_SINKS": f"{paths['file']}:{paths['env']}",
             "RENEWER_SINK_0": str(paths["file"]),
             "RENEWER_SINK_1": str(paths["env"]),
         }
+        # What renewer gives the hook; other RENEWER_* of the caller may pass through.
+        assert {name: call["env"].get(name) for name in given} == given
+        assert sorted(name for name in call["env"] if name.startswith("RENEWER_SINK_")) == [
+            "RENEWER_SINK_0",
+            "RENEWER_SINK_1",
+        ]
         assert key not in json.dumps(call)
 
     def test_second_run_changes_nothing(

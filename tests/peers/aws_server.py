@@ -76,10 +76,8 @@ class MotoPeer:
         self._enforce()
 
     def stop(self) -> None:
+        self._set_auth(enforced=False)  # as moto starts: other tests' moto sees no auth
         self._served.stop()
-        from moto import settings
-
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
 
     # --- recording ---------------------------------------------------------------
 
@@ -122,19 +120,21 @@ class MotoPeer:
 
     # --- authentication switch -----------------------------------------------------
 
-    def _enforce(self) -> None:
-        from moto import settings
-        from moto.core.authorization import ActionAuthenticatorMixin
+    def _set_auth(self, *, enforced: bool) -> None:
+        """moto's documented server switch: POST /moto-api/reset-auth with the
+        number of requests to let through unauthenticated (0: check them all)."""
+        count = "0" if enforced else "inf"
+        with requests.Session() as session:
+            answer = session.post(f"{self.url}/moto-api/reset-auth", data=count, timeout=10)
+        assert answer.status_code == 200, answer.text
 
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
-        ActionAuthenticatorMixin.request_count = 0
+    def _enforce(self) -> None:
+        self._set_auth(enforced=True)
 
     @contextlib.contextmanager
     def admin(self) -> Iterator[None]:
         """Authentication off for set-up calls; on again afterwards."""
-        from moto import settings
-
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+        self._set_auth(enforced=False)
         try:
             yield
         finally:
