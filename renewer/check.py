@@ -18,7 +18,7 @@ from renewer.core.drift import check_drift
 from renewer.core.duration import format_ttl
 from renewer.errors import EXIT_CONFIG, EXIT_NEEDS_HUMAN, EXIT_OK, EXIT_TEMPORARY, RenewerError
 from renewer.run import Runtime, retry_policy
-from renewer.tokenfile import read_token
+from renewer.tokens.tokenfile import read_token
 from renewer.vault import VaultConnection
 
 

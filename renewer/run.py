@@ -21,11 +21,12 @@ from pathlib import Path
 from renewer.config import Config
 from renewer.core.outcome import ItemResult, Outcome, exit_code
 from renewer.files import sweep_temp_files
-from renewer.ledger import Ledger
 from renewer.lock import run_lock
 from renewer.logging import get_logger
 from renewer.state import RunRecord, record_run, write_textfile
-from renewer.tokens import TokenEnv, process_sink
+from renewer.tokens.env import TokenEnv
+from renewer.tokens.ledger import Ledger
+from renewer.tokens.sink import process_sink
 from renewer.vault import RetryPolicy, VaultConnection
 
 _LEVEL = {

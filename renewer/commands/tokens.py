@@ -66,8 +66,8 @@ def mint_command(app: AppContext, name: str, from_file: Path | None) -> int:
     from renewer.logging import get_logger
     from renewer.run import Runtime, log_result, token_env, write_metrics
     from renewer.state import record_items
-    from renewer.tokenfile import read_token
-    from renewer.tokens import mint_now
+    from renewer.tokens.heal import mint_now
+    from renewer.tokens.tokenfile import read_token
 
     app.setup_logging()
     config = app.config
@@ -108,7 +108,7 @@ def sweep_command(app: AppContext, name: str, dry_run: bool, full: bool) -> int:
     from renewer.core.outcome import exit_code
     from renewer.lock import run_lock
     from renewer.run import Runtime, log_result, token_env
-    from renewer.tokens import sweep_now
+    from renewer.tokens.sink import sweep_now
 
     app.setup_logging()
     config = app.config

@@ -1,6 +1,6 @@
 """The ledger: every accessor of ours renewer has seen, per token sink.
 
-Pure transitions over an immutable entry; ``renewer/ledger.py`` persists it.
+Pure transitions over an immutable entry; ``renewer/tokens/ledger.py`` persists it.
 Why a ledger: listing accessors needs ``sudo`` and does not scale (one lookup
 per token in Vault), so renewer remembers the tokens it minted or found
 healthy and revokes superseded ones directly. The order of writes makes a

@@ -32,7 +32,7 @@ from renewer.rotation.targets.approle import AppRoleTarget
 from renewer.rotation.targets.base import Target
 from renewer.rotation.targets.credential_entry import build_static
 from renewer.rotation.targets.vault_token import VaultTokenTarget
-from renewer.tokens import TokenEnv
+from renewer.tokens.env import TokenEnv
 
 TargetFactory = Callable[[RotationSpec, Config, TokenEnv], Target]
 

@@ -25,7 +25,7 @@ __all__ = ["KVBackendFactory", "Namespace", "Record", "SecretRef", "SecretStore"
 
 
 def default_kv_backend(config: Config, mount: str, token_sink: str) -> KVBackend:
-    """The hvac-backed KV backend (``renewer.vault`` is the only module that imports hvac)."""
+    """The hvac-backed KV backend (``renewer.vault`` is the only package that imports hvac)."""
     from renewer.vault import kv_backend
 
     return kv_backend(config, mount=mount, token_sink=token_sink)

@@ -11,7 +11,7 @@ set``) cannot lose each other's update: the loser re-reads, re-applies its
 change to the winner's data, and writes again, a bounded number of times.
 
 This module does not import hvac: it talks to a :class:`KVBackend`, which
-``renewer/vault.py`` (the only hvac importer) implements. Tests use an
+``renewer/vault/`` (the only hvac importer) implements. Tests use an
 in-memory double that enforces ``cas`` like Vault does.
 """
 

@@ -1,4 +1,4 @@
-"""Tests for renewer.files and renewer.tokenfile on a real filesystem (tmp_path)."""
+"""Tests for renewer.files and renewer.tokens.tokenfile on a real filesystem (tmp_path)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from renewer.core.secret import Secret
 from renewer.errors import TokenFileError
 from renewer.files import TEMP_INFIX, sweep_temp_files, write_atomic
-from renewer.tokenfile import read_token, repair_mode, write_token
+from renewer.tokens.tokenfile import read_token, repair_mode, write_token
 
 
 def mode(path: Path) -> int:

@@ -14,10 +14,10 @@ from structlog.testing import capture_logs
 
 from renewer.config import Config, RotationSpec, load_config
 from renewer.core.outcome import ItemResult, Outcome
-from renewer.ledger import Ledger
 from renewer.rotation.runner import run_rotations
 from renewer.rotation.store import RotationStore
-from renewer.tokens import TokenEnv
+from renewer.tokens.env import TokenEnv
+from renewer.tokens.ledger import Ledger
 from renewer.vault import RetryPolicy, VaultConnection
 from tests.unit.rotation_fakes import FakeTarget, FakeWorld
 

@@ -17,7 +17,7 @@ import json
 
 import pytest
 
-from renewer.ledger import Ledger
+from renewer.tokens.ledger import Ledger
 from tests import leakguard
 from tests.integration.conftest import World
 from tests.reliability import budget

@@ -49,7 +49,7 @@ from renewer.rotation.signing import WebhookKind
 from renewer.rotation.targets.base import Green
 from renewer.secretstore import Stores
 from renewer.secretstore.base import Namespace, SecretRef
-from renewer.tokenfile import TokenFile
+from renewer.tokens.tokenfile import TokenFile
 from tests import leakguard
 from tests.integration.conftest import World
 from tests.integration.test_rotation import previous_file

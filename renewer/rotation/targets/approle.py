@@ -30,8 +30,8 @@ from renewer.rotation.hooks import check_verdict
 from renewer.rotation.machine import SinkView
 from renewer.rotation.targets import sinkfiles
 from renewer.rotation.targets.base import Green
-from renewer.tokenfile import read_token
-from renewer.tokens import TokenEnv
+from renewer.tokens.env import TokenEnv
+from renewer.tokens.tokenfile import read_token
 from renewer.vault import HvacVault
 
 WHAT = "secret-id"

@@ -27,7 +27,7 @@ from renewer.rotation.targets.static import Check, StaticSecretTarget, StoreConf
 from renewer.rotation.webhooks import WebhookCheck
 from renewer.secretstore.base import Namespace, Record, SecretRef
 from renewer.secretstore.base import SecretStore as CredentialStore
-from renewer.tokens import TokenEnv
+from renewer.tokens.env import TokenEnv
 
 VERSION_FIELD = "_rotation_version"
 DEFAULT_MANIFEST = "current: ${current}\nprevious: ${previous}\npending: ${pending}\n"

@@ -43,8 +43,9 @@ from renewer.rotation.hooks import check_verdict
 from renewer.rotation.machine import SinkView
 from renewer.rotation.targets import sinkfiles
 from renewer.rotation.targets.base import Green
-from renewer.tokenfile import read_token, write_token
-from renewer.tokens import TokenEnv, run_sweep
+from renewer.tokens.env import TokenEnv
+from renewer.tokens.sweep import run_sweep
+from renewer.tokens.tokenfile import read_token, write_token
 from renewer.vault import HvacVault
 
 

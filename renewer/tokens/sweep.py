@@ -22,11 +22,17 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from renewer.config import TokenSink
+from renewer.core import ledger as ledger_core
 from renewer.core.model import TokenInfo
 from renewer.core.sweep import is_stale
 from renewer.errors import RenewerError, VaultDenied, VaultError
 from renewer.vault import HvacVault
+
+if TYPE_CHECKING:
+    from renewer.tokens.env import TokenEnv
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,3 +198,37 @@ def full_scan(
         ours_remaining=None if scan.problem else scan.ours_remaining(),
         incomplete=scan.problem,
     )
+
+
+def run_sweep(
+    sink: TokenSink, env: TokenEnv, client: HvacVault, *, keep_accessor: str, full: bool
+) -> SweepReport:
+    """Ledger sweep, then (when *full*) the full scan; the ledger forgets what is gone."""
+    entry = env.ledger.get(sink.name)
+    report = sweep_ledger(
+        client,
+        entry.sweep_candidates(),
+        our_display_name=sink.expect.display_name,
+        keep_accessor=keep_accessor,
+        dry_run=env.dry_run,
+        also_keep=entry.kept(),
+    )
+    if full and not report.incomplete:
+        report = report.merge(
+            full_scan(
+                client,
+                our_display_name=sink.expect.display_name,
+                keep_accessor=keep_accessor,
+                dry_run=env.dry_run,
+                concurrency=env.config.run.sweep_concurrency,
+                max_accessors=env.config.run.sweep_max_accessors,
+                time_left=env.time_left,
+                also_keep=entry.kept(),
+            )
+        )
+    if not env.dry_run:
+        entry = ledger_core.revoked(env.ledger.get(sink.name), *report.revoked, *report.gone)
+        if full and not report.incomplete and not report.skipped:
+            entry = ledger_core.forget_mint_attempt(entry)
+        env.ledger.put(sink.name, entry)
+    return report

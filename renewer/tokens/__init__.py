@@ -1,0 +1,14 @@
+"""The token-sink feature, in one room (product.md §1.2-1.3, seed 003).
+
+* ``sink``      one pass over one token file: read → look up → drift guard → renew, or heal;
+* ``heal``      mint with the clobbering token's authority, accept, write atomically, sweep;
+                also ``renewer mint``;
+* ``sweep``     the anti-sprawl sweep: ledger candidates and the full accessor scan;
+* ``ledger``    the accessors of ours renewer has seen (``ledger.json`` in the state dir);
+* ``tokenfile`` reading a token file without trusting it, replacing it atomically;
+* ``env``, ``results``  what a pass needs and what it reports.
+
+The decisions are pure and live in ``renewer.core`` (``drift``, ``heal``, ``sweep``,
+``ledger``, ``renewal``), one hop away. This ``__init__`` imports nothing, so a
+caller that needs only ``tokenfile`` (a token helper's ``get``) loads no hvac.
+"""

@@ -1,0 +1,64 @@
+"""One mount reached with one sink's token: the adapters the secret store and the
+mtls primitive are given."""
+
+from __future__ import annotations
+
+from renewer.config import Config
+from renewer.core.certs import IssuedCertificate
+from renewer.vault.client import HvacVault, VaultConnection
+from renewer.vault.transport import RetryPolicy
+
+
+class KVv2:
+    """A KV v2 mount reached with one token: the secret store's ``KVBackend`` on hvac."""
+
+    def __init__(self, client: HvacVault, mount: str) -> None:
+        self._client = client
+        self._mount = mount
+
+    def read(self, path: str) -> tuple[dict[str, str], int] | None:
+        return self._client.kv_read(self._mount, path)
+
+    def write(self, path: str, data: dict[str, str], *, cas: int) -> int:
+        return self._client.kv_write(self._mount, path, data, cas=cas)
+
+
+def kv_backend(config: Config, *, mount: str, token_sink: str) -> KVv2:
+    """KV v2 on *mount* with the token in *token_sink*'s file (renewed earlier in the run)."""
+    from renewer.tokens.tokenfile import read_token
+
+    sink = config.token(token_sink)
+    token = read_token(sink.path, sink=sink.name).token
+    connection = VaultConnection(config.vault, RetryPolicy.starting_now(config.run.deadline))
+    return KVv2(connection.client(token), mount)
+
+
+class PkiIssuer:
+    """One PKI mount reached with one token: what the mtls primitive renews from."""
+
+    def __init__(self, client: HvacVault, mount: str) -> None:
+        self._client = client
+        self.mount = mount
+
+    def issue(
+        self,
+        role: str,
+        *,
+        common_name: str,
+        ttl: int | None = None,
+        alt_names: tuple[str, ...] = (),
+        ip_sans: tuple[str, ...] = (),
+    ) -> IssuedCertificate:
+        return self._client.pki_issue(
+            self.mount, role, common_name=common_name, ttl=ttl, alt_names=alt_names, ip_sans=ip_sans
+        )
+
+
+def pki_issuer(config: Config, *, mount: str, token_sink: str) -> PkiIssuer:
+    """PKI on *mount* with the token in *token_sink*'s file (renewed earlier in the run)."""
+    from renewer.tokens.tokenfile import read_token
+
+    sink = config.token(token_sink)
+    token = read_token(sink.path, sink=sink.name).token
+    connection = VaultConnection(config.vault, RetryPolicy.starting_now(config.run.deadline))
+    return PkiIssuer(connection.client(token), mount)

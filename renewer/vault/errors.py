@@ -1,0 +1,172 @@
+"""Vault's failures → renewer's errors, decided once, here.
+
+403 and the 400s that are denials → :class:`VaultDenied`; an invalid caller
+token → :class:`ReauthRequired`; connection errors, timeouts, 5xx, 429 and
+malformed answers → :class:`VaultUnavailable` (retried first, see
+``is_retryable``); any other 4xx → :class:`VaultError`, never retried.
+"""
+
+from __future__ import annotations
+
+import re
+
+import hvac.exceptions
+import requests
+import urllib3.exceptions
+
+from renewer.core.model import MalformedResponse
+from renewer.errors import (
+    ReauthRequired,
+    RenewerError,
+    VaultDenied,
+    VaultError,
+    VaultUnavailable,
+)
+
+_DENIAL_MARKERS = (
+    "privileges required",
+    "must be subset of parent",
+    "cannot assign policy",
+    "restricted use token cannot generate child tokens",
+    "batch tokens cannot create more tokens",
+)
+
+
+_INVALID_TOKEN_MARKERS = ("invalid token", "bad token")
+
+
+_SELF_ACTIONS = frozenset({"lookup-self", "renew-self"})
+
+
+UNAVAILABLE = (
+    hvac.exceptions.VaultDown,
+    hvac.exceptions.BadGateway,
+    hvac.exceptions.InternalServerError,
+    hvac.exceptions.RateLimitExceeded,
+    hvac.exceptions.VaultNotInitialized,
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    requests.JSONDecodeError,
+    MalformedResponse,
+)
+
+
+_MULTIERROR = re.compile(r"^\d+ errors? occurred:\s*")
+
+
+def _plain(error: str) -> str:
+    """Vault's multierror text (``1 error occurred:\n\t* permission denied\n\n``) → one line."""
+    text = _MULTIERROR.sub("", error.strip())
+    items = [item.strip() for item in text.split("* ") if item.strip()]
+    return "; ".join(" ".join(item.split()) for item in items) if items else " ".join(text.split())
+
+
+def first_error(exc: hvac.exceptions.VaultError) -> str:
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, list) and errors:
+        return "; ".join(_plain(str(error)) for error in errors)
+    text = str(getattr(exc, "text", "") or "").strip()
+    return " ".join(text[:200].split()) if text else type(exc).__name__
+
+
+def retry_after(exc: BaseException) -> float | None:
+    value = getattr(exc, "retry_after", None)
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def translate(exc: BaseException, action: str) -> RenewerError:
+    """One hvac/requests failure → the renewer error it means."""
+    if isinstance(exc, RenewerError):
+        return exc
+    if isinstance(exc, MalformedResponse):
+        return VaultUnavailable(f"{action}: Vault's answer is malformed ({exc})")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return VaultError(
+            f"{action}: TLS with Vault failed ({_tls_reason(exc)}); nothing was sent",
+            hint="set vault.ca_cert (or $VAULT_CACERT) to the CA that signed Vault's "
+            "certificate; check vault.addr's host name",
+        )
+    if isinstance(exc, requests.Timeout):
+        return VaultUnavailable(f"{action}: Vault did not answer in time")
+    if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return VaultUnavailable(f"{action}: cannot reach Vault ({type(exc).__name__})")
+    if isinstance(exc, requests.JSONDecodeError):
+        return VaultUnavailable(f"{action}: Vault's answer is not JSON (a proxy page?)")
+    if not isinstance(exc, hvac.exceptions.VaultError):
+        return VaultError(f"{action}: {type(exc).__name__}")
+    detail = first_error(exc)
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, hvac.exceptions.Forbidden):
+        # Every valid token may read its own lookup-self (the default policy);
+        # older Vaults and OpenBao say only "permission denied" for a dead token.
+        if action in _SELF_ACTIONS or any(marker in detail for marker in _INVALID_TOKEN_MARKERS):
+            return ReauthRequired(
+                f"{action}: the token is not valid (expired or revoked): {detail}"
+            )
+        return VaultDenied(f"{action}: permission denied: {detail}", status=403)
+    if isinstance(exc, hvac.exceptions.InvalidRequest) and any(
+        m in detail for m in _DENIAL_MARKERS
+    ):
+        return VaultDenied(f"{action}: {detail}", status=400)
+    if isinstance(exc, hvac.exceptions.VaultDown):
+        return VaultUnavailable(f"{action}: Vault is sealed or unavailable: {detail}")
+    if isinstance(exc, UNAVAILABLE):
+        return VaultUnavailable(f"{action}: Vault answered {status or ''} {detail}".rstrip())
+    return VaultError(f"{action}: {detail}", status=status)
+
+
+def _tls_reason(exc: BaseException) -> str:
+    text = str(exc)
+    for reason in ("CERTIFICATE_VERIFY_FAILED", "hostname mismatch", "WRONG_VERSION_NUMBER"):
+        if reason in text:
+            return reason.replace("_", " ").lower()
+    return "handshake failed"
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the request surely never reached Vault: no connection was made.
+
+    A connection reset or a closed connection *during* the exchange is not
+    that: Vault (or a proxy in front of it) may have processed the request.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.ReadTimeout):
+        return False
+    cause = exc.args[0] if exc.args else None
+    cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(
+        cause, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+    )
+
+
+def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
+    if not isinstance(exc, UNAVAILABLE) or isinstance(exc, requests.exceptions.SSLError):
+        return False
+    if idempotent:
+        return True
+    # A request that may have been processed (read timeout, a reset mid-exchange,
+    # a 500 after the fact) must not be repeated when it creates something: a
+    # second mint would leave the first one unrecorded. Only "surely not processed".
+    return _never_sent(exc) or isinstance(
+        exc, hvac.exceptions.VaultDown | hvac.exceptions.RateLimitExceeded
+    )
+
+
+def malformed(reason: str, host: str) -> MalformedResponse:
+    return MalformedResponse(reason)
+
+
+def unknown_secret_id_accessor(exc: hvac.exceptions.VaultError) -> bool:
+    """Vault's ways of saying "no such secret-id accessor" (500, 404, or 403 when half gone)."""
+    text = f"{first_error(exc)} {getattr(exc, 'text', '') or ''}"
+    return (
+        "failed to find accessor entry" in text
+        or "invalid secret id accessor" in text
+        or (isinstance(exc, hvac.exceptions.InvalidPath) and not getattr(exc, "errors", None))
+    )
