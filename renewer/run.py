@@ -74,9 +74,15 @@ def retry_policy(config: Config, runtime: Runtime) -> RetryPolicy:
 
 
 @contextmanager
-def token_env(config: Config, runtime: Runtime, *, dry_run: bool) -> Iterator[TokenEnv]:
-    """Everything token commands need, with one Vault connection for the run."""
-    retry = retry_policy(config, runtime)
+def token_env(
+    config: Config, runtime: Runtime, *, dry_run: bool, retry: RetryPolicy | None = None
+) -> Iterator[TokenEnv]:
+    """Everything token commands need, with one Vault connection for the run.
+
+    *retry* defaults to the run's policy (``run.deadline``); the CLI token
+    helper passes a shorter one, because a login waits for it.
+    """
+    retry = retry or retry_policy(config, runtime)
     ledger = Ledger(config.state_dir)
     if ledger.warning:
         get_logger().warning("ledger.reset", summary=ledger.warning)
@@ -103,6 +109,7 @@ def _written_dirs(config: Config) -> set[Path]:
     if config.metrics_textfile is not None:
         directories.add(config.metrics_textfile.parent)
     directories.update(sink.path.parent for sink in config.tokens)
+    directories.add(config.data_dir / "kept")  # tokens the CLI token helper set aside
     directories.update(sink.path.parent for spec in section.credentials for sink in spec.sinks)
     for rotation in config.rotations:
         directories.update(

@@ -11,8 +11,17 @@ import click
 
 def register_all(root: click.Group) -> None:
     """Attach every command group to the root group."""
-    from renewer.commands import creds, demo, devserver, notify, rotation, status, tokens
+    from renewer.commands import (
+        creds,
+        demo,
+        devserver,
+        helper,
+        notify,
+        rotation,
+        status,
+        tokens,
+    )
 
-    for module in (tokens, rotation, status, creds, notify, demo, devserver):
+    for module in (tokens, helper, rotation, status, creds, notify, demo, devserver):
         for command in module.COMMANDS:
             root.add_command(command)

@@ -6,9 +6,12 @@
 * ``sweep``     the anti-sprawl sweep: ledger candidates and the full accessor scan;
 * ``ledger``    the accessors of ours renewer has seen (``ledger.json`` in the state dir);
 * ``tokenfile`` reading a token file without trusting it, replacing it atomically;
-* ``env``, ``results``  what a pass needs and what it reports.
+* ``env``, ``results``  what a pass needs and what it reports;
+* ``helper``, ``helper_entry``, ``helper_install``, ``kept``  the vault/bao CLI token
+                helper: a login keeps (or heals into) our periodic token.
 
 The decisions are pure and live in ``renewer.core`` (``drift``, ``heal``, ``sweep``,
-``ledger``, ``renewal``), one hop away. This ``__init__`` imports nothing, so a
-caller that needs only ``tokenfile`` (a token helper's ``get``) loads no hvac.
+``ledger``, ``renewal``, ``helper``, ``cliconfig``), one hop away. This ``__init__``
+imports nothing: the CLI token helper's ``get`` (``helper_entry``, run before every
+``vault``/``bao`` command) loads nothing but this package and ``os``.
 """
