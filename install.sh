@@ -284,6 +284,16 @@ install_user() {
 
 # --- uninstall ---------------------------------------------------------------
 
+uninstall_token_helper() {
+    # ~/.vault / ~/.bao must stop naming the token helper before the venv goes:
+    # a helper that cannot run makes every vault/bao command fail.
+    [ -e "$DATA_DIR/token-helper" ] || return 0
+    if [ -x "$VENV/bin/renewer" ] && "$VENV/bin/renewer" token-helper uninstall; then
+        return 0
+    fi
+    say "warning: remove the token_helper line from ~/.vault and ~/.bao by hand (it names $DATA_DIR/token-helper)"
+}
+
 uninstall() {
     # $1: "purge" to remove the config and the state as well
     if user_manager_reachable; then
@@ -303,10 +313,12 @@ uninstall() {
     if [ -L "$BIN_DIR/renewer" ] && [ "$(readlink "$BIN_DIR/renewer")" = "$VENV/bin/renewer" ]; then
         rm -f "$BIN_DIR/renewer"
     fi
+    uninstall_token_helper
     rm -rf "$VENV" "$DATA_DIR/runbooks" "$DATA_DIR/docs" "$CACHE_DIR"
     if [ "$1" = "purge" ]; then
         # The encrypted store is useless without its key, which lives in the config dir.
-        rm -rf "$CONFIG_DIR" "$STATE_DIR" "$DATA_DIR/store"
+        # kept/ holds the login tokens the CLI token helper set aside.
+        rm -rf "$CONFIG_DIR" "$STATE_DIR" "$DATA_DIR/store" "$DATA_DIR/kept"
         rmdir "$DATA_DIR" 2>/dev/null || true
         say "removed renewer, its config, its state and its secret store"
     else

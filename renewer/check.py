@@ -38,6 +38,7 @@ def run_checks(config: Config) -> list[Finding]:
     findings.append(_state_dir(config))
     findings.extend(_rotation(config, index) for index in range(len(config.rotations)))
     findings.extend(_credentials(config))
+    findings.extend(_token_helper(config))
     if not config.tokens:
         if not config.credentials.credentials:
             findings.append(
@@ -79,6 +80,61 @@ def _credentials(config: Config) -> list[Finding]:
             code = EXIT_CONFIG if status.state in _RECIPE_STATES else EXIT_NEEDS_HUMAN
             findings.append(Finding("fail", subject, detail, code))
     return findings
+
+
+def _token_helper(config: Config) -> list[Finding]:
+    """The vault/bao CLI token helper, when installed: does what the CLIs run still fit?"""
+    import os
+
+    from renewer.tokens.helper_install import installed_for, read_baked, script_path
+
+    script = script_path(config.data_dir)
+    named = installed_for(config.data_dir, config.home, os.environ)
+    if not script.exists() and not named:
+        return []  # opt-in, and not opted in
+    subject = f"token helper {script}"
+    clis = ", ".join(f"{cli} ({path})" for cli, path in named.items())
+    if not script.exists():
+        return [
+            Finding(
+                "fail",
+                subject,
+                f"{clis} names it, but it is missing: every such CLI command fails; "
+                "run `renewer token-helper install` (or `uninstall`)",
+                EXIT_NEEDS_HUMAN,
+            )
+        ]
+    baked = read_baked(script)
+    sink = next((s for s in config.tokens if baked and s.name == baked.sink), None)
+    if baked is None or sink is None:
+        return [
+            Finding(
+                "fail",
+                subject,
+                f"it names no token sink of this config ({baked.sink if baked else 'unreadable'})"
+                "; run `renewer token-helper install --sink NAME`",
+                EXIT_NEEDS_HUMAN,
+            )
+        ]
+    if baked.token_file != str(sink.path):
+        return [
+            Finding(
+                "warn",
+                subject,
+                f"the CLI's get reads {baked.token_file}, but {sink.name}'s path is {sink.path}; "
+                "run `renewer token-helper install` again",
+            )
+        ]
+    if not named:
+        return [
+            Finding(
+                "warn",
+                subject,
+                "no CLI config names it; `renewer token-helper "
+                "install` sets token_helper in ~/.vault / ~/.bao",
+            )
+        ]
+    return [Finding("ok", subject, f"{clis} hand logins to it, for {sink.name} ({sink.path})")]
 
 
 def _state_dir(config: Config) -> Finding:

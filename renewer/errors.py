@@ -138,6 +138,12 @@ class RotationStateInvalid(NeedsHuman):
     reference: ClassVar[str] = "rotation-state-invalid"
 
 
+class TokenHelperError(NeedsHuman):
+    """``renewer token-helper install``/``uninstall`` cannot do what was asked; nothing changed."""
+
+    reference: ClassVar[str] = "token-helper"
+
+
 class StateUnwritable(NeedsHuman):
     """renewer cannot write its own records (ledger, run state, rotation state): disk full,
     read-only, permissions. The step they would have recorded is not taken."""

@@ -43,17 +43,13 @@ def token_helper_group() -> None:
 @pass_app
 def install_command(app: AppContext, sink_name: str | None, clis: tuple[str, ...]) -> int:
     """Write the helper script and set token_helper in ~/.vault / ~/.bao."""
-    from renewer.tokens.helper_install import (
-        HelperInstallError,
-        choose_sink,
-        clis_on_path,
-        install,
-    )
+    from renewer.errors import TokenHelperError
+    from renewer.tokens.helper_install import choose_sink, clis_on_path, install
 
     config = app.config
     chosen = clis or clis_on_path(os.environ.get("PATH"))
     if not chosen:
-        raise HelperInstallError(
+        raise TokenHelperError(
             "neither vault nor bao is on PATH", hint="name the CLI: --cli vault or --cli bao"
         )
     for line in install(config, choose_sink(config, sink_name), chosen, environ=os.environ):
@@ -67,12 +63,15 @@ def install_command(app: AppContext, sink_name: str | None, clis: tuple[str, ...
 
 @token_helper_group.command("uninstall")
 @_CLI
-@pass_app
-def uninstall_command(app: AppContext, clis: tuple[str, ...]) -> int:
-    """Remove renewer's token_helper lines (and the script once unused)."""
-    from renewer.tokens.helper_install import CLIS, uninstall
+def uninstall_command(clis: tuple[str, ...]) -> int:
+    """Remove renewer's token_helper lines (and the script once unused).
 
-    for line in uninstall(app.config, clis or CLIS, environ=os.environ):
+    Works without a usable config (install.sh --uninstall runs it).
+    """
+    from renewer.tokens.helper_install import CLIS, data_and_home, uninstall
+
+    data_dir, home = data_and_home(os.environ)
+    for line in uninstall(data_dir, home, clis or CLIS, environ=os.environ):
         click.echo(line)
     return 0
 

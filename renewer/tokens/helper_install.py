@@ -20,9 +20,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
-from renewer.config import Config, TokenSink
+from renewer.config import Config, TokenSink, xdg_dir
 from renewer.core.cliconfig import (
     UnrecognizedConfig,
     helper_path_problem,
@@ -30,19 +29,13 @@ from renewer.core.cliconfig import (
     with_helper,
     without_helper,
 )
-from renewer.errors import NeedsHuman
+from renewer.errors import TokenHelperError
 from renewer.files import ensure_private_dir, write_atomic
 
 CLIS = ("vault", "bao")
 SCRIPT_NAME = "token-helper"
 SCRIPT_MARK = "# renewer token helper"
 _SHEBANG_MAX = 120  # Linux reads 127+ bytes of a #! line only since 5.1; stay well below
-
-
-class HelperInstallError(NeedsHuman):
-    """The token helper cannot be installed or removed as asked; nothing was changed."""
-
-    reference: ClassVar[str] = "token-helper"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +47,19 @@ class Baked:
     config: str
 
 
-def script_path(config: Config) -> Path:
-    return config.data_dir / SCRIPT_NAME
+def script_path(data_dir: Path) -> Path:
+    return data_dir / SCRIPT_NAME
+
+
+def data_and_home(environ: Mapping[str, str]) -> tuple[Path, Path]:
+    """renewer's data dir and HOME as the config would resolve them, without reading it.
+
+    ``uninstall`` must work when the config is broken or gone (install.sh
+    --uninstall runs it): the CLIs would otherwise name a helper that no
+    longer runs, and every vault/bao command would fail.
+    """
+    home = Path(environ.get("HOME") or Path.home())
+    return xdg_dir(environ, "XDG_DATA_HOME", ".local/share"), home
 
 
 def cli_config_path(cli: str, environ: Mapping[str, str], home: Path) -> Path:
@@ -74,7 +78,7 @@ def script_text(python: str, baked: Baked) -> str:
     """The helper script: plain ``#!python -I``, or sh re-executing Python for odd paths."""
     if helper_path_problem(python) or len(python) > _SHEBANG_MAX:
         if any(char in python for char in '"$`\\\n'):
-            raise HelperInstallError(
+            raise TokenHelperError(
                 f"cannot write a helper script for the interpreter {python!r}",
                 hint="install renewer into a venv whose path has no quotes, $, ` or \\",
             )
@@ -120,7 +124,7 @@ def choose_sink(config: Config, name: str | None) -> TokenSink:
     if len(config.tokens) == 1:
         return config.tokens[0]
     names = ", ".join(sink.name for sink in config.tokens) or "none configured"
-    raise HelperInstallError(
+    raise TokenHelperError(
         f"no token sink writes {default}, so which one should the CLI use? ({names})",
         hint="name it: renewer token-helper install --sink NAME",
     )
@@ -134,10 +138,10 @@ def install(
     config: Config, sink: TokenSink, clis: Iterable[str], *, environ: Mapping[str, str]
 ) -> list[str]:
     """Write the script, then point each CLI's config at it; the lines to print."""
-    helper = script_path(config)
+    helper = script_path(config.data_dir)
     problem = helper_path_problem(str(helper))
     if problem:
-        raise HelperInstallError(
+        raise TokenHelperError(
             f"the helper would live at {helper}, which the CLI cannot run: {problem}",
             hint="set XDG_DATA_HOME (or HOME) to a path without spaces",
         )
@@ -159,7 +163,7 @@ def _planned_install(
     text = _read_cli_config(path)
     current = read_helper(text).path
     if current not in {None, helper} and read_baked(Path(current or "")) is None:
-        raise HelperInstallError(
+        raise TokenHelperError(
             f'{path} already names another token helper ("{current}"); the {cli} CLI runs '
             "only one, and renewer will not replace yours",
             hint=f"remove that line from {path} if renewer should take over, then install again",
@@ -167,12 +171,14 @@ def _planned_install(
     return cli, path, text
 
 
-def uninstall(config: Config, clis: Iterable[str], *, environ: Mapping[str, str]) -> list[str]:
+def uninstall(
+    data_dir: Path, home: Path, clis: Iterable[str], *, environ: Mapping[str, str]
+) -> list[str]:
     """Remove renewer's ``token_helper`` lines, then the script once nothing names it."""
-    helper = script_path(config)
+    helper = script_path(data_dir)
     lines = []
     for cli in clis:
-        path = cli_config_path(cli, environ, config.home)
+        path = cli_config_path(cli, environ, home)
         text = _read_cli_config(path)
         current = read_helper(text).path
         if current is None:
@@ -182,7 +188,7 @@ def uninstall(config: Config, clis: Iterable[str], *, environ: Mapping[str, str]
         else:
             _write_cli_config(path, without_helper(text))
             lines.append(f"{cli}: removed token_helper from {path}; {cli} writes ~/.vault-token")
-    if not installed_for(config, environ) and helper.exists():
+    if not installed_for(data_dir, home, environ) and helper.exists():
         helper.unlink()
         lines.append(f"removed {helper}")
     return lines
@@ -194,11 +200,11 @@ def _read_cli_config(path: Path) -> str:
     except FileNotFoundError:
         return ""
     except (OSError, UnicodeDecodeError) as exc:
-        raise HelperInstallError(f"cannot read {path}: {exc}") from None
+        raise TokenHelperError(f"cannot read {path}: {exc}") from None
     try:
         read_helper(text)
     except UnrecognizedConfig as exc:
-        raise HelperInstallError(
+        raise TokenHelperError(
             f"{path}:{exc.line}: {exc.reason}; renewer edits only token_helper lines and "
             "comments (is it JSON, or an Ansible Vault file? both also live at ~/.vault)",
             hint=f'add token_helper = "<helper>" to {path} by hand, or point '
@@ -221,13 +227,13 @@ def _write_cli_config(path: Path, text: str) -> None:
     write_atomic(target, text.encode(), mode=mode)
 
 
-def installed_for(config: Config, environ: Mapping[str, str]) -> dict[str, Path]:
+def installed_for(data_dir: Path, home: Path, environ: Mapping[str, str]) -> dict[str, Path]:
     """CLI → config file, for the CLIs whose config names this install's helper."""
-    helper = str(script_path(config))
+    helper = str(script_path(data_dir))
     found = {}
     for cli in CLIS:
-        path = cli_config_path(cli, environ, config.home)
-        with contextlib.suppress(HelperInstallError, UnrecognizedConfig):
+        path = cli_config_path(cli, environ, home)
+        with contextlib.suppress(TokenHelperError, UnrecognizedConfig):
             if read_helper(_read_cli_config(path)).path == helper:
                 found[cli] = path
     return found

@@ -222,7 +222,23 @@ def third(home: Home, second: Stage, vault_peer: VaultPeer, policies: None, disp
 
 
 @pytest.fixture(scope="module")
-def uninstalled(home: Home, third: Stage) -> Stage:
+def token_helper(home: Home, third: Stage) -> subprocess.CompletedProcess[str]:
+    """The person opts in to the CLI token helper for the vault CLI (~/.vault is theirs)."""
+    (home.home / ".vault").write_text("# my vault CLI settings\n")
+    completed = subprocess.run(
+        [str(home.venv / "bin" / "renewer"), "token-helper", "install", "--cli", "vault"],
+        env=home.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    leakguard.scan("token-helper install", completed.stdout + completed.stderr)
+    return completed
+
+
+@pytest.fixture(scope="module")
+def uninstalled(home: Home, third: Stage, token_helper: object) -> Stage:
     return run_install(home, "--uninstall")
 
 
@@ -392,6 +408,20 @@ class TestInstalledUnits:
             assert score is not None and float(score.group(1)) <= 2.0, completed.stdout
 
 
+class TestTokenHelper:
+    def test_the_installed_helper_gives_the_cli_the_token_file(
+        self, token_helper: subprocess.CompletedProcess[str], home: Home
+    ) -> None:
+        """The script runs the installed venv (not this checkout) and prints the token."""
+        assert token_helper.returncode == 0, token_helper.stderr
+        script = home.data / "token-helper"
+        assert script.read_text().startswith(f"#!{home.venv / 'bin' / 'python'} -I\n")
+        got = subprocess.run(
+            [str(script), "get"], env=home.env(), capture_output=True, timeout=60, check=False
+        )
+        assert (got.returncode, got.stdout) == (0, (home.home / ".vault-token").read_bytes())
+
+
 class TestUninstall:
     def test_it_leaves_nothing_but_config_and_state(self, uninstalled: Stage, home: Home) -> None:
         assert uninstalled.code == 0, uninstalled.out
@@ -405,14 +435,16 @@ class TestUninstall:
             for path in uninstalled.files
             if not path.startswith((".config/renewer/", ".local/state/renewer/"))
         }
-        assert left == {".vault-token"}  # the user's token file is never ours to remove
+        # the user's token file is never ours to remove; ~/.vault is theirs, our line is gone
+        assert left == {".vault-token", ".vault"}
+        assert (home.home / ".vault").read_text() == "# my vault CLI settings\n"
         assert ".config/renewer/config.yaml" in uninstalled.files
         assert ".local/state/renewer/state.json" in uninstalled.files
         assert "kept" in uninstalled.out
 
     def test_purge_removes_config_and_state_too(self, purged: Stage) -> None:
         assert purged.code == 0, purged.out
-        assert purged.files == {".vault-token"}
+        assert purged.files == {".vault-token", ".vault"}
 
 
 class TestRefusals:

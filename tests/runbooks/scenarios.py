@@ -36,10 +36,12 @@ The real command opens a browser for an OIDC login and writes the token it gets
 to ~/.vault-token. No browser or identity provider exists in a test, so this
 asks the dev server (as root, $RUNBOOK_VAULT_ROOT_TOKEN) for what such a login
 yields: an admin-capable ({admin}), 7-day, non-periodic token whose display
-name is token-oidc-wizard, and writes it to ~/.vault-token (0600). It prints
+name is token-oidc-wizard, and stores it as the real CLI does: through the token
+helper ~/.vault names (`$SHELL -c "<helper> store"`, the token on stdin, output
+shown only if it fails, then exit 2), else into ~/.vault-token (0600). It prints
 vault's success line without the token. Any other use exits 2.
 """
-import json, os, sys, urllib.request
+import json, os, re, subprocess, sys, urllib.request
 
 args = sys.argv[1:]
 if args[:1] != ["login"] or "-method=oidc" not in args[1:]:
@@ -55,11 +57,27 @@ request = urllib.request.Request(
 )
 with urllib.request.urlopen(request, timeout=10) as response:
     token = json.load(response)["auth"]["client_token"]
-path = os.path.join(os.environ["HOME"], ".vault-token")
-fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, token.encode())
-os.close(fd)
-print("Success! You are now authenticated. (stand-in: the token is in ~/.vault-token)")
+config = os.environ.get("VAULT_CONFIG_PATH") or os.path.join(os.environ["HOME"], ".vault")
+helper = None
+if os.path.exists(config):
+    for line in open(config):
+        found = re.match(r'\\s*token_helper\\s*=\\s*"([^"]*)"', line)
+        helper = found.group(1) if found else helper
+if helper:
+    shell = os.environ.get("SHELL") or "/bin/sh"
+    done = subprocess.run(
+        [shell, "-c", helper + " store"], input=token.encode(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    if done.returncode != 0:
+        sys.stderr.write("Error storing token: %r\\n" % done.stdout.decode())
+        sys.exit(2)
+else:
+    path = os.path.join(os.environ["HOME"], ".vault-token")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, token.encode())
+    os.close(fd)
+print("Success! You are now authenticated. (stand-in: the token was stored)")
 '''
 
 
