@@ -45,3 +45,34 @@ def test_a_tiny_bench_run_reports_every_section() -> None:
     assert "Vault requests per run: [2]" in out
     assert out.count("imports hvac/requests: no") == 2
     assert mib(out, "renewer --help peak RSS") < mib(out, "peak RSS"), out
+
+
+def test_a_tiny_token_helper_bench_run_reports_both_sections() -> None:
+    """Shape only: both sections print, and get imports nothing but its own module."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "token_helper_bench.py"),
+            *("--runs", "2"),
+            "--renewer",
+            str(Path(sys.executable).parent / "renewer"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = completed.stdout
+
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    for section in ("1. the CLI's get", "2. the CLI's store"):
+        assert section in out
+    assert re.search(r"helper get \(median\).*ratio\s+[\d.]+\s+target <= 1.5x", out), out
+    imports = re.search(r"get imports beyond python -c pass: (.*)$", out, re.MULTILINE)
+    assert imports is not None, out
+    assert set(imports.group(1).split(", ")) <= {
+        "__future__",
+        "renewer",
+        "renewer.tokens",
+        "renewer.tokens.helper_entry",
+    }
