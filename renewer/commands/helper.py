@@ -120,10 +120,15 @@ def restore_command(app: AppContext, sink_name: str | None) -> int:
 @pass_app
 def get_command(app: AppContext, sink_name: str | None) -> int:
     """The protocol's get: print the sink's token (the helper script does this faster)."""
-    from renewer.tokens.helper_entry import get
+    from renewer.errors import TokenFileError
+    from renewer.tokens.helper_entry import read_token_bytes
     from renewer.tokens.helper_install import choose_sink
 
-    return get(str(choose_sink(app.config, sink_name).path))
+    token, problem = read_token_bytes(str(choose_sink(app.config, sink_name).path))
+    if problem:
+        raise TokenFileError(problem)
+    click.echo(token.decode("ascii", "replace"), nl=False)
+    return 0
 
 
 @token_helper_group.command("store")

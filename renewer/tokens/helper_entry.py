@@ -27,37 +27,41 @@ _BOM = b"\xef\xbb\xbf"
 _PREFIX = "renewer token helper: "
 
 
-def _fail(message: str) -> int:
-    os.write(2, f"{_PREFIX}{message}\n".encode())
-    return 1
-
-
-def get(token_file: str) -> int:
-    """Print the token in *token_file*; exit 0 with no output when there is none."""
+def read_token_bytes(token_file: str) -> tuple[bytes, str]:
+    """(the token, "") or (b"", why it cannot be used); (b"", "") when there is no file."""
     try:
         fd = os.open(token_file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     except FileNotFoundError:
-        return 0
+        return b"", ""
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink
-            return _fail(f"{token_file} is a symbolic link; renewer only reads the file itself")
-        return _fail(f"cannot read {token_file}: {exc.strerror}")
+            return b"", f"{token_file} is a symbolic link; renewer only reads the file itself"
+        return b"", f"cannot read {token_file}: {exc.strerror}"
     try:
         facts = os.fstat(fd)
         if not stat.S_ISREG(facts.st_mode):
-            return _fail(f"{token_file} is not a regular file")
+            return b"", f"{token_file} is not a regular file"
         if facts.st_uid != os.geteuid():
-            return _fail(f"{token_file} is owned by uid {facts.st_uid}, not by you; not using it")
+            return b"", f"{token_file} is owned by uid {facts.st_uid}, not by you; not using it"
         content = os.read(fd, MAX_TOKEN_BYTES + 1)
     finally:
         os.close(fd)
     if len(content) > MAX_TOKEN_BYTES:
-        return _fail(f"{token_file} is larger than {MAX_TOKEN_BYTES} bytes; not a token")
+        return b"", f"{token_file} is larger than {MAX_TOKEN_BYTES} bytes; not a token"
     if content.startswith(_BOM):
         content = content[len(_BOM) :]
     token = content.strip()
     if len(token.split()) > 1:
-        return _fail(f"{token_file} holds several words or lines, not one token")
+        return b"", f"{token_file} holds several words or lines, not one token"
+    return token, ""
+
+
+def get(token_file: str) -> int:
+    """Print the token in *token_file*; exit 0 with no output when there is none."""
+    token, problem = read_token_bytes(token_file)
+    if problem:
+        os.write(2, f"{_PREFIX}{problem}\n".encode())
+        return 1
     os.write(1, token)
     return 0
 
@@ -68,7 +72,8 @@ def main(argv: list[str], *, sink: str, token_file: str, config: str) -> int:
     if operation == "get":
         return get(token_file)
     if operation not in {"store", "erase"}:
-        return _fail(f"unknown operation {operation!r}; the CLI calls get, store or erase")
+        os.write(2, f"{_PREFIX}unknown operation {operation!r}: get, store or erase\n".encode())
+        return 2
     from renewer.cli import run_cli
 
     options = ["--config", config] if config else []

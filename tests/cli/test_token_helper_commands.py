@@ -222,6 +222,24 @@ class TestGet:
         got = installed.helper("get")
         assert (got.returncode, got.stdout) == (0, TOKEN)
 
+    def test_the_full_cli_get_prints_the_same(self, installed: Home) -> None:
+        """`renewer token-helper get` (by hand): same answer; its stdout is the secret itself."""
+        installed.sink.write_text(f"{TOKEN}\n")
+        got = subprocess.run(
+            [
+                *(sys.executable, "-m", "renewer", "--config", str(installed.config)),
+                "token-helper",
+                "get",
+            ],
+            env=installed.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        leakguard.scan("token-helper get stderr", got.stderr)
+        assert (got.returncode, got.stdout) == (0, TOKEN)
+
     @pytest.mark.parametrize("case", ["symlink", "two-lines", "directory"])
     def test_anything_but_one_token_in_a_regular_file_fails_loudly(
         self, installed: Home, case: str
