@@ -1,4 +1,4 @@
-"""The CLI token helper's ``store``, ``erase`` and ``restore``: the clobber stopped at the login.
+"""The CLI token helper's ``store``: the clobber stopped at the login (``erase``: ``kept.py``).
 
 With ``token_helper`` set in ``~/.vault`` / ``~/.bao``, ``vault login`` and
 ``bao login`` hand their token to ``store`` instead of writing
@@ -40,6 +40,7 @@ from renewer.core.secret import Secret
 from renewer.errors import LockBusy, RenewerError, TokenFileError
 from renewer.files import write_atomic
 from renewer.lock import run_lock
+from renewer.redact import scrub
 from renewer.run import Runtime, token_env, write_metrics
 from renewer.state import record_items
 from renewer.tokens import kept
@@ -62,8 +63,13 @@ _PREFIX = "renewer: "
 
 
 def announce(line: str) -> None:
-    """Tell the person: stderr, and the terminal when the CLI captures our stderr."""
-    text = f"{_PREFIX}{line}\n"
+    """Tell the person: stderr, and the terminal when the CLI captures our stderr.
+
+    The line quotes Vault (display names, denials): it is scrubbed of secrets
+    and of anything a terminal would interpret, then written as one line.
+    """
+    printable = "".join(char if char.isprintable() else "?" for char in scrub(line))
+    text = f"{_PREFIX}{printable}\n"
     sys.stderr.write(text)
     sys.stderr.flush()
     if sys.stderr.isatty():

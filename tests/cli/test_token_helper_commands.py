@@ -416,3 +416,21 @@ class TestCheck:
         ran = installed.renewer("check")
         assert ran.code != 0
         assert "it is missing: every such CLI command fails" in ran.stdout
+
+
+def test_the_person_s_line_is_one_printable_line() -> None:
+    """Vault's words (display names, denials) reach a terminal: no escapes, no second line."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from renewer.tokens.helper import announce; "
+            "announce('DRIFT devvm: the login \\x1b[2J\\x1b[31mroot\\nnext')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,
+        check=True,
+    )
+    assert completed.stderr == "renewer: DRIFT devvm: the login ?[2J?[31mroot?next\n"
