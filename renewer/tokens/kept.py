@@ -96,12 +96,12 @@ def erase(config: Config, sink: TokenSink, *, wait: float) -> str:
         if not sink.path.exists() and not sink.path.is_symlink():
             return f"nothing to erase: {sink.path} does not exist"
         current = read_token(sink.path, sink=sink.name)
-        kept = keep(config, sink.name, Kind.ERASED, current.token)
+        aside = keep(config, sink.name, Kind.ERASED, current.token)
         sink.path.unlink()
         fsync_directory(sink.path.parent)
         summary = (
             f"ERASED {sink.name}: the CLI's token helper erased {sink.path}; its token is kept "
-            f"in {kept}; put it back with `renewer token-helper restore`"
+            f"in {aside}; put it back with `renewer token-helper restore`"
         )
         _record(config, ItemResult("token", sink.name, Outcome.WARNING, "token.erased", summary))
     return summary
