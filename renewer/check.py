@@ -4,22 +4,32 @@ The config is already valid when this runs (loading it is the first check).
 Then: the state dir, each rotation's state file (readable? where does it
 stand, when is it due?), every token file (present, one token, our own, mode
 0600), Vault reachable and unsealed, and each sink's token looked up (read
-only) and put through the drift guard. Nothing is renewed, minted, repaired
-or revoked.
+only) and put through the drift guard. On drift, Vault is asked read-only
+(``sys/capabilities-self``) whether the token in the file may mint ours, so
+the line says what ``renewer run`` will do: heal it (warn, exit 0) or be
+denied (fail, exit 1, with the recovery). Nothing is renewed, minted,
+repaired or revoked.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from renewer.config import Config
-from renewer.core.drift import check_drift
+from renewer.config import Config, TokenSink, vault_token_from_env
+from renewer.core.drift import Verdict, check_drift
 from renewer.core.duration import format_ttl
+from renewer.core.heal import plan_heal
+from renewer.core.model import TokenInfo
 from renewer.errors import EXIT_CONFIG, EXIT_NEEDS_HUMAN, EXIT_OK, EXIT_TEMPORARY, RenewerError
 from renewer.run import Runtime, retry_policy
+from renewer.tokens.heal import forecast_heal
+from renewer.tokens.owner import installation_owner
+from renewer.tokens.results import recovery_command
+from renewer.tokens.sink import shown
 from renewer.tokens.tokenfile import read_token
-from renewer.vault import VaultConnection
+from renewer.vault import HvacVault, VaultConnection
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +65,10 @@ def run_checks(config: Config) -> list[Finding]:
         findings.append(_vault(config, connection))
         if findings[-1].status == "fail":
             return findings
-        findings.extend(_sink(config, connection, index) for index in range(len(config.tokens)))
+        owner = installation_owner(config, persist=False)
+        findings.extend(
+            _sink(config, connection, index, owner) for index in range(len(config.tokens))
+        )
     return findings
 
 
@@ -181,26 +194,74 @@ def _vault(config: Config, connection: VaultConnection) -> Finding:
     return Finding("ok", subject, f"reachable, version {health.get('version', '?')}")
 
 
-def _sink(config: Config, connection: VaultConnection, index: int) -> Finding:
+def _sink(config: Config, connection: VaultConnection, index: int, owner: str) -> Finding:
     sink = config.tokens[index]
     subject = f"token {sink.name} ({sink.path})"
+    recovery = recovery_command(
+        sink, home=config.home, vault_token_set=vault_token_from_env() is not None
+    )
     try:
-        token_file = read_token(sink.path, sink=sink.name)
-        info = connection.client(token_file.token).lookup_self()
+        token_file = read_token(sink.path, sink=sink.name, recovery=recovery)
+        client = connection.client(token_file.token)
+        info = client.lookup_self()
     except RenewerError as error:
         return Finding(
             "fail", subject, f"{error.message}; {error.hint}".rstrip("; "), error.exit_code
         )
-    verdict = check_drift(info, sink.expect)
+    verdict = check_drift(info, sink.expect, owner=owner, sink=sink.name)
     if not verdict.ok:
-        return Finding(
-            "fail",
+        return _drift_finding(
+            sink,
             subject,
-            f"drift: {verdict.explain()}; `renewer run --only {sink.name}` would try to heal",
-            EXIT_NEEDS_HUMAN,
+            client=client,
+            info=info,
+            verdict=verdict,
+            owner=owner,
+            recovery=recovery,
+            home=config.home,
         )
     if token_file.loose_mode:
         return Finding(
             "warn", subject, f"mode {token_file.mode:o}; the next run repairs it to 0600"
         )
     return Finding("ok", subject, f"ours ({info.display_name}), ttl {format_ttl(info.ttl)}")
+
+
+def _drift_finding(
+    sink: TokenSink,
+    subject: str,
+    *,
+    client: HvacVault,
+    info: TokenInfo,
+    verdict: Verdict,
+    owner: str,
+    recovery: str,
+    home: Path,
+) -> Finding:
+    """Drift: predict, read-only, whether ``renewer run`` will heal it (exit as it would)."""
+    source = shown(sink.path, home)
+    plan = plan_heal(sink.name, info, verdict, sink.mint, owner=owner, source=source)
+    drift = f"drift: {verdict.explain()}"
+    try:
+        forecast = forecast_heal(client, plan)
+    except RenewerError as error:
+        return Finding("fail", subject, f"{drift}; {error.message}", error.exit_code)
+    if forecast.allowed:
+        return Finding(
+            "warn",
+            subject,
+            f"{drift}; `renewer run` will heal it with the authority of {plan.authority()} "
+            f"({forecast.reason})",
+        )
+    if forecast.allowed is None:
+        return Finding(
+            "warn",
+            subject,
+            f"{drift}; `renewer run --only {sink.name}` will try to heal it; {forecast.words()}",
+        )
+    return Finding(
+        "fail",
+        subject,
+        f"{drift}; {forecast.words()}; the file would be left untouched. Recover: {recovery}",
+        EXIT_NEEDS_HUMAN,
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 from renewer.core.duration import parse_duration
 from renewer.core.model import MintSpec, SweepMode, TokenSpec
 from renewer.core.naming import vault_display_name
+from renewer.core.owner import RESERVED_PREFIX
 from renewer.credentials import spec as credentials_spec
 from renewer.errors import ConfigError
 from renewer.files import ensure_private_dir
@@ -172,6 +174,7 @@ SCHEMA: dict[str, Any] = {
                         },
                     },
                     "sweep": {"enum": [mode.value for mode in SweepMode]},
+                    "login": {"type": "string", "minLength": 1, "pattern": r"^[^\n]*$"},
                 },
             },
         },
@@ -218,6 +221,7 @@ class TokenSink:
     expect: TokenSpec
     mint: MintSpec
     sweep: SweepMode = SweepMode.ON_HEAL
+    login: str = "vault login -method=oidc"  # what a person runs to get an authority token
 
 
 class RotationType(Enum):
@@ -434,7 +438,7 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
 
     vault = _vault_settings(document, data.get("vault", {}), environ, resolve)
     tokens = tuple(
-        _token_sink(document, index, item, resolve)
+        _token_sink(document, index, item, resolve, environ)
         for index, item in enumerate(data.get("tokens", []))
     )
     _check_unique(document, tokens)
@@ -521,12 +525,30 @@ def _check_addr(document: Document, addr: str, source: str, *, allow_http: bool)
         )
 
 
-def _token_sink(document: Document, index: int, item: Mapping[str, Any], resolve: Any) -> TokenSink:
+def default_login(environ: Mapping[str, str]) -> str:
+    """The login command recovery hints print: the Vault CLI on PATH (``vault``, else ``bao``)."""
+    path = environ.get("PATH", os.defpath)
+    cli = (
+        "bao"
+        if shutil.which("vault", path=path) is None and shutil.which("bao", path=path)
+        else "vault"
+    )
+    return f"{cli} login -method=oidc"
+
+
+def _token_sink(
+    document: Document,
+    index: int,
+    item: Mapping[str, Any],
+    resolve: Any,
+    environ: Mapping[str, str],
+) -> TokenSink:
+    mint_data = item["mint"]
     expect = TokenSpec(
         display_name=item["expect"]["display_name"],
         policies=frozenset(name.strip().lower() for name in item["expect"]["policies"]),
+        period=parse_duration(mint_data["period"]),
     )
-    mint_data = item["mint"]
     mint = MintSpec(
         display_name=mint_data["display_name"],
         policies=tuple(sorted({name.strip().lower() for name in mint_data["policies"]})),
@@ -535,6 +557,13 @@ def _token_sink(document: Document, index: int, item: Mapping[str, Any], resolve
         meta=dict(mint_data.get("meta", {})),
     )
     where = ("tokens", index)
+    reserved = sorted(key for key in mint.meta if key.startswith(RESERVED_PREFIX))
+    if reserved:
+        raise ConfigError(
+            f"{document.where((*where, 'mint', 'meta'))}: {', '.join(reserved)}: keys starting "
+            f"with {RESERVED_PREFIX!r} are renewer's owner marks and cannot be set here",
+            hint="rename the key",
+        )
     if mint.period <= 0:
         raise ConfigError(
             f"{document.where((*where, 'mint', 'period'))}: the period must be more than 0"
@@ -560,6 +589,7 @@ def _token_sink(document: Document, index: int, item: Mapping[str, Any], resolve
         expect=expect,
         mint=mint,
         sweep=SweepMode(item.get("sweep", SweepMode.ON_HEAL.value)),
+        login=item.get("login") or default_login(environ),
     )
 
 

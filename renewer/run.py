@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from renewer.config import Config
+from renewer.config import Config, vault_token_from_env
 from renewer.core.outcome import ItemResult, Outcome, exit_code
 from renewer.files import sweep_temp_files
 from renewer.lock import run_lock
@@ -26,6 +26,7 @@ from renewer.logging import get_logger
 from renewer.state import RunRecord, record_run, write_textfile
 from renewer.tokens.env import TokenEnv
 from renewer.tokens.ledger import Ledger
+from renewer.tokens.owner import installation_owner
 from renewer.tokens.sink import process_sink
 from renewer.vault import RetryPolicy, VaultConnection
 
@@ -84,6 +85,7 @@ def token_env(
     """
     retry = retry or retry_policy(config, runtime)
     ledger = Ledger(config.state_dir)
+    owner = installation_owner(config, persist=not dry_run)
     if ledger.warning:
         get_logger().warning("ledger.reset", summary=ledger.warning)
     with VaultConnection(
@@ -93,7 +95,9 @@ def token_env(
             config=config,
             connection=conn,
             ledger=ledger,
+            owner=owner,
             dry_run=dry_run,
+            vault_token_set=vault_token_from_env() is not None,
             wall_clock=runtime.wall_clock,
             time_left=retry.remaining,
         )

@@ -15,6 +15,20 @@ display_names = st.sampled_from(
 )
 policy_sets = st.frozensets(st.sampled_from(POLICY_NAMES))
 
+OWNER = "0123456789abcdef"  # "this installation" in the unit tests
+OTHER_OWNER = "fedcba9876543210"
+SINK = "devvm"
+# Vault token meta, as the tokens a sweep meets carry it (renewer.core.owner):
+METAS = {
+    "mine": (("renewer_machine", OWNER), ("renewer_sink", SINK)),
+    "other machine": (("renewer_machine", OTHER_OWNER), ("renewer_sink", SINK)),
+    "other sink": (("renewer_machine", OWNER), ("renewer_sink", "work")),
+    "pre-marks release": (("created-by", "renewer"), ("sink", SINK)),
+    "unmarked": (),
+    "someone's label": (("team", "infra"),),
+}
+metas = st.sampled_from(sorted(METAS.values()))
+
 
 @st.composite
 def token_infos(draw: st.DrawFn) -> TokenInfo:
@@ -26,4 +40,5 @@ def token_infos(draw: st.DrawFn) -> TokenInfo:
         period=draw(st.sampled_from([0, 3600, 2_764_800])),
         orphan=draw(st.booleans()),
         renewable=draw(st.booleans()),
+        meta=draw(metas),
     )

@@ -67,17 +67,23 @@ def mint_command(app: AppContext, name: str, from_file: Path | None) -> int:
     from renewer.run import Runtime, log_result, token_env, write_metrics
     from renewer.state import record_items
     from renewer.tokens.heal import mint_now
+    from renewer.tokens.results import recovery_command
+    from renewer.tokens.sink import shown
     from renewer.tokens.tokenfile import read_token
 
     app.setup_logging()
     config = app.config
     sink = config.token(name)
+    in_env = vault_token_from_env(app.environ)
+    recovery = recovery_command(sink, home=config.home, vault_token_set=in_env is not None)
     if from_file is not None:
-        authority, source = read_token(from_file, sink=name).token, str(from_file)
-    elif (value := vault_token_from_env(app.environ)) is not None:
-        authority, source = Secret(value), "$VAULT_TOKEN"
+        token_file = read_token(from_file, sink=name, recovery=recovery)
+        authority, source = token_file.token, f"--from-file {from_file}"
+    elif in_env is not None:
+        authority, source = Secret(in_env), "$VAULT_TOKEN"
     else:
-        authority, source = read_token(sink.path, sink=name).token, str(sink.path)
+        token_file = read_token(sink.path, sink=name, recovery=recovery)
+        authority, source = token_file.token, shown(sink.path, config.home)
     get_logger().info(
         "mint.authority", item=name, summary=f"minting {name} with the token from {source}"
     )
@@ -86,7 +92,7 @@ def mint_command(app: AppContext, name: str, from_file: Path | None) -> int:
         run_lock(config.state_dir, timeout=config.run.lock_timeout),
         token_env(config, runtime, dry_run=False) as env,
     ):
-        result = mint_now(sink, env, authority)
+        result = mint_now(sink, env, authority, source=source)
         # status must show the recovery, not the failure it repaired.
         now = runtime.wall_clock()
         write_metrics(config, record_items(config.state_dir, [result], at=now), now=now)

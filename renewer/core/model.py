@@ -37,6 +37,7 @@ class TokenSpec:
 
     display_name: str  # as Vault reports it, e.g. "token-devvm-wizard"
     policies: frozenset[str]  # every one required
+    period: int = 0  # seconds: the period we mint (config mint.period); 0 = any period
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,17 @@ def _names(data: Mapping[str, Any], key: str) -> frozenset[str]:
     return frozenset(value)
 
 
+def _meta(data: Mapping[str, Any], key: str) -> tuple[tuple[str, str], ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise MalformedResponse(f"field {key!r} is not a map of strings")
+    return tuple(sorted(value.items()))
+
+
 @dataclass(frozen=True, slots=True)
 class TokenInfo:
     """A token as ``lookup-self`` / ``lookup-accessor`` describe it, without its id."""
@@ -107,6 +119,11 @@ class TokenInfo:
     creation_time: int = 0
     path: str = ""
     num_uses: int = 0
+    meta: tuple[tuple[str, str], ...] = ()  # Vault's token meta, sorted pairs (hashable)
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return dict(self.meta)
 
     @classmethod
     def from_lookup(cls, data: object) -> TokenInfo:
@@ -132,6 +149,7 @@ class TokenInfo:
             creation_time=_int(data, "creation_time"),
             path=_str(data, "path", default=""),
             num_uses=_int(data, "num_uses"),
+            meta=_meta(data, "meta"),
         )
 
 

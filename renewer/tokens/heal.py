@@ -4,7 +4,15 @@ Vault's answer to the mint is the judge (a denial → ``token.drift``, file
 untouched); the minted token is looked up with itself and must pass the
 guard (else revoked, ``token.heal_failed``); the ledger is updated before the
 file is replaced atomically; then the sweep. The clobbering token is never
-revoked: it may back a live login.
+revoked by renewer: it may back a live login. It can still die with the sweep:
+a token created *from* our old token is that token's child, and Vault revokes
+children with their parent. The heal looks it up after the sweep and says so.
+
+``--dry-run`` mints nothing: it asks Vault what the authority may do on the
+mint path (``sys/capabilities-self``, read-only) and reports the outcome a
+real run would have, with its exit code (``renewer.core.heal.predict_heal``).
+Every line names where the authority came from (the sink's file,
+``$VAULT_TOKEN``, ``--from-file``).
 """
 
 from __future__ import annotations
@@ -13,12 +21,22 @@ from renewer import crashpoints
 from renewer.config import TokenSink
 from renewer.core import ledger as ledger_core
 from renewer.core.drift import check_drift
-from renewer.core.heal import HealPlan, accept_minted, plan_heal
+from renewer.core.heal import (
+    MINT_PATH,
+    SCAN_PATH,
+    HealForecast,
+    HealPlan,
+    accept_minted,
+    plan_heal,
+    predict_heal,
+)
 from renewer.core.model import AuthGrant, SweepMode, TokenInfo
-from renewer.core.outcome import ItemResult, Outcome
+from renewer.core.outcome import Detail, ItemResult, Outcome
+from renewer.core.renewal import check_renewal
 from renewer.core.secret import Secret
 from renewer.errors import (
     HealRejected,
+    ReauthRequired,
     RenewerError,
     Temporary,
     TokenFileError,
@@ -26,10 +44,13 @@ from renewer.errors import (
     VaultUnavailable,
 )
 from renewer.tokens.env import TokenEnv
-from renewer.tokens.results import failure, recovery_command, token_details
-from renewer.tokens.sweep import run_sweep
+from renewer.tokens.results import cap_words, failure, token_details
+from renewer.tokens.sweep import SweepReport, run_sweep
 from renewer.tokens.tokenfile import write_token
 from renewer.vault import HvacVault
+
+DRIFT_SEE = "runbooks/token-renewer.md#drift-heal-denied"
+MINT_DENIED_SEE = "runbooks/token-renewer.md#mint-denied"
 
 
 def heal(
@@ -37,15 +58,7 @@ def heal(
 ) -> ItemResult:
     """Mint with *authority*, check, write, sweep. Used by ``run`` (drift) and ``mint`` (manual)."""
     if env.dry_run:
-        return ItemResult(
-            "token",
-            sink.name,
-            Outcome.OK,
-            "token.plan",
-            f"PLAN {sink.name}: drift ({'; '.join(plan.reasons) or 'manual mint'}); "
-            f"would {plan.describe()}",
-            {"foreign_display_name": plan.foreign_display_name},
-        )
+        return _forecast(sink, env, authority, plan)
     before = env.ledger.get(sink.name)  # mint_started here: an earlier mint's answer was lost
     env.ledger.put(sink.name, ledger_core.begin_mint(before))
     crashpoints.reached("heal.before_mint")
@@ -53,9 +66,7 @@ def heal(
         grant = authority.create_orphan(plan.mint)
     except VaultDenied as denial:
         env.ledger.put(sink.name, ledger_core.forget_mint_attempt(env.ledger.get(sink.name)))
-        return _drift(sink, plan, denial)
-    except RenewerError:
-        raise
+        return _denied(sink, env, plan, denial.message, manual=manual)
     crashpoints.reached("heal.after_mint")
     env.ledger.put(
         sink.name,
@@ -81,52 +92,169 @@ def heal(
         minted,
         keep_accessor=info.accessor,
         full=sink.sweep is not SweepMode.LEDGER or lost_mint,
+        spare=_clobber(plan),
     )
+    cascade = _cascade(authority, plan, report)
+    return _healed(
+        sink, env, plan, grant=grant, info=info, report=report, cascade=cascade, manual=manual
+    )
+
+
+def _healed(
+    sink: TokenSink,
+    env: TokenEnv,
+    plan: HealPlan,
+    *,
+    grant: AuthGrant,
+    info: TokenInfo,
+    report: SweepReport,
+    cascade: str,
+    manual: bool,
+) -> ItemResult:
     details = token_details(info, env.wall_clock())
     details.update(
+        ttl=grant.lease_duration,
+        expires_at=round(env.wall_clock() + grant.lease_duration),
         foreign_display_name=plan.foreign_display_name,
+        authority_source=plan.source,
         swept=len(report.revoked),
         ours_remaining=report.ours_remaining,
+        others_left_alone=report.elsewhere,
+        authority_revoked_by_cascade=bool(cascade),
     )
+    cap = check_renewal(
+        expected=sink.mint.period,
+        granted=grant.lease_duration,
+        warnings=grant.warnings,
+        explicit_max_ttl=info.explicit_max_ttl,
+    )
+    notes = [f" ({report.describe()})"]
+    if cascade:
+        notes.append(f"; {cascade}")
+    if cap.capped:
+        details["capped"] = True
+        notes.append("; " + cap_words(sink, cap))
     complete = not report.incomplete and (report.ours_remaining or 1) <= 1
+    fine = Outcome.OK if manual else Outcome.HEALED
+    outcome = fine if complete and not cap.capped else Outcome.WARNING
     if manual:
-        return ItemResult(
-            "token",
-            sink.name,
-            Outcome.OK if complete else Outcome.WARNING,
-            "token.minted",
-            f"MINTED {sink.name}: new periodic token {info.display_name} with the authority of "
-            f"{plan.foreign_display_name!r} ({report.describe()})",
-            details,
+        head = (
+            f"MINTED {sink.name}: new periodic token {info.display_name} with the authority "
+            f"of {plan.authority()}"
         )
-    return ItemResult(
-        "token",
-        sink.name,
-        Outcome.HEALED if complete else Outcome.WARNING,
-        "token.healed",
-        f"HEALED {sink.name}: re-minted periodic token {info.display_name} from foreign "
-        f"{plan.foreign_display_name!r} ({report.describe()})",
-        details,
+        return ItemResult(
+            "token", sink.name, outcome, "token.minted", head + "".join(notes), details
+        )
+    head = (
+        f"HEALED {sink.name}: {plan.source or sink.path} held {plan.foreign_display_name!r}, "
+        f"not our periodic token ({'; '.join(plan.reasons)}); re-minted {info.display_name} "
+        "with its authority"
     )
+    return ItemResult("token", sink.name, outcome, "token.healed", head + "".join(notes), details)
 
 
-def _drift(sink: TokenSink, plan: HealPlan, denial: VaultDenied) -> ItemResult:
-    return ItemResult(
-        "token",
-        sink.name,
-        Outcome.NEEDS_HUMAN,
-        "token.drift",
-        f"DRIFT {sink.name}: {sink.path} holds a foreign token {plan.foreign_display_name!r} "
-        f"({'; '.join(plan.reasons)}); heal denied by Vault ({denial.message}). "
-        f"Investigate what wrote it; the file was left untouched. "
-        f"Recover: {recovery_command(sink)}",
-        {
-            "foreign_display_name": plan.foreign_display_name,
-            "denial": denial.message,
-            "recovery": recovery_command(sink),
-            "see": "runbooks/token-renewer.md#drift-heal-denied",
-        },
+def _clobber(plan: HealPlan) -> frozenset[str]:
+    """The clobbering token: spared by the sweep whatever its name (it may back a login).
+
+    A manual mint acting with our own healthy token is no clobber: that token
+    is superseded like any other of ours.
+    """
+    if plan.foreign is None or not plan.reasons:
+        return frozenset()
+    return frozenset({plan.foreign.accessor})
+
+
+def _cascade(authority: HvacVault, plan: HealPlan, report: SweepReport) -> str:
+    """After a sweep that revoked something: did the authority die with a revoked parent?
+
+    Vault revokes a token's children with it. A clobbering token created from
+    our old token (``vault token create`` with it) is such a child: the sweep
+    that retires the old token takes the clobbering one along.
+    """
+    if not report.revoked or report.incomplete:
+        return ""
+    try:
+        authority.lookup_self()
+    except ReauthRequired:
+        return (
+            f"the authority token {plan.authority()} was created from a token the sweep "
+            "revoked, and Vault revoked it with its parent (cascade); the file now holds our "
+            "token, log in again wherever you used the other one"
+        )
+    except RenewerError as error:
+        return f"could not check whether the authority token outlived the sweep ({error.message})"
+    return ""
+
+
+def _denied(
+    sink: TokenSink, env: TokenEnv, plan: HealPlan, denial: str, *, manual: bool
+) -> ItemResult:
+    recovery = env.recovery(sink)
+    details = {
+        "foreign_display_name": plan.foreign_display_name,
+        "authority_source": plan.source,
+        "denial": denial,
+        "recovery": recovery,
+        "see": MINT_DENIED_SEE if manual else DRIFT_SEE,
+    }
+    if manual:
+        summary = (
+            f"MINT DENIED {sink.name}: the authority token {plan.authority()} may not mint "
+            f"{sink.name}'s periodic token; Vault said: {denial}. Nothing was changed. "
+            f"Recover: {recovery}"
+        )
+        return ItemResult(
+            "token", sink.name, Outcome.NEEDS_HUMAN, "token.mint_denied", summary, details
+        )
+    summary = (
+        f"DRIFT {sink.name}: {sink.path} holds a token that is not ours, "
+        f"{plan.foreign_display_name!r} ({'; '.join(plan.reasons)}); heal denied by Vault "
+        f"({denial}). Investigate what wrote it; the file was left untouched. "
+        f"Recover: {recovery}"
     )
+    return ItemResult("token", sink.name, Outcome.NEEDS_HUMAN, "token.drift", summary, details)
+
+
+def _forecast(sink: TokenSink, env: TokenEnv, authority: HvacVault, plan: HealPlan) -> ItemResult:
+    """``--dry-run``: ask Vault read-only what the mint would get; report that outcome."""
+    forecast = forecast_heal(authority, plan)
+    why = "; ".join(plan.reasons) or "manual mint"
+    details: dict[str, Detail] = {
+        "foreign_display_name": plan.foreign_display_name,
+        "authority_source": plan.source,
+        "forecast": forecast.words(),
+    }
+    if forecast.allowed is False:
+        recovery = env.recovery(sink)
+        summary = (
+            f"PLAN {sink.name}: drift ({why}); {forecast.words()}. A real run would leave the "
+            f"file untouched and exit 1. Recover: {recovery}"
+        )
+        details.update(recovery=recovery, see=DRIFT_SEE, predicted_exit=1)
+        return ItemResult("token", sink.name, Outcome.NEEDS_HUMAN, "token.plan", summary, details)
+    summary = f"PLAN {sink.name}: drift ({why}); would {plan.describe()}"
+    if forecast.allowed:
+        summary += f" ({forecast.reason})"
+        if forecast.full_scan is False and sink.sweep is not SweepMode.LEDGER:
+            summary += (
+                f"; the full scan would be skipped (no list and sudo on {SCAN_PATH}), "
+                "only the ledger swept"
+            )
+        details["predicted_exit"] = 0
+        return ItemResult("token", sink.name, Outcome.OK, "token.plan", summary, details)
+    summary += f"; {forecast.words()}: Vault decides at run time"
+    return ItemResult("token", sink.name, Outcome.WARNING, "token.plan", summary, details)
+
+
+def forecast_heal(authority: HvacVault, plan: HealPlan) -> HealForecast:
+    """Predict the heal's mint read-only (``sys/capabilities-self``); never raises for a denial."""
+    if plan.foreign is None:
+        return HealForecast(None, "the authority token was not looked up")
+    try:
+        capabilities = authority.capabilities_self([MINT_PATH, SCAN_PATH])
+    except VaultDenied as error:
+        return predict_heal(plan.foreign, None, why_unknown=error.message)
+    return predict_heal(plan.foreign, capabilities)
 
 
 def _accept(sink: TokenSink, env: TokenEnv, minted: HvacVault, grant: AuthGrant) -> TokenInfo:
@@ -142,7 +270,7 @@ def _accept(sink: TokenSink, env: TokenEnv, minted: HvacVault, grant: AuthGrant)
             f"the minted token could not be {'checked' if outage else 'looked up with itself'} "
             f"({error.message}); {fate} and the file left as it was"
         ) from None
-    verdict = accept_minted(info, sink.expect, sink.mint)
+    verdict = accept_minted(info, sink.expect, sink.mint, owner=env.owner, sink=sink.name)
     if not verdict.ok:
         fate = _revoke_minted(sink, env, minted, grant.accessor)
         raise HealRejected(
@@ -165,12 +293,24 @@ def _revoke_minted(sink: TokenSink, env: TokenEnv, minted: HvacVault, accessor: 
     return "it was revoked"
 
 
-def mint_now(sink: TokenSink, env: TokenEnv, authority_token: Secret) -> ItemResult:
-    """``renewer mint``: mint *sink*'s token with the authority of *authority_token*."""
+def mint_now(sink: TokenSink, env: TokenEnv, authority_token: Secret, *, source: str) -> ItemResult:
+    """``renewer mint``: mint *sink*'s token with the authority of *authority_token*.
+
+    *source* says where that token came from (``$VAULT_TOKEN``, ``--from-file
+    PATH``, or the sink's file), for every line this prints.
+    """
     try:
         authority = env.connection.client(authority_token)
-        info = authority.lookup_self()
-        plan = plan_heal(sink.name, info, check_drift(info, sink.expect), sink.mint)
+        try:
+            info = authority.lookup_self()
+        except ReauthRequired as error:
+            raise ReauthRequired(
+                f"the authority token from {source} is not valid (expired or revoked): "
+                f"{error.message}",
+                hint=f"log in again and mint: {env.recovery(sink)}",
+            ) from None
+        verdict = check_drift(info, sink.expect, owner=env.owner, sink=sink.name)
+        plan = plan_heal(sink.name, info, verdict, sink.mint, owner=env.owner, source=source)
         return heal(sink, env, authority, plan, manual=True)
     except RenewerError as error:
-        return failure(sink, error)
+        return failure(sink, error, recovery=env.recovery(sink))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from renewer.config import TokenSink
 from renewer.core.model import TokenInfo
 from renewer.core.outcome import Detail, ItemResult, Outcome, outcome_for_exit_code
+from renewer.core.renewal import RenewalVerdict, cap_advice
 from renewer.errors import (
     HealRejected,
     ReauthRequired,
@@ -13,9 +16,39 @@ from renewer.errors import (
     VaultUnavailable,
 )
 
+CLI_TOKEN_FILE = ".vault-token"  # where `vault login` / `bao login` store the token, in $HOME
 
-def recovery_command(sink: TokenSink) -> str:
-    return f"vault login -method=oidc && renewer mint {sink.name}"
+
+def recovery_command(sink: TokenSink, *, home: Path, vault_token_set: bool = False) -> str:
+    """The commands a person runs to give *sink* a token again: log in, then mint.
+
+    The login is the sink's ``login:`` (default: the CLI on PATH, OIDC). The
+    CLI stores its token in ``~/.vault-token``; ``renewer mint`` takes its
+    authority from ``$VAULT_TOKEN`` first, so when that is set (it would win
+    over the fresh login and fail again), or when the sink is another file,
+    the hint names the login's file explicitly.
+    """
+    mint = f"renewer mint {sink.name}"
+    if vault_token_set or sink.path != home / CLI_TOKEN_FILE:
+        mint += f" --from-file ~/{CLI_TOKEN_FILE}"
+    return f"{sink.login} && {mint}"
+
+
+def cli_name(sink: TokenSink) -> str:
+    """``vault`` or ``bao``: the CLI the sink's login command uses (for other hints)."""
+    first = sink.login.split()[0] if sink.login.split() else "vault"
+    return first if first in {"vault", "bao"} else "vault"
+
+
+def cap_words(sink: TokenSink, verdict: RenewalVerdict) -> str:
+    """Where a capped grant's ceiling comes from and what lifts it (``core.renewal``)."""
+    return cap_advice(
+        verdict,
+        sink=sink.name,
+        period=sink.mint.period,
+        cli=cli_name(sink),
+        explicit_from_config=bool(sink.mint.explicit_max_ttl),
+    )
 
 
 def token_details(info: TokenInfo, now: float) -> dict[str, Detail]:
@@ -29,14 +62,16 @@ def token_details(info: TokenInfo, now: float) -> dict[str, Detail]:
     }
 
 
-def failure(sink: TokenSink, error: RenewerError, **details: Detail) -> ItemResult:
-    """A result for an error that stopped this sink."""
+def failure(
+    sink: TokenSink, error: RenewerError, *, recovery: str = "", **details: Detail
+) -> ItemResult:
+    """A result for an error that stopped this sink; *recovery* is the sink's login && mint."""
     if isinstance(error, TokenFileError):
         event, word = "token.file_invalid", "FAIL"
     elif isinstance(error, ReauthRequired):
         event, word = "token.invalid", "EXPIRED"
         if not error.hint:
-            error.hint = f"log in again and re-mint: {recovery_command(sink)}"
+            error.hint = f"log in again and re-mint: {recovery or f'renewer mint {sink.name}'}"
     elif isinstance(error, VaultUnavailable):
         event, word = "vault.unreachable", "UNREACHABLE"
     elif isinstance(error, HealRejected):

@@ -18,6 +18,7 @@ reach another.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from renewer.config import TokenSink
@@ -31,7 +32,7 @@ from renewer.core.renewal import check_renewal
 from renewer.errors import RenewerError, TokenFileError
 from renewer.tokens.env import TokenEnv
 from renewer.tokens.heal import heal
-from renewer.tokens.results import failure, recovery_command, token_details, with_note
+from renewer.tokens.results import cap_words, failure, token_details, with_note
 from renewer.tokens.sweep import run_sweep
 from renewer.tokens.tokenfile import read_token, repair_mode
 from renewer.vault import HvacVault
@@ -40,7 +41,7 @@ from renewer.vault import HvacVault
 def process_sink(sink: TokenSink, env: TokenEnv) -> ItemResult:
     """One pass over one token sink; never raises a ``RenewerError``."""
     try:
-        token_file = read_token(sink.path, sink=sink.name)
+        token_file = read_token(sink.path, sink=sink.name, recovery=env.recovery(sink))
         mode_note = ""
         if token_file.loose_mode:
             mode_note = f"{sink.path} was readable by others (mode {token_file.mode:o})"
@@ -49,21 +50,40 @@ def process_sink(sink: TokenSink, env: TokenEnv) -> ItemResult:
                 mode_note += "; repaired to 0600"
         client = env.connection.client(token_file.token)
         info = client.lookup_self()
-        reconcile(sink, env, info)
-        verdict = check_drift(info, sink.expect)
+        verdict = check_drift(info, sink.expect, owner=env.owner, sink=sink.name)
+        reconcile(sink, env, info, ours=verdict.ok)
         if verdict.ok:
             result = _renew(sink, env, client, info)
         else:
-            result = heal(sink, env, client, plan_heal(sink.name, info, verdict, sink.mint))
+            plan = plan_heal(
+                sink.name,
+                info,
+                verdict,
+                sink.mint,
+                owner=env.owner,
+                source=shown(sink.path, env.config.home),
+            )
+            result = heal(sink, env, client, plan)
         return with_note(result, mode_note)
     except RenewerError as error:
-        return failure(sink, error)
+        return failure(sink, error, recovery=env.recovery(sink))
 
 
-def reconcile(sink: TokenSink, env: TokenEnv, info: TokenInfo) -> None:
-    """Adopt or retire what an interrupted heal left in the ledger."""
+def shown(path: Path, home: Path) -> str:
+    """*path* as a person types it: ``~/.vault-token`` rather than ``/home/me/.vault-token``."""
+    try:
+        return f"~/{path.relative_to(home)}"
+    except ValueError:
+        return str(path)
+
+
+def reconcile(sink: TokenSink, env: TokenEnv, info: TokenInfo, *, ours: bool) -> None:
+    """Adopt or retire what an interrupted heal left in the ledger.
+
+    *ours*: the token in the file passed the drift guard (only such a token
+    may become the ledger's current one).
+    """
     entry = env.ledger.get(sink.name)
-    ours = info.display_name == sink.expect.display_name
     repaired = ledger_core.reconcile(entry, info.accessor if ours else "")
     if not env.dry_run:
         env.ledger.put(sink.name, repaired)
@@ -85,6 +105,7 @@ def _renew(sink: TokenSink, env: TokenEnv, client: HvacVault, info: TokenInfo) -
         expected=info.period or info.creation_ttl,
         granted=grant.lease_duration,
         warnings=grant.warnings,
+        explicit_max_ttl=info.explicit_max_ttl,
     )
     entry = env.ledger.get(sink.name)
     env.ledger.put(sink.name, ledger_core.observe(entry, info.accessor))
@@ -98,10 +119,9 @@ def _renew(sink: TokenSink, env: TokenEnv, client: HvacVault, info: TokenInfo) -
             sink.name,
             Outcome.WARNING,
             "token.renew_capped",
-            f"RENEWED (capped) {sink.name} ({info.display_name}): only "
-            f"{format_ttl(grant.lease_duration)} left and renewals cannot extend it "
-            f"({verdict.reason}); mint a fresh one before then: renewer mint {sink.name}",
-            {**details, "capped": True},
+            f"RENEWED (capped) {sink.name} ({info.display_name}, ttl "
+            f"{format_ttl(grant.lease_duration)}): {cap_words(sink, verdict)}",
+            {**details, "capped": True, "cap": verdict.cause.name if verdict.cause else None},
         )
     summary = (
         f"OK renewed {sink.name} ({info.display_name}, ttl {format_ttl(grant.lease_duration)})"
@@ -126,23 +146,23 @@ def _healthy_sweep(sink: TokenSink, env: TokenEnv, client: HvacVault, accessor: 
 def sweep_now(sink: TokenSink, env: TokenEnv, *, full: bool) -> ItemResult:
     """``renewer sweep``: revoke stale accessors, keeping the healthy token in the file."""
     try:
-        token_file = read_token(sink.path, sink=sink.name)
+        token_file = read_token(sink.path, sink=sink.name, recovery=env.recovery(sink))
         client = env.connection.client(token_file.token)
         info = client.lookup_self()
-        verdict = check_drift(info, sink.expect)
+        verdict = check_drift(info, sink.expect, owner=env.owner, sink=sink.name)
         if not verdict.ok:
             raise TokenFileError(
                 f"{sink.path} does not hold our token ({verdict.explain()}); "
                 "sweeping now could revoke the only token of ours",
                 hint=f"run `renewer run --only {sink.name}` first (it heals), "
-                f"or {recovery_command(sink)}",
+                f"or {env.recovery(sink)}",
             )
-        reconcile(sink, env, info)
+        reconcile(sink, env, info, ours=True)
         if not env.dry_run:
             env.ledger.put(sink.name, ledger_core.observe(env.ledger.get(sink.name), info.accessor))
         report = run_sweep(sink, env, client, keep_accessor=info.accessor, full=full)
     except RenewerError as error:
-        return failure(sink, error)
+        return failure(sink, error, recovery=env.recovery(sink))
     verb = "would revoke" if env.dry_run else "revoked"
     # A sweep asked for by hand that could not finish is a temporary failure (try again).
     outcome = Outcome.TEMPORARY if report.incomplete else Outcome.OK

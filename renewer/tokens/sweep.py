@@ -13,7 +13,10 @@ Two sources of candidates, one decision (``renewer.core.sweep.is_stale``):
   ``auth/token/accessors``; when denied it is skipped with a warning.
 
 The token kept (the one now in the file) is never looked up nor revoked, and
-an empty keep-accessor sweeps nothing.
+an empty keep-accessor sweeps nothing. Tokens named like ours but marked by
+another renewer (another machine, home or sink: ``renewer.core.owner``) are
+never revoked; the full scan counts them, so the report can say they were
+left alone.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from typing import TYPE_CHECKING
 from renewer.config import TokenSink
 from renewer.core import ledger as ledger_core
 from renewer.core.model import TokenInfo
-from renewer.core.sweep import is_stale
+from renewer.core.owner import ownership
+from renewer.core.sweep import BY_LEDGER, BY_SCAN, is_stale
 from renewer.errors import RenewerError, VaultDenied, VaultError
 from renewer.vault import HvacVault
 
@@ -43,6 +47,7 @@ class SweepReport:
     gone: tuple[str, ...] = ()  # ledger entries Vault no longer knows (or no longer ours)
     scanned: int = 0  # accessors the full scan looked up
     ours_remaining: int | None = None  # tokens named like ours left alive (full scan only)
+    elsewhere: int = 0  # named like ours, marked by another renewer: left alone (full scan)
     skipped: str = ""  # why the full scan did not run
     incomplete: str = ""  # why a sweep stopped early
 
@@ -54,6 +59,7 @@ class SweepReport:
             ours_remaining=other.ours_remaining
             if other.ours_remaining is not None
             else self.ours_remaining,
+            elsewhere=self.elsewhere + other.elsewhere,
             skipped=self.skipped or other.skipped,
             incomplete=self.incomplete or other.incomplete,
         )
@@ -63,6 +69,11 @@ class SweepReport:
         parts = [f"{verb} {len(self.revoked)} stale token(s)"]
         if self.ours_remaining is not None:
             parts.append(f"{self.ours_remaining} of ours remain")
+        if self.elsewhere:
+            parts.append(
+                f"{self.elsewhere} token(s) with our name but another renewer's marks "
+                "(another machine, home or sink) left alone"
+            )
         if self.skipped:
             parts.append(f"full scan skipped: {self.skipped}")
         if self.incomplete:
@@ -77,9 +88,11 @@ def sweep_ledger(
     our_display_name: str,
     keep_accessor: str,
     dry_run: bool,
+    owner: str,
+    sink: str,
     also_keep: frozenset[str] = frozenset(),
 ) -> SweepReport:
-    """Confirm and revoke the ledger's superseded accessors."""
+    """Confirm and revoke the ledger's superseded accessors (``BY_LEDGER`` owner marks)."""
     if not keep_accessor:
         return SweepReport(skipped="the current token's accessor is unknown")
     revoked: list[str] = []
@@ -94,6 +107,9 @@ def sweep_ledger(
                 our_display_name=our_display_name,
                 keep_accessor=keep_accessor,
                 also_keep=also_keep,
+                owner=owner,
+                sink=sink,
+                may_revoke=BY_LEDGER,
             ):
                 gone.append(accessor)
                 continue
@@ -110,9 +126,18 @@ class _Scan:
     """Shared state of one full scan's workers."""
 
     def __init__(
-        self, our_display_name: str, keep_accessor: str, also_keep: frozenset[str], dry_run: bool
+        self,
+        our_display_name: str,
+        keep_accessor: str,
+        also_keep: frozenset[str],
+        dry_run: bool,
+        *,
+        owner: str,
+        sink: str,
     ) -> None:
         self.our_display_name = our_display_name
+        self.owner = owner
+        self.sink = sink
         self.keep_accessor = keep_accessor
         self.also_keep = also_keep
         self.dry_run = dry_run
@@ -121,6 +146,7 @@ class _Scan:
         self.revoked: list[str] = []
         self.ours_seen = 0  # named like ours, stale
         self.held_seen = 0  # named like ours, held on purpose (rotation grace)
+        self.elsewhere = 0  # named like ours, another renewer's (or a pre-marks release's)
         self.scanned = 0
         self._lock = threading.Lock()
 
@@ -134,12 +160,22 @@ class _Scan:
                 our_display_name=self.our_display_name,
                 keep_accessor=self.keep_accessor,
                 also_keep=self.also_keep,
+                owner=self.owner,
+                sink=self.sink,
+                may_revoke=BY_SCAN,
             )
             held = info is not None and info.accessor in self.also_keep
+            others = (
+                info is not None
+                and not held
+                and info.display_name == self.our_display_name
+                and ownership(info.metadata, owner=self.owner, sink=self.sink) not in BY_SCAN
+            )
             with self._lock:
                 self.scanned += 1
                 self.ours_seen += stale
                 self.held_seen += held
+                self.elsewhere += others
             if stale and (self.dry_run or client.revoke_accessor(accessor)):
                 with self._lock:
                     self.revoked.append(accessor)
@@ -162,9 +198,15 @@ def full_scan(
     concurrency: int,
     max_accessors: int,
     time_left: Callable[[], float],
+    owner: str,
+    sink: str,
     also_keep: frozenset[str] = frozenset(),
+    skip: frozenset[str] = frozenset(),
 ) -> SweepReport:
-    """The seed's sweep over every accessor in Vault, bounded in memory, time and rate."""
+    """The seed's sweep over every accessor in Vault, bounded in memory, time and rate.
+
+    *skip*: accessors not even looked up (the clobbering token a heal spares).
+    """
     if not keep_accessor:
         return SweepReport(skipped="the current token's accessor is unknown")
     try:
@@ -177,11 +219,11 @@ def full_scan(
         return SweepReport(
             skipped=f"{len(accessors)} accessors exceed run.sweep_max_accessors ({max_accessors})"
         )
-    scan = _Scan(our_display_name, keep_accessor, also_keep, dry_run)
+    scan = _Scan(our_display_name, keep_accessor, also_keep, dry_run, owner=owner, sink=sink)
     in_flight: set[Future[None]] = set()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sweep") as pool:
         for accessor in accessors:
-            if accessor == keep_accessor:
+            if accessor == keep_accessor or accessor in skip:
                 continue
             if scan.stop.is_set():
                 break
@@ -196,22 +238,36 @@ def full_scan(
         revoked=tuple(scan.revoked),
         scanned=scan.scanned,
         ours_remaining=None if scan.problem else scan.ours_remaining(),
+        elsewhere=scan.elsewhere,
         incomplete=scan.problem,
     )
 
 
 def run_sweep(
-    sink: TokenSink, env: TokenEnv, client: HvacVault, *, keep_accessor: str, full: bool
+    sink: TokenSink,
+    env: TokenEnv,
+    client: HvacVault,
+    *,
+    keep_accessor: str,
+    full: bool,
+    spare: frozenset[str] = frozenset(),
 ) -> SweepReport:
-    """Ledger sweep, then (when *full*) the full scan; the ledger forgets what is gone."""
+    """Ledger sweep, then (when *full*) the full scan; the ledger forgets what is gone.
+
+    *spare*: accessors never revoked here whatever their name (the clobbering
+    token a heal acted with: it may back a live login).
+    """
     entry = env.ledger.get(sink.name)
+    spare = spare - {""}
     report = sweep_ledger(
         client,
         entry.sweep_candidates(),
         our_display_name=sink.expect.display_name,
         keep_accessor=keep_accessor,
         dry_run=env.dry_run,
-        also_keep=entry.kept(),
+        owner=env.owner,
+        sink=sink.name,
+        also_keep=entry.kept() | spare,
     )
     if full and not report.incomplete:
         report = report.merge(
@@ -223,7 +279,10 @@ def run_sweep(
                 concurrency=env.config.run.sweep_concurrency,
                 max_accessors=env.config.run.sweep_max_accessors,
                 time_left=env.time_left,
+                owner=env.owner,
+                sink=sink.name,
                 also_keep=entry.kept(),
+                skip=spare,
             )
         )
     if not env.dry_run:

@@ -38,20 +38,48 @@ class TokenFile:
         return bool(self.mode & 0o077)
 
 
-def _recovery_hint(name: str) -> str:
-    return f"log in (vault login -method=oidc), then run: renewer mint {name}"
+def _login_and_mint(name: str, recovery: str) -> str:
+    return recovery or f"vault login -method=oidc && renewer mint {name}"
 
 
-def read_token(path: Path, *, sink: str) -> TokenFile:
-    """Read the token in *path* for the sink called *sink*; raise ``TokenFileError``."""
+def _recovery_hint(name: str, recovery: str) -> str:
+    return f"log in and mint: {_login_and_mint(name, recovery)}"
+
+
+def _unsafe_hint(path: Path, name: str, recovery: str, what: str) -> str:
+    """A recovery that works for a path that is not a regular file.
+
+    Moving it aside alone is not enough: ``renewer mint`` then needs an
+    authority, so the hint either mints from the link's target (when that is
+    a regular file: the token the link pointed at) or logs in first.
+    """
+    aside = f"mv {path} {path}.aside"
+    if what == "is a symbolic link":
+        target = path.resolve()
+        if target.is_file():
+            return (
+                f"renewer never writes through a link. If the link is deliberate, set the "
+                f"sink's path: to {target}; otherwise make it a file again: "
+                f"{aside} && renewer mint {name} --from-file {target}"
+            )
+    return f"look at what is at {path}, then: {aside} && {_login_and_mint(name, recovery)}"
+
+
+def read_token(path: Path, *, sink: str, recovery: str = "") -> TokenFile:
+    """Read the token in *path* for the sink called *sink*; raise ``TokenFileError``.
+
+    *recovery* is the sink's full recovery command (login && mint), for hints.
+    """
     try:
         facts = read_small_file(path, max_bytes=MAX_TOKEN_BYTES)
     except FileNotFoundError:
-        raise TokenFileError(f"{path}: no token file", hint=_recovery_hint(sink)) from None
+        raise TokenFileError(
+            f"{path}: no token file", hint=_recovery_hint(sink, recovery)
+        ) from None
     except UnsafeFile as exc:
         raise TokenFileError(
             f"{path}: {exc.strerror}; renewer only reads a regular file holding one token",
-            hint=f"look at what is at {path}; move it away, then run: renewer mint {sink}",
+            hint=_unsafe_hint(path, sink, recovery, str(exc.strerror)),
         ) from None
     except PermissionError:
         raise TokenFileError(
@@ -64,15 +92,16 @@ def read_token(path: Path, *, sink: str) -> TokenFile:
             f"{path}: owned by uid {facts.uid}, not by this user; refusing to use it",
             hint=f"find out who wrote {path}; renewer only manages your own token files",
         )
-    return TokenFile(path=path, token=Secret(_parse(path, facts.content, sink)), mode=facts.mode)
+    token = _parse(path, facts.content, sink, recovery)
+    return TokenFile(path=path, token=Secret(token), mode=facts.mode)
 
 
-def _parse(path: Path, content: bytes, sink: str) -> str:
+def _parse(path: Path, content: bytes, sink: str, recovery: str) -> str:
     if content.startswith(_BOM):
         content = content[len(_BOM) :]
     text = content.strip()
     if not text:
-        raise TokenFileError(f"{path}: the file is empty", hint=_recovery_hint(sink))
+        raise TokenFileError(f"{path}: the file is empty", hint=_recovery_hint(sink, recovery))
     if any(byte < 0x20 or byte > 0x7E for byte in text if byte not in b"\r\n\t "):
         raise TokenFileError(
             f"{path}: does not hold a token (binary or non-ASCII content)",

@@ -17,7 +17,7 @@ from renewer.bounded_http import BoundedAnswers, bound
 from renewer.config import VaultSettings
 from renewer.core.backoff import retry_delay
 from renewer.core.heal import MintRequest
-from renewer.core.model import AuthGrant, TokenInfo
+from renewer.core.model import AuthGrant, MalformedResponse, TokenInfo
 from renewer.core.secret import Secret
 from renewer.errors import VaultError
 from renewer.redact import register
@@ -151,6 +151,30 @@ class HvacVault(AppRoleCalls, EngineCalls):
         grant = self._call(action, create, idempotent=False)
         register(grant.client_token.reveal())
         return grant
+
+    def capabilities_self(self, paths: list[str]) -> dict[str, frozenset[str]]:
+        """``POST sys/capabilities-self``: what this token may do on each path (read-only).
+
+        The default policy grants it to every token; the answer is a list of
+        capability names per path (``root``, ``deny``, or ``create read
+        update delete list sudo patch``).
+        """
+        action = "capabilities-self"
+
+        def ask() -> dict[str, frozenset[str]]:
+            response = self._client.adapter.post("/v1/sys/capabilities-self", json={"paths": paths})
+            data = json_data(response, action)
+            if not isinstance(data, dict):
+                raise MalformedResponse("no data object")
+            answer: dict[str, frozenset[str]] = {}
+            for path in paths:
+                names = data.get(path)
+                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                    raise MalformedResponse(f"no capability list for {path}")
+                answer[path] = frozenset(names)
+            return answer
+
+        return self._call(action, ask)
 
     def lookup_accessor(self, accessor: str) -> TokenInfo | None:
         """The token behind *accessor*, or None when Vault no longer knows it."""

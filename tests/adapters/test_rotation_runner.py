@@ -50,7 +50,15 @@ def setup(tmp_path: Path) -> Iterator[tuple[Config, TokenEnv]]:
     path.write_text(CONFIG.format(state=tmp_path / "state", home=tmp_path, grace="1h"))
     config = load_config(path, environ={"HOME": str(tmp_path)})
     with VaultConnection(config.vault, RetryPolicy.starting_now(1)) as connection:
-        yield config, TokenEnv(config=config, connection=connection, ledger=Ledger(tmp_path))
+        yield (
+            config,
+            TokenEnv(
+                config=config,
+                connection=connection,
+                ledger=Ledger(tmp_path),
+                owner="0123456789abcdef",
+            ),
+        )
 
 
 def rotate(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
+from renewer.config import default_login
 from tests.integration.conftest import World, finish
 from tests.peers.tls_proxy import tls_front
 
@@ -113,7 +115,9 @@ class TestHeal:
         drift = result.event("token.drift")
         assert drift["foreign_display_name"] == "token-kubernetes-woodpecker-default"
         assert "investigate what wrote it" in drift["summary"].lower()
-        assert drift["recovery"] == "vault login -method=oidc && renewer mint devvm"
+        login = default_login(os.environ)  # `vault`, else `bao`, whichever is on PATH
+        assert drift["recovery"] == f"{login} && renewer mint devvm"
+        assert drift["summary"].endswith(f"Recover: {login} && renewer mint devvm")
         assert world.read() == weak
         assert len(world.ours_alive()) == 1  # no token of ours was minted
         assert "see: " not in result.err or "drift-heal-denied" in result.err

@@ -211,7 +211,12 @@ def third(home: Home, second: Stage, vault_peer: VaultPeer, policies: None, disp
     response = vault_peer.request(
         "POST",
         "auth/token/create",
-        json={"policies": [ADMIN, SOPS], "period": "768h", "display_name": display},
+        json={
+            "policies": [ADMIN, SOPS],
+            "period": "768h",
+            "display_name": display,
+            "no_parent": True,
+        },
     )
     assert response.status_code == 200, response.text
     token = response.json()["auth"]["client_token"]

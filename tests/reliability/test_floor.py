@@ -110,6 +110,7 @@ def test_a_renewal_that_does_not_extend_is_a_warning_with_the_time_left(
         world.sink.write_text("hvs.CAESIrenewedbutnotextended00000")
         world.sink.chmod(0o600)
         data = {"accessor": "a1", "display_name": world.ours, "ttl": 3000, "period": 2764800}
+        data["orphan"] = True
         data["policies"] = ["default", "renewer-test-admin"]
         impostor.answer(LOOKUP, {"data": data})
         grant = {"auth": {"client_token": "x", "lease_duration": 3000}, "warnings": []}

@@ -11,7 +11,7 @@ from renewer.core.duration import format_duration, format_ttl, parse_duration
 from renewer.core.health import EXPIRY_WARNING, STALE_RUN_AFTER, check_attention
 from renewer.core.naming import vault_display_name
 from renewer.core.outcome import ItemResult, Outcome, exit_code, outcome_for_exit_code, worst
-from renewer.core.renewal import check_renewal
+from renewer.core.renewal import CapCause, cap_advice, check_renewal
 
 
 class TestDuration:
@@ -106,6 +106,55 @@ class TestCheckRenewal:
     def test_unrelated_warnings_do_not_count(self) -> None:
         """Only capping warnings matter."""
         assert not check_renewal(expected=60, granted=60, warnings=("something else",)).capped
+
+
+MOUNT_CAP = (
+    'period of "768h" exceeded the effective max_ttl of "24h"; period value is capped accordingly'
+)
+EXPLICIT_CAP = (
+    'TTL of "768h0m0s" exceeded the effective max_ttl of "44m59s"; TTL value is capped accordingly'
+)
+
+
+class TestWhereACapComesFrom:
+    """Issue 15, item 6: a mount cap and an explicit max look alike and mean opposite things."""
+
+    def test_a_period_capped_by_the_mount_is_the_mounts_max_ttl(self) -> None:
+        """OpenBao/Vault with `auth tune -max-lease-ttl=24h token/`: each grant is 24h."""
+        verdict = check_renewal(expected=2_764_800, granted=86400, warnings=(MOUNT_CAP,))
+        assert (verdict.cause, verdict.limit) == (CapCause.MOUNT_MAX, 86400)
+
+    def test_a_period_capped_by_its_own_explicit_max_is_the_explicit_max(self) -> None:
+        warning = MOUNT_CAP.replace('"24h"', '"1h30m0s"')
+        verdict = check_renewal(
+            expected=2_764_800, granted=5400, warnings=(warning,), explicit_max_ttl=5400
+        )
+        assert verdict.cause is CapCause.EXPLICIT_MAX
+
+    def test_the_end_of_an_explicit_max_is_the_explicit_max(self) -> None:
+        verdict = check_renewal(expected=3600, granted=2699, warnings=(EXPLICIT_CAP,))
+        assert (verdict.cause, verdict.limit) == (CapCause.EXPLICIT_MAX, 2699)
+
+    def test_mount_advice_says_renewals_extend_it_and_names_the_tune_command(self) -> None:
+        verdict = check_renewal(expected=2_764_800, granted=86400, warnings=(MOUNT_CAP,))
+        words = cap_advice(
+            verdict, sink="devvm", period=2_764_800, cli="bao", explicit_from_config=False
+        )
+        assert "token mount's max TTL" in words
+        assert "each renewal extends it by 24h again" in words
+        assert "a fresh mint is capped the same" in words
+        assert "`bao auth tune -max-lease-ttl=768h token/`" in words
+        assert "renewals cannot" not in words and "renewer mint" not in words
+
+    def test_explicit_advice_says_renewals_cannot_and_to_mint(self) -> None:
+        verdict = check_renewal(expected=3600, granted=2699, warnings=(EXPLICIT_CAP,))
+        words = cap_advice(
+            verdict, sink="devvm", period=3600, cli="vault", explicit_from_config=True
+        )
+        assert "explicit max TTL (set by mint.explicit_max_ttl in the config)" in words
+        assert "renewals cannot extend past it" in words
+        assert "renewer mint devvm" in words
+        assert "auth tune" not in words
 
 
 class TestRetryDelay:

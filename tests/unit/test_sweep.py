@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from renewer.core.model import TokenInfo
-from renewer.core.sweep import is_stale, select_stale
-from tests.strategies import OURS, accessors, token_infos
+from renewer.core.owner import Ownership, ownership
+from renewer.core.sweep import BY_LEDGER, BY_SCAN, is_stale, select_stale
+from tests.strategies import METAS, OURS, OWNER, SINK, accessors, token_infos
 
 
 def token(accessor: str, display_name: str = OURS) -> TokenInfo:
@@ -50,16 +51,28 @@ class TestSelectStale:
         """Seed: `ok "older periodic token is stale"`."""
         assert is_stale(token("acc-old"), our_display_name=OURS, keep_accessor="acc-new")
 
-    def test_match_is_on_the_name_alone(self) -> None:
-        """A leftover with different policies is still ours by name: swept."""
+    def test_policies_are_not_compared(self) -> None:
+        """A leftover with different policies is still ours by name and marks: swept."""
         leftover = TokenInfo(accessor="a-old", display_name=OURS, policies=frozenset({"reader"}))
         assert select_stale([leftover], our_display_name=OURS, keep_accessor="a-k") == ("a-old",)
 
 
-@given(candidates=st.lists(token_infos()), keep=accessors)
-def test_sweep_selects_only_our_other_known_tokens(candidates: list[TokenInfo], keep: str) -> None:
+MODES = st.sampled_from([BY_SCAN, BY_LEDGER])
+
+
+@given(candidates=st.lists(token_infos()), keep=accessors, mode=MODES)
+def test_sweep_selects_only_our_other_known_tokens(
+    candidates: list[TokenInfo], keep: str, mode: frozenset[Ownership]
+) -> None:
     """Whatever Vault lists, nothing outside 'ours, known, not kept' is revoked."""
-    stale = select_stale(candidates, our_display_name=OURS, keep_accessor=keep)
+    stale = select_stale(
+        candidates,
+        our_display_name=OURS,
+        keep_accessor=keep,
+        owner=OWNER,
+        sink=SINK,
+        may_revoke=mode,
+    )
 
     ours = {c.accessor for c in candidates if c.display_name == OURS}
     assert set(stale) <= ours - {keep, ""}
@@ -68,15 +81,80 @@ def test_sweep_selects_only_our_other_known_tokens(candidates: list[TokenInfo], 
         assert stale == ()
 
 
+@given(candidates=st.lists(token_infos()), keep=accessors, mode=MODES)
+def test_another_renewers_token_is_never_selected(
+    candidates: list[TokenInfo], keep: str, mode: frozenset[Ownership]
+) -> None:
+    """Issue 15, item 2: two machines, one Vault. A token marked by another machine, home
+    or sink is never revoked, by the full scan or by the ledger sweep."""
+    stale = set(
+        select_stale(
+            candidates,
+            our_display_name=OURS,
+            keep_accessor=keep,
+            owner=OWNER,
+            sink=SINK,
+            may_revoke=mode,
+        )
+    )
+    for candidate in candidates:
+        if ownership(candidate.metadata, owner=OWNER, sink=SINK) is Ownership.ELSEWHERE:
+            others = [c for c in candidates if c.accessor == candidate.accessor and c != candidate]
+            if not others:
+                assert candidate.accessor not in stale
+
+
 @given(candidates=st.lists(token_infos()), keep=accessors.filter(bool))
 def test_every_stale_token_of_ours_is_selected(candidates: list[TokenInfo], keep: str) -> None:
-    """And nothing of ours that is stale is missed: the filter is exact."""
-    stale = set(select_stale(candidates, our_display_name=OURS, keep_accessor=keep))
+    """And nothing of ours that is stale is missed: the filter is exact (full scan's rule:
+    this machine and sink, or no renewer mark at all)."""
+    stale = set(
+        select_stale(candidates, our_display_name=OURS, keep_accessor=keep, owner=OWNER, sink=SINK)
+    )
 
     expected = {
-        c.accessor for c in candidates if c.display_name == OURS and c.accessor not in {keep, ""}
+        c.accessor
+        for c in candidates
+        if c.display_name == OURS
+        and c.accessor not in {keep, ""}
+        and ownership(c.metadata, owner=OWNER, sink=SINK) in {Ownership.MINE, Ownership.UNMARKED}
     }
     assert stale == expected
+
+
+@pytest.mark.parametrize(
+    ("marks", "by_scan", "by_ledger"),
+    [
+        ("mine", True, True),
+        ("unmarked", True, True),
+        ("someone's label", True, True),
+        ("pre-marks release", False, True),
+        ("other machine", False, False),
+        ("other sink", False, False),
+    ],
+)
+def test_who_may_revoke_what(marks: str, by_scan: bool, by_ledger: bool) -> None:
+    """The table of renewer.core.sweep: the scan spares pre-marks tokens (their machine is
+    unknown); only the ledger, which saw them in this machine's own file, retires them."""
+    info = TokenInfo(accessor="a-old", display_name=OURS, policies=frozenset(), meta=METAS[marks])
+
+    def stale(mode: frozenset[Ownership]) -> bool:
+        return is_stale(
+            info,
+            our_display_name=OURS,
+            keep_accessor="a-k",
+            owner=OWNER,
+            sink=SINK,
+            may_revoke=mode,
+        )
+
+    assert (stale(BY_SCAN), stale(BY_LEDGER)) == (by_scan, by_ledger)
+
+
+def test_without_an_owner_every_marked_token_is_spared() -> None:
+    """The defaults are the safe ones: a caller that forgets who it is revokes less."""
+    info = TokenInfo(accessor="a", display_name=OURS, policies=frozenset(), meta=METAS["mine"])
+    assert not is_stale(info, our_display_name=OURS, keep_accessor="k")
 
 
 class TestAlsoKeep:

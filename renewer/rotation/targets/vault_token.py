@@ -28,8 +28,7 @@ from renewer import crashpoints
 from renewer.config import Config, RotationSpec, TokenSink
 from renewer.core import ledger as ledger_core
 from renewer.core.drift import Verdict, check_drift
-from renewer.core.heal import MintRequest, accept_minted, plan_heal
-from renewer.core.model import TokenInfo
+from renewer.core.heal import MintRequest, accept_minted, mint_request
 from renewer.core.secret import Secret
 from renewer.errors import (
     ReauthRequired,
@@ -81,7 +80,7 @@ class VaultTokenTarget:
                 "", healthy=False, problem="the token in the file is expired or revoked"
             )
         self._file_token, self._file_accessor = token_file.token, info.accessor
-        verdict = check_drift(info, self.sink.expect)
+        verdict = check_drift(info, self.sink.expect, owner=self.env.owner, sink=self.sink.name)
         problem = "" if verdict.ok else f"drift: {verdict.explain()}"
         return SinkView(info.accessor, healthy=verdict.ok, problem=problem)
 
@@ -105,10 +104,7 @@ class VaultTokenTarget:
 
     def mint_request(self, blue: str) -> MintRequest:
         """The heal's mint request, tagged with this rotation (a leftover can be traced)."""
-        ours = TokenInfo(
-            accessor=blue, display_name=self.sink.expect.display_name, policies=frozenset()
-        )
-        request = plan_heal(self.sink.name, ours, Verdict(), self.sink.mint).mint
+        request = mint_request(self.sink.name, self.sink.mint, owner=self.env.owner)
         return replace(request, meta={**request.meta, "rotation": self.rotation.name})
 
     def issue(self, *, blue: str) -> Green:
@@ -138,7 +134,9 @@ class VaultTokenTarget:
             raise
         except RenewerError as error:
             return Verdict((f"lookup-self with the new token failed: {error.message}",))
-        verdict = accept_minted(info, self.sink.expect, self.sink.mint)
+        verdict = accept_minted(
+            info, self.sink.expect, self.sink.mint, owner=self.env.owner, sink=self.sink.name
+        )
         if not verdict.ok:
             return verdict
         if info.accessor != green.identifier:
