@@ -22,7 +22,14 @@ from renewer.core.drift import Verdict, check_drift
 from renewer.core.duration import format_ttl
 from renewer.core.heal import plan_heal
 from renewer.core.model import TokenInfo
-from renewer.errors import EXIT_CONFIG, EXIT_NEEDS_HUMAN, EXIT_OK, EXIT_TEMPORARY, RenewerError
+from renewer.errors import (
+    EXIT_CONFIG,
+    EXIT_NEEDS_HUMAN,
+    EXIT_OK,
+    EXIT_TEMPORARY,
+    ConfigInvalid,
+    RenewerError,
+)
 from renewer.run import Runtime, retry_policy
 from renewer.tokens.heal import forecast_heal
 from renewer.tokens.owner import installation_owner
@@ -61,7 +68,12 @@ def run_checks(config: Config) -> list[Finding]:
             )
         return findings
     runtime = Runtime()
-    with VaultConnection(config.vault, retry_policy(config, runtime)) as connection:
+    try:
+        connection = VaultConnection(config.vault, retry_policy(config, runtime))
+    except ConfigInvalid as error:  # no Vault address anywhere
+        findings.append(Finding("fail", "vault", f"{error.message}; {error.hint}", EXIT_CONFIG))
+        return findings
+    with connection:
         findings.append(_vault(config, connection))
         if findings[-1].status == "fail":
             return findings

@@ -68,9 +68,16 @@ def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMap
 
 
 def sentence(event: Mapping[str, Any]) -> str:
-    """The human sentence for an event: its ``summary``, else the name and the fields."""
+    """The human sentence for an event: its ``summary``, else the name and the fields.
+
+    A failed item's sentence ends with ``see: runbooks/<file>.md#<anchor>`` (its
+    ``see`` field), as the README promises for every error renewer prints.
+    """
     summary = event.get("summary")
     if isinstance(summary, str) and summary:
+        see = event.get("see")
+        if isinstance(see, str) and see and f"see: {see}" not in summary:
+            return f"{summary}; see: {see}"
         return summary
     skip = {"event", "level", "timestamp", "summary"}
     fields = " ".join(f"{key}={value}" for key, value in event.items() if key not in skip)

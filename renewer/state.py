@@ -32,6 +32,7 @@ class RunRecord:
 
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_run: dict[str, Any] = field(default_factory=dict)
+    last_manual: dict[str, Any] = field(default_factory=dict)  # the last `renewer mint`
     heals_total: int = 0
     problem: str = ""  # why the file could not be read, if it could not
 
@@ -53,9 +54,11 @@ def load_state(state_dir: Path) -> RunRecord:
         return RunRecord(problem=f"{path}: unknown format")
     items = document.get("items")
     last_run = document.get("last_run")
+    last_manual = document.get("last_manual")
     return RunRecord(
         items=items if isinstance(items, dict) else {},
         last_run=last_run if isinstance(last_run, dict) else {},
+        last_manual=last_manual if isinstance(last_manual, dict) else {},
         heals_total=int(document.get("heals_total") or 0),
     )
 
@@ -76,15 +79,26 @@ def record_run(
     return record
 
 
-def record_items(state_dir: Path, results: Iterable[ItemResult], *, at: float) -> RunRecord:
-    """Merge results of a command that is not a run (``renewer mint``): items only.
+def record_items(
+    state_dir: Path,
+    results: Iterable[ItemResult],
+    *,
+    at: float,
+    command: str = "",
+    exit_code: int | None = None,
+) -> RunRecord:
+    """Merge results of a command that is not a run (``renewer mint``): items, and the command.
 
     ``last_run`` stays as it was, so a manual recovery never hides a timer that
     stopped running; but ``status`` shows the item's latest outcome, not the
-    failure that the recovery just repaired.
+    failure that the recovery just repaired, and says which command ran since
+    the last run (``last_manual``), so "last run … exit 1" is not followed by an
+    unexplained "healthy".
     """
     record = load_state(state_dir)
     _merge(record, results, at=at)
+    if command:
+        record.last_manual = {"command": command, "at": at, "exit_code": exit_code}
     _save(state_dir, record)
     return record
 
@@ -109,6 +123,7 @@ def _save(state_dir: Path, record: RunRecord) -> None:
     document = {
         "version": STATE_VERSION,
         "last_run": record.last_run,
+        "last_manual": record.last_manual,
         "heals_total": record.heals_total,
         "items": record.items,
     }

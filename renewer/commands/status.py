@@ -101,6 +101,7 @@ def _as_json(record: Any, attention: list[Any], timer: Any, now: float) -> dict[
         "healthy": not attention,
         "attention": [{"item": a.item, "reason": a.reason} for a in attention],
         "last_run": record.last_run or None,
+        "last_manual": record.last_manual or None,
         "heals_total": record.heals_total,
         "items": items,
         "timer": None
@@ -127,6 +128,13 @@ def _print_human(record: Any, attention: list[Any], timer: Any, now: float) -> N
         )
     else:
         click.echo("last run: never")
+    manual = record.last_manual
+    if isinstance(manual.get("at"), int | float) and manual["at"] >= last.get("finished_at", 0):
+        click.echo(
+            f"since then: `{manual.get('command')}` at {_iso(manual['at'])} "
+            f"({_ago(now - manual['at'])}), exit {manual.get('exit_code')}; the items below "
+            "show its outcome"
+        )
     for key, item in sorted(record.items.items()):
         details = item.get("details") or {}
         expires_at = details.get("expires_at")

@@ -95,7 +95,14 @@ def mint_command(app: AppContext, name: str, from_file: Path | None) -> int:
         result = mint_now(sink, env, authority, source=source)
         # status must show the recovery, not the failure it repaired.
         now = runtime.wall_clock()
-        write_metrics(config, record_items(config.state_dir, [result], at=now), now=now)
+        record = record_items(
+            config.state_dir,
+            [result],
+            at=now,
+            command=f"renewer mint {name}",
+            exit_code=exit_code([result]),
+        )
+        write_metrics(config, record, now=now)
     log_result(result)
     return exit_code([result])
 

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from renewer.devserver.fields import get_str, get_str_list
+from renewer.devserver.fields import get_duration, get_str, get_str_list
 from renewer.devserver.protocol import (
     NO_CONTENT,
     ApiError,
@@ -25,6 +25,7 @@ from renewer.devserver.protocol import (
 )
 from renewer.devserver.routing import Mount, Route
 from renewer.devserver.state import VERSION
+from renewer.devserver.ttl import DEFAULT_LEASE_TTL, MAX_LEASE_TTL
 
 if TYPE_CHECKING:
     from renewer.devserver.state import State
@@ -220,6 +221,33 @@ def handle_auth_list(state: State, call: Call) -> Reply:
     return Reply(data=AUTH_MOUNTS, inject=True)
 
 
+def handle_token_tune_read(state: State, call: Call) -> Reply:
+    """``GET sys/auth/token/tune``: the token mount's lease TTLs (0 tuned = the system's)."""
+    max_ttl = state.tokens.max_lease_ttl or MAX_LEASE_TTL
+    data = {
+        "default_lease_ttl": DEFAULT_LEASE_TTL,
+        "description": "token based credentials",
+        "force_no_cache": False,
+        "max_lease_ttl": max_ttl,
+        "token_type": "default-service",
+    }
+    return Reply(data=data, inject=True)
+
+
+def handle_token_tune(state: State, call: Call) -> Reply:
+    """``POST sys/auth/token/tune`` with ``max_lease_ttl`` (``0``/``system``: back to default).
+
+    Only the max TTL is tunable here: it caps every grant of the token store
+    (create and renew), as ``vault auth tune -max-lease-ttl=24h token/`` does.
+    """
+    if "max_lease_ttl" in call.data:
+        value = call.data["max_lease_ttl"]
+        state.tokens.max_lease_ttl = (
+            0 if value == "system" else get_duration(call.data, "max_lease_ttl")
+        )
+    return NO_CONTENT
+
+
 def handle_auth_enable(state: State, call: Call) -> Reply:
     """``POST sys/auth/:path``: the dev server cannot mount anything new."""
     path = call.params["path"].strip("/") + "/"
@@ -265,6 +293,7 @@ SYS_MOUNT = Mount(
         Route("policies/acl/?", {_LIST: handle_policy_list}),
         Route(r"policies/acl/(?P<name>[^/]+)", _POLICY),
         Route("auth", {_READ: handle_auth_list}),
+        Route("auth/token/tune", {_READ: handle_token_tune_read, _UPDATE: handle_token_tune}),
         Route(r"auth/(?P<path>.+)", {_UPDATE: handle_auth_enable}),
         Route("mounts", {_READ: handle_mounts_list}),
         Route(r"mounts/(?P<path>.+)", {_UPDATE: handle_mount_enable}),

@@ -133,13 +133,16 @@ def _lifetimes(call: Call, *, is_sudo: bool) -> _Lifetimes:
 
 
 def _grant(
-    lifetimes: _Lifetimes, policies: tuple[str, ...], *, now: float, start: float
+    lifetimes: _Lifetimes, policies: tuple[str, ...], *, now: float, start: float, max_ttl: int
 ) -> tuple[int, tuple[str, ...]]:
     ttl = lifetimes.ttl
     warnings: tuple[str, ...] = ()
     if lifetimes.period > 0 or ttl > 0 or "root" not in policies:
         inputs = TTLInputs(
-            backend_ttl=ttl, period=lifetimes.period, explicit_max_ttl=lifetimes.explicit_max_ttl
+            backend_ttl=ttl,
+            period=lifetimes.period,
+            explicit_max_ttl=lifetimes.explicit_max_ttl,
+            system_max_ttl=max_ttl,
         )
         decision = calculate_ttl(inputs, now=now, start=start)
         ttl, warnings = decision.ttl, decision.warnings
@@ -193,7 +196,13 @@ def _create(state: State, call: Call, *, orphan_endpoint: bool) -> Reply:
     is_sudo = state.policies.acl(parent.policies).has_sudo(call.path)
     request = _checked_request(call, parent, is_sudo=is_sudo, orphan_endpoint=orphan_endpoint)
     creation_time = float(int(call.now))
-    ttl, warnings = _grant(request.lifetimes, request.policies, now=call.now, start=creation_time)
+    ttl, warnings = _grant(
+        request.lifetimes,
+        request.policies,
+        now=call.now,
+        start=creation_time,
+        max_ttl=state.tokens.mount_max_ttl(),
+    )
     renewable = request.renewable
     if ttl == 0:
         if parent.creation_ttl != 0:

@@ -26,7 +26,7 @@ from typing import Any
 
 from renewer.devserver.durations import rfc3339_nano
 from renewer.devserver.protocol import ApiError, bad_request
-from renewer.devserver.ttl import PastMaxTTL, TTLInputs, calculate_ttl
+from renewer.devserver.ttl import MAX_LEASE_TTL, PastMaxTTL, TTLInputs, calculate_ttl
 
 REVOCATION_PENDING = -1
 """``num_uses`` of a token serving its last use; Vault revokes it after the request."""
@@ -133,6 +133,7 @@ class TokenStore:
         self._children: dict[str, set[str]] = {}
         self._expiries: list[tuple[float, str]] = []
         self.renew_hooks: dict[str, RenewHook] = {}
+        self.max_lease_ttl = 0  # the token mount's tuned max TTL (sys/auth/token/tune); 0: system
 
     # -- reading -----------------------------------------------------------
 
@@ -260,6 +261,7 @@ class TokenStore:
             period=params.period,
             backend_max_ttl=params.backend_max_ttl,
             explicit_max_ttl=params.explicit_max_ttl,
+            system_max_ttl=self.mount_max_ttl(entry),
         )
         try:
             decision = calculate_ttl(inputs, now=now, start=lease.issue_time)
@@ -272,6 +274,12 @@ class TokenStore:
         self._by_id[entry.id] = updated
         self._schedule(updated)
         return Renewal(entry=updated, ttl=decision.ttl, warnings=decision.warnings)
+
+    def mount_max_ttl(self, entry: TokenEntry | None = None) -> int:
+        """The max TTL of the mount that issued *entry* (None: the token store itself)."""
+        if entry is not None and entry.path in self.renew_hooks:
+            return MAX_LEASE_TTL  # another auth mount: not tunable here
+        return self.max_lease_ttl or MAX_LEASE_TTL
 
     def _renew_params(self, entry: TokenEntry) -> RenewParams:
         assert entry.lease is not None

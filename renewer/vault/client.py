@@ -19,7 +19,7 @@ from renewer.core.backoff import retry_delay
 from renewer.core.heal import MintRequest
 from renewer.core.model import AuthGrant, MalformedResponse, TokenInfo
 from renewer.core.secret import Secret
-from renewer.errors import VaultError
+from renewer.errors import ConfigError, VaultError
 from renewer.redact import register
 from renewer.vault.approle import AppRoleCalls
 from renewer.vault.engines import EngineCalls
@@ -41,8 +41,11 @@ class VaultConnection:
 
     def __init__(self, settings: VaultSettings, retry: RetryPolicy, *, pool_size: int = 8) -> None:
         if not settings.addr:
-            raise VaultError(
-                "no Vault address: set vault.addr in the config or VAULT_ADDR",
+            # A configuration problem (78), not a person-needed failure: the timer's
+            # environment has no $VAULT_ADDR even when the shell that tested it did.
+            raise ConfigError(
+                "no Vault address: vault.addr is not set in the config and $VAULT_ADDR is "
+                "empty (the systemd timer never sees your shell's $VAULT_ADDR)",
                 hint="add `vault: {addr: https://vault.example.com:8200}` to the config",
             )
         self.settings = settings

@@ -67,6 +67,15 @@ def first_error(exc: hvac.exceptions.VaultError) -> str:
     errors = getattr(exc, "errors", None)
     if isinstance(errors, list) and errors:
         return "; ".join(_plain(str(error)) for error in errors)
+    content_type = getattr(exc, "content_type", None)
+    if content_type is not None and not content_type.startswith("application/json"):
+        # A web server or proxy, not Vault: its page (HTML...) is no message for a person.
+        status = getattr(exc, "status_code", None) or "an error"
+        kind = content_type.split(";")[0].strip() or "an untyped body"
+        return (
+            f"the server answered HTTP {status} with {kind}, not Vault's JSON: "
+            "is vault.addr a Vault server?"
+        )
     text = str(getattr(exc, "text", "") or "").strip()
     return " ".join(text[:200].split()) if text else type(exc).__name__
 
@@ -86,11 +95,7 @@ def translate(exc: BaseException, action: str) -> RenewerError:
     if isinstance(exc, MalformedResponse):
         return VaultUnavailable(f"{action}: Vault's answer is malformed ({exc})")
     if isinstance(exc, requests.exceptions.SSLError):
-        return VaultError(
-            f"{action}: TLS with Vault failed ({_tls_reason(exc)}); nothing was sent",
-            hint="set vault.ca_cert (or $VAULT_CACERT) to the CA that signed Vault's "
-            "certificate; check vault.addr's host name",
-        )
+        return _tls_error(exc, action)
     if isinstance(exc, requests.Timeout):
         return VaultUnavailable(f"{action}: Vault did not answer in time")
     if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
@@ -108,7 +113,9 @@ def translate(exc: BaseException, action: str) -> RenewerError:
             return ReauthRequired(
                 f"{action}: the token is not valid (expired or revoked): {detail}"
             )
-        return VaultDenied(f"{action}: permission denied: {detail}", status=403)
+        # Vault's body usually *is* "permission denied": say it once.
+        denied = detail if "permission denied" in detail else f"permission denied: {detail}"
+        return VaultDenied(f"{action}: {denied}", status=403)
     if isinstance(exc, hvac.exceptions.InvalidRequest) and any(
         m in detail for m in _DENIAL_MARKERS
     ):
@@ -118,6 +125,27 @@ def translate(exc: BaseException, action: str) -> RenewerError:
     if isinstance(exc, UNAVAILABLE):
         return VaultUnavailable(f"{action}: Vault answered {status or ''} {detail}".rstrip())
     return VaultError(f"{action}: {detail}", status=status)
+
+
+def _tls_error(exc: requests.exceptions.SSLError, action: str) -> VaultError:
+    if _plain_http(exc):
+        return VaultError(
+            f"{action}: vault.addr says https://, but the server answered in plain HTTP "
+            "(TLS wrong version number); nothing was sent",
+            hint="use the server's TLS address, or http:// if it really is plain HTTP "
+            "(accepted for 127.0.0.1 only, unless vault.allow_insecure_http)",
+        )
+    return VaultError(
+        f"{action}: TLS with Vault failed ({_tls_reason(exc)}); nothing was sent",
+        hint="set vault.ca_cert (or $VAULT_CACERT) to the CA that signed Vault's "
+        "certificate; check vault.addr's host name",
+    )
+
+
+def _plain_http(exc: BaseException) -> bool:
+    """The TLS handshake got an HTTP answer: OpenSSL's "wrong version number"."""
+    text = str(exc)
+    return "WRONG_VERSION_NUMBER" in text or "wrong version number" in text
 
 
 def _tls_reason(exc: BaseException) -> str:

@@ -57,6 +57,7 @@ class RetryAfterAdapter(hvac.adapters.JSONAdapter):  # type: ignore[misc]
         except hvac.exceptions.VaultError as exc:
             exc.retry_after = response.headers.get("Retry-After")
             exc.status_code = response.status_code
+            exc.content_type = response.headers.get("Content-Type", "")
             raise
 
 

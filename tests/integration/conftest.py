@@ -37,11 +37,12 @@ POLICIES = {
     WEAK: 'path "secret/data/ci/*" { capabilities = ["read"] }',
 }
 
+NO_ADDR = "-"  # World.addr: write no vault.addr at all
+
 CONFIG = """\
 version: 1
 vault:
-  addr: {addr}
-  read_timeout: {read_timeout}
+{addr_line}  read_timeout: {read_timeout}
 {extra_vault}state_dir: {state}
 run:
   deadline: {deadline}
@@ -57,7 +58,7 @@ tokens:
       policies: [{mint_policies}]
       period: {period}
     sweep: {sweep}
-"""
+{login}"""
 
 
 @dataclass
@@ -97,6 +98,7 @@ class World:
     extra_vault: str = ""  # more keys of the vault: section (e.g. "  ca_cert: ...\n")
     mint_policies: Sequence[str] = (ADMIN, SOPS)
     addr: str = ""
+    login: str = ""  # the sink's login: (empty: the default, from the CLI on PATH)
 
     @property
     def sink(self) -> Path:
@@ -117,7 +119,9 @@ class World:
     def write_config(self) -> Path:
         self.config_path.write_text(
             CONFIG.format(
-                addr=self.addr or self.vault.addr,
+                addr_line=""
+                if self.addr == NO_ADDR
+                else f"  addr: {self.addr or self.vault.addr}\n",
                 state=self.state,
                 sink=self.sink,
                 display=self.display,
@@ -129,6 +133,7 @@ class World:
                 lock_timeout=self.lock_timeout,
                 read_timeout=self.read_timeout,
                 extra_vault=self.extra_vault,
+                login=f"    login: {self.login}\n" if self.login else "",
             )
             + self.extra
         )
@@ -183,8 +188,10 @@ class World:
                 alive.append(accessor)
         return alive
 
-    def cli(self, *args: str, env: dict[str, str] | None = None) -> CliResult:
-        """The real CLI in this process, JSON logs, output captured and leak-scanned."""
+    def cli(
+        self, *args: str, env: dict[str, str] | None = None, log_format: str = "json"
+    ) -> CliResult:
+        """The real CLI in this process, JSON logs (or *log_format*), output leak-scanned."""
         self.write_config()
         self.capsys.readouterr()
         saved = dict(os.environ)
@@ -193,7 +200,7 @@ class World:
         if not env or "VAULT_TOKEN" not in env:
             os.environ.pop("VAULT_TOKEN", None)
         try:
-            code = run_cli(["--config", str(self.config_path), "--log-format", "json", *args])
+            code = run_cli(["--config", str(self.config_path), "--log-format", log_format, *args])
         finally:
             os.environ.clear()
             os.environ.update(saved)
