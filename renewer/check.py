@@ -31,7 +31,7 @@ from renewer.errors import (
     RenewerError,
 )
 from renewer.run import Runtime, retry_policy
-from renewer.tokens.heal import forecast_heal
+from renewer.tokens.forecast import forecast_heal
 from renewer.tokens.owner import installation_owner
 from renewer.tokens.results import recovery_command
 from renewer.tokens.sink import shown

@@ -8,11 +8,9 @@ revoked by renewer: it may back a live login. It can still die with the sweep:
 a token created *from* our old token is that token's child, and Vault revokes
 children with their parent. The heal looks it up after the sweep and says so.
 
-``--dry-run`` mints nothing: it asks Vault what the authority may do on the
-mint path (``sys/capabilities-self``, read-only) and reports the outcome a
-real run would have, with its exit code (``renewer.core.heal.predict_heal``).
-Every line names where the authority came from (the sink's file,
-``$VAULT_TOKEN``, ``--from-file``).
+``--dry-run`` mints nothing (``renewer.tokens.forecast``). Every line names
+where the authority came from (the sink's file, ``$VAULT_TOKEN``,
+``--from-file``).
 """
 
 from __future__ import annotations
@@ -21,17 +19,9 @@ from renewer import crashpoints
 from renewer.config import TokenSink
 from renewer.core import ledger as ledger_core
 from renewer.core.drift import check_drift
-from renewer.core.heal import (
-    MINT_PATH,
-    SCAN_PATH,
-    HealForecast,
-    HealPlan,
-    accept_minted,
-    plan_heal,
-    predict_heal,
-)
+from renewer.core.heal import HealPlan, accept_minted, plan_heal
 from renewer.core.model import AuthGrant, SweepMode, TokenInfo
-from renewer.core.outcome import Detail, ItemResult, Outcome
+from renewer.core.outcome import ItemResult, Outcome
 from renewer.core.renewal import check_renewal
 from renewer.core.secret import Secret
 from renewer.errors import (
@@ -44,12 +34,12 @@ from renewer.errors import (
     VaultUnavailable,
 )
 from renewer.tokens.env import TokenEnv
+from renewer.tokens.forecast import DRIFT_SEE, dry_run_plan
 from renewer.tokens.results import cap_words, failure, token_details
 from renewer.tokens.sweep import SweepReport, run_sweep
 from renewer.tokens.tokenfile import write_token
 from renewer.vault import HvacVault
 
-DRIFT_SEE = "runbooks/token-renewer.md#drift-heal-denied"
 MINT_DENIED_SEE = "runbooks/token-renewer.md#mint-denied"
 
 
@@ -58,7 +48,7 @@ def heal(
 ) -> ItemResult:
     """Mint with *authority*, check, write, sweep. Used by ``run`` (drift) and ``mint`` (manual)."""
     if env.dry_run:
-        return _forecast(sink, env, authority, plan)
+        return dry_run_plan(sink, env, authority, plan)
     before = env.ledger.get(sink.name)  # mint_started here: an earlier mint's answer was lost
     env.ledger.put(sink.name, ledger_core.begin_mint(before))
     crashpoints.reached("heal.before_mint")
@@ -213,48 +203,6 @@ def _denied(
         f"Recover: {recovery}"
     )
     return ItemResult("token", sink.name, Outcome.NEEDS_HUMAN, "token.drift", summary, details)
-
-
-def _forecast(sink: TokenSink, env: TokenEnv, authority: HvacVault, plan: HealPlan) -> ItemResult:
-    """``--dry-run``: ask Vault read-only what the mint would get; report that outcome."""
-    forecast = forecast_heal(authority, plan)
-    why = "; ".join(plan.reasons) or "manual mint"
-    details: dict[str, Detail] = {
-        "foreign_display_name": plan.foreign_display_name,
-        "authority_source": plan.source,
-        "forecast": forecast.words(),
-    }
-    if forecast.allowed is False:
-        recovery = env.recovery(sink)
-        summary = (
-            f"PLAN {sink.name}: drift ({why}); {forecast.words()}. A real run would leave the "
-            f"file untouched and exit 1. Recover: {recovery}"
-        )
-        details.update(recovery=recovery, see=DRIFT_SEE, predicted_exit=1)
-        return ItemResult("token", sink.name, Outcome.NEEDS_HUMAN, "token.plan", summary, details)
-    summary = f"PLAN {sink.name}: drift ({why}); would {plan.describe()}"
-    if forecast.allowed:
-        summary += f" ({forecast.reason})"
-        if forecast.full_scan is False and sink.sweep is not SweepMode.LEDGER:
-            summary += (
-                f"; the full scan would be skipped (no list and sudo on {SCAN_PATH}), "
-                "only the ledger swept"
-            )
-        details["predicted_exit"] = 0
-        return ItemResult("token", sink.name, Outcome.OK, "token.plan", summary, details)
-    summary += f"; {forecast.words()}: Vault decides at run time"
-    return ItemResult("token", sink.name, Outcome.WARNING, "token.plan", summary, details)
-
-
-def forecast_heal(authority: HvacVault, plan: HealPlan) -> HealForecast:
-    """Predict the heal's mint read-only (``sys/capabilities-self``); never raises for a denial."""
-    if plan.foreign is None:
-        return HealForecast(None, "the authority token was not looked up")
-    try:
-        capabilities = authority.capabilities_self([MINT_PATH, SCAN_PATH])
-    except VaultDenied as error:
-        return predict_heal(plan.foreign, None, why_unknown=error.message)
-    return predict_heal(plan.foreign, capabilities)
 
 
 def _accept(sink: TokenSink, env: TokenEnv, minted: HvacVault, grant: AuthGrant) -> TokenInfo:
