@@ -46,7 +46,7 @@ from renewer.state import record_items
 from renewer.tokens import kept
 from renewer.tokens.env import TokenEnv
 from renewer.tokens.heal import heal
-from renewer.tokens.results import failure, recovery_command
+from renewer.tokens.results import failure
 from renewer.tokens.sink import reconcile
 from renewer.tokens.tokenfile import MAX_TOKEN_BYTES, read_token, write_token
 from renewer.vault import HvacVault, RetryPolicy
@@ -215,7 +215,8 @@ def _store_locked(
         except RenewerError as error:
             why = f"Vault could not check it ({error.message}); the next renewer run deals with it"
             return _as_is_kept(config, sink, login, why), None
-        action = plan_store(check_drift(info, sink.expect), _current_verdict(sink, env))
+        verdict = check_drift(info, sink.expect, owner=env.owner, sink=sink.name)
+        action = plan_store(verdict, _current_verdict(sink, env))
         if action is StoreAction.STORE_OURS:
             write_token(sink.path, login)
             result = ItemResult(
@@ -258,19 +259,21 @@ def _store_locked(
 def _current_verdict(sink: TokenSink, env: TokenEnv) -> Verdict | None:
     """The drift guard on the token in the sink now; None when there is none or it is dead."""
     try:
-        current = read_token(sink.path, sink=sink.name)
+        current = read_token(sink.path, sink=sink.name, recovery=env.recovery(sink))
         info = env.connection.client(current.token).lookup_self()
     except RenewerError:
         return None
-    reconcile(sink, env, info)  # adopt what an interrupted heal left, as a run would
-    return check_drift(info, sink.expect)
+    verdict = check_drift(info, sink.expect, owner=env.owner, sink=sink.name)
+    reconcile(sink, env, info, ours=verdict.ok)  # adopt what an interrupted heal left
+    return verdict
 
 
 def _heal_now(
     sink: TokenSink, env: TokenEnv, client: HvacVault, info: TokenInfo, login: Secret
 ) -> tuple[str, ItemResult]:
     """Heal with the login's authority; on anything but success, store the login as given."""
-    plan = plan_heal(sink.name, info, check_drift(info, sink.expect), sink.mint)
+    verdict = check_drift(info, sink.expect, owner=env.owner, sink=sink.name)
+    plan = plan_heal(sink.name, info, verdict, sink.mint, owner=env.owner, source="this login")
     try:
         result = heal(sink, env, client, plan)
     except RenewerError as error:
@@ -278,14 +281,14 @@ def _heal_now(
         return (
             f"stored your login token as given in {sink.path}: the heal of {sink.name} did "
             f"not finish ({error.message}); the next renewer run heals it",
-            failure(sink, error),
+            failure(sink, error, recovery=env.recovery(sink)),
         )
     if result.event == "token.drift":
         store_as_is(sink.path, login)
         summary = (
             f"DRIFT {sink.name}: the login {info.display_name!r} may not mint "
             f"{sink.expect.display_name} ({result.details.get('denial')}); its token was "
-            f"stored as given in {sink.path}, as the CLI would. Recover: {recovery_command(sink)}"
+            f"stored as given in {sink.path}, as the CLI would. Recover: {env.recovery(sink)}"
         )
         return summary, ItemResult(
             "token", sink.name, Outcome.NEEDS_HUMAN, "token.drift", summary, result.details
