@@ -181,7 +181,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def _make(world: World, kind: str, made: list[str]) -> str:
+def _make(world: World, kind: str, made: list[tuple[str, str]]) -> str:
     periodic = {
         "policies": [ADMIN, SOPS],
         "period": "768h",
@@ -195,7 +195,8 @@ def _make(world: World, kind: str, made: list[str]) -> str:
             **periodic, meta={"renewer_machine": "0000000000000000", "renewer_sink": "devvm"}
         )
     if kind == "child-of-periodic":
-        parent = made[0] if made else world.create(**periodic, meta=marks(world))
+        ours = [token for token, made_kind in made if made_kind == "periodic"]
+        parent = ours[0] if ours else world.create(**periodic, meta=marks(world))
         return child_of(world, parent, policies=[ADMIN, SOPS], ttl="1h", display_name=world.display)
     if kind == "stray":
         return world.create(**periodic)
@@ -217,7 +218,7 @@ def _good(world: World, token: str) -> bool:
 
 
 @settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -229,9 +230,10 @@ def test_no_run_costs_us_our_periodic_token_or_anothers(
     home = Path(tempfile.mkdtemp(prefix="home-", dir=world.home.parent))
     try:
         here = World(vault=world.vault, home=home, capsys=world.capsys)
-        made: list[str] = []
+        pairs: list[tuple[str, str]] = []
         for kind in scenario["tokens"]:
-            made.append(_make(here, kind, made))
+            pairs.append((_make(here, kind, pairs), kind))
+        made = [token for token, _ in pairs]
         if scenario["known"] and "periodic" in scenario["tokens"]:
             here.write(made[scenario["tokens"].index("periodic")])
             assert here.cli("run").code == 0
