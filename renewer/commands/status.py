@@ -26,6 +26,25 @@ def _iso(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(timestamp))
 
 
+def _in(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"in {seconds}s"
+    if seconds < 7200:
+        return f"in {seconds // 60}m"
+    if seconds < 172800:
+        return f"in {seconds // 3600}h {seconds % 3600 // 60}m"
+    return f"in {seconds // 86400}d"
+
+
+def _when(timestamp: float | None, now: float) -> str:
+    """``2026-12-07 00:19:24Z (in 16h 30m)``, or ``never``."""
+    if timestamp is None:
+        return "never"
+    relative = _in(timestamp - now) if timestamp >= now else _ago(now - timestamp)
+    return f"{_iso(timestamp)} ({relative})"
+
+
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
@@ -104,16 +123,29 @@ def _as_json(record: Any, attention: list[Any], timer: Any, now: float) -> dict[
         "last_manual": record.last_manual or None,
         "heals_total": record.heals_total,
         "items": items,
-        "timer": None
-        if timer is None
-        else {
-            "installed": timer.load == "loaded",
-            "active": timer.active,
-            "enabled": timer.enabled,
-            "next_run": timer.next_run or None,
-            "last_run": timer.last_run or None,
-            "service": {"active": timer.service_active, "result": timer.service_result},
-        },
+        "timer": None if timer is None else _timer_json(timer),
+    }
+
+
+def _timer_json(timer: Any) -> dict[str, Any]:
+    """The schedule as systemd has it; ``next_run_at`` includes a pending retry."""
+
+    def iso(at: float | None) -> str | None:
+        return None if at is None else _iso(at)
+
+    return {
+        "installed": timer.load == "loaded",
+        "active": timer.active,
+        "enabled": timer.enabled,
+        "next_run": iso(timer.next_run_at),
+        "next_run_at": timer.next_run_at,
+        "timer_next_at": timer.timer_next_at,
+        "last_run": iso(timer.last_run_at),
+        "last_run_at": timer.last_run_at,
+        "retry": None
+        if timer.retry_at is None
+        else {"unit": timer.retry_unit, "at": timer.retry_at, "when": iso(timer.retry_at)},
+        "service": {"active": timer.service_active, "result": timer.service_result},
     }
 
 
@@ -148,14 +180,19 @@ def _print_human(record: Any, attention: list[Any], timer: Any, now: float) -> N
         )
         name = details.get("display_name", "")
         click.echo(f"{mark}  {key:<24} {name:<24} {ttl:<14} {item.get('summary', '')}")
-    click.echo(_timer_line(timer))
+    click.echo(_timer_line(timer, now))
+    if timer is not None and timer.retry_at is not None:
+        click.echo(
+            f"retry: {timer.retry_unit} at {_when(timer.retry_at, now)}, "
+            "after a temporary failure (exit 75)"
+        )
     for item in attention:
         click.echo(f"attention: {item.item or 'renewer'}: {item.reason}")
     if not attention:
         click.echo("healthy")
 
 
-def _timer_line(timer: Any) -> str:
+def _timer_line(timer: Any, now: float) -> str:
     """One plain line about the schedule; the problems themselves are attention items."""
     if timer is None:
         return "timer: unknown (no systemd user manager reachable from here)"
@@ -165,10 +202,8 @@ def _timer_line(timer: Any) -> str:
         return f"timer: NOT ENABLED ({timer.enabled or 'unknown'}) — the daily run will not happen"
     if not timer.running:
         return "timer: enabled but NOT RUNNING — the daily run will not happen"
-    return (
-        f"timer: enabled; last ran {timer.last_run or 'never'}, "
-        f"next run {timer.next_run or 'not scheduled'}"
-    )
+    upcoming = "not scheduled" if timer.timer_next_at is None else _when(timer.timer_next_at, now)
+    return f"timer: enabled; last ran {_when(timer.last_run_at, now)}, next run {upcoming}"
 
 
 COMMANDS = [status_command]

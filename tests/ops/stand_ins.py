@@ -20,17 +20,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-# What `systemctl --user show renewer.timer renewer.service -p …` printed in a real
-# systemd 252 user manager with the timer enabled and running.
+# What `systemctl --user show renewer.timer renewer.service 'renewer-retry@*.timer' -p …`
+# printed in a real systemd 252 user manager (TZ=UTC) with the timer enabled and running,
+# its after-boot trigger long past (so only the calendar trigger is left), no retry pending.
 SHOW_ENABLED = """\
 NextElapseUSecRealtime=Fri 2026-11-27 00:19:42 UTC
+NextElapseUSecMonotonic=infinity
 LastTriggerUSec=Thu 2026-11-26 12:21:14 UTC
 Result=success
+Id=renewer.timer
 LoadState=loaded
 ActiveState=active
 UnitFileState=enabled
 
 Result=success
+Id=renewer.service
 LoadState=loaded
 ActiveState=inactive
 UnitFileState=static

@@ -1,8 +1,9 @@
-"""`renewer status` and the timer: last and next run, and a plain word when it is off.
+"""`renewer status` and the timer: last and next run, a pending retry, a plain word when off.
 
-``systemctl --user`` is a recording stand-in here (no user manager on a test
-machine) that prints what systemd 252 prints for ``show``; the output below
-was taken from a real user manager running these units.
+``systemctl --user`` is a recording stand-in here (no user manager needed)
+that prints what systemd 252 prints for ``show``; the outputs below were taken
+from a real user manager running these units. tests/usermanager/ checks the
+same against the real manager, next to what ``list-timers`` says.
 """
 
 from __future__ import annotations
@@ -20,34 +21,70 @@ from tests.ops.stand_ins import calls, install_recorder
 
 DISABLED = """\
 NextElapseUSecRealtime=
+NextElapseUSecMonotonic=infinity
 LastTriggerUSec=
 Result=success
+Id=renewer.timer
 LoadState=loaded
 ActiveState=inactive
 UnitFileState=disabled
 
 Result=success
+Id=renewer.service
 LoadState=loaded
 ActiveState=inactive
 UnitFileState=static
 """
 NOT_FOUND = """\
 NextElapseUSecRealtime=
+NextElapseUSecMonotonic=infinity
 LastTriggerUSec=
 Result=success
+Id=renewer.timer
 LoadState=not-found
 ActiveState=inactive
 UnitFileState=
 
 Result=success
+Id=renewer.service
 LoadState=not-found
 ActiveState=inactive
 UnitFileState=
 """
 START_LIMIT = ENABLED.replace(
-    "Result=success\nLoadState=loaded\nActiveState=inactive",
-    "Result=start-limit-hit\nLoadState=loaded\nActiveState=failed",
+    "Result=success\nId=renewer.service\nLoadState=loaded\nActiveState=inactive",
+    "Result=start-limit-hit\nId=renewer.service\nLoadState=loaded\nActiveState=failed",
 )
+# Captured at an uptime of 3629 s, one minute after the user manager started: the
+# after-boot trigger (OnBootSec=2min + RandomizedDelaySec) is 1h 27min 49s after
+# boot, today, and a retry was armed 600 s before (renewer-retry@600.timer).
+UPTIME = 3629.12
+WITH_RETRY = """\
+NextElapseUSecRealtime=Mon 2026-12-07 00:15:03 UTC
+NextElapseUSecMonotonic=1h 27min 49.641994s
+LastTriggerUSec=
+Result=success
+Id=renewer.timer
+LoadState=loaded
+ActiveState=active
+UnitFileState=enabled
+
+Result=exit-code
+Id=renewer.service
+LoadState=loaded
+ActiveState=failed
+UnitFileState=static
+
+NextElapseUSecRealtime=
+NextElapseUSecMonotonic=1h 10min 28.420522s
+LastTriggerUSec=
+Result=success
+Id=renewer-retry@600.timer
+LoadState=loaded
+ActiveState=active
+UnitFileState=static
+"""
+NOW = 1796541395.0  # 2026-12-06 06:36:35 UTC, the wall clock at that uptime
 
 
 @pytest.fixture
@@ -68,13 +105,8 @@ def status_with(world: World, show: str, *args: str, tmp_path: Path) -> tuple[in
     finally:
         os.environ["PATH"] = saved
     (argv,) = calls(log)
-    assert argv[:5] == [
-        "--user",
-        "show",
-        "renewer.timer",
-        "renewer.service",
-        "--property=ActiveState",
-    ]
+    units = ["renewer.timer", "renewer.service", "renewer-retry@*.timer"]
+    assert argv[:6] == ["--user", "show", *units, "--property=Id"]
     return result.code, result.out
 
 
@@ -84,11 +116,21 @@ class TestTimerInStatus:
     ) -> None:
         code, out = status_with(healthy, ENABLED, tmp_path=tmp_path)
         assert code == 0
-        assert (
-            "timer: enabled; last ran Thu 2026-11-26 12:21:14 UTC, "
-            "next run Fri 2026-11-27 00:19:42 UTC"
-        ) in out.splitlines()
+        (line,) = [line for line in out.splitlines() if line.startswith("timer:")]
+        assert line.startswith("timer: enabled; last ran 2026-11-26 12:21:14Z (")
+        assert ", next run 2026-11-27 00:19:42Z (" in line
         assert out.splitlines()[-1] == "healthy"
+
+    def test_json_gives_the_next_run_as_a_time_and_a_number(
+        self, healthy: World, tmp_path: Path
+    ) -> None:
+        code, out = status_with(healthy, ENABLED, "--json", tmp_path=tmp_path)
+        timer = json.loads(out)["timer"]
+        assert code == 0
+        assert timer["next_run"] == "2026-11-27 00:19:42Z"
+        assert timer["next_run_at"] == timer["timer_next_at"] == 1795738782.0
+        assert timer["last_run"] == "2026-11-26 12:21:14Z"
+        assert timer["retry"] is None
 
     def test_a_disabled_timer_is_said_plainly_and_needs_attention(
         self, healthy: World, tmp_path: Path
@@ -123,14 +165,32 @@ class TestTimerInStatus:
 
 
 class TestParseShow:
-    def test_two_blocks_are_the_timer_then_the_service(self) -> None:
-        status = parse_show(ENABLED)
+    def test_blocks_are_found_by_their_id(self) -> None:
+        status = parse_show(ENABLED, now_realtime=NOW, now_monotonic=UPTIME)
         assert (status.load, status.enabled, status.running) == ("loaded", "enabled", True)
         assert status.service_active == "inactive"
         assert status.problems() == []
 
+    def test_the_next_run_is_the_earlier_trigger_as_list_timers_has_it(self) -> None:
+        """Issue #17: the after-boot trigger today, not the calendar one tomorrow."""
+        status = parse_show(WITH_RETRY, now_realtime=NOW, now_monotonic=UPTIME)
+        assert status.timer_next_at == pytest.approx(NOW + (5269.641994 - UPTIME))
+        assert status.retry_unit == "renewer-retry@600.timer"
+        assert status.retry_at == pytest.approx(NOW + (4228.420522 - UPTIME))
+        assert status.next_run_at == status.retry_at
+
+    def test_a_failed_service_with_a_retry_pending_needs_no_one_yet(self) -> None:
+        status = parse_show(WITH_RETRY, now_realtime=NOW, now_monotonic=UPTIME)
+        assert status.service_active == "failed"
+        assert status.problems() == []
+        without_retry = WITH_RETRY.split("\n\n")
+        lone = parse_show("\n\n".join(without_retry[:2]), now_realtime=NOW, now_monotonic=UPTIME)
+        assert "reset-failed renewer.service" in lone.problems()[0]
+
     def test_empty_output_is_not_installed(self) -> None:
-        assert parse_show("").problems()[0].startswith("renewer.timer is not installed")
+        parsed = parse_show("", now_realtime=NOW, now_monotonic=UPTIME)
+        assert parsed.problems()[0].startswith("renewer.timer is not installed")
+        assert parsed.next_run_at is None
 
 
 class TestRecoveryInStatus:
