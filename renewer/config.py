@@ -27,6 +27,7 @@ from renewer.core.duration import parse_duration
 from renewer.core.model import MintSpec, SweepMode, TokenSpec
 from renewer.core.naming import vault_display_name
 from renewer.core.owner import RESERVED_PREFIX
+from renewer.core.retry import RetrySettings
 from renewer.credentials import spec as credentials_spec
 from renewer.errors import ConfigError
 from renewer.files import ensure_private_dir
@@ -141,6 +142,15 @@ SCHEMA: dict[str, Any] = {
                 "lock_timeout": _DURATION,
                 "sweep_concurrency": {"type": "integer", "minimum": 1, "maximum": 64},
                 "sweep_max_accessors": {"type": "integer", "minimum": 1},
+                "retry": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "first": _DURATION,
+                        "max_delay": _DURATION,
+                        "attempts": {"type": "integer", "minimum": 0, "maximum": 100},
+                    },
+                },
             },
         },
         "tokens": {
@@ -270,6 +280,8 @@ class RunSettings:
     lock_timeout: int = 30
     sweep_concurrency: int = 8
     sweep_max_accessors: int = 200_000
+    # after exit 75 under systemd: backoff of renewer-retry@.timer (renewer.core.retry)
+    retry: RetrySettings = field(default_factory=RetrySettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,6 +483,7 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
             # int(): JSON Schema accepts 8.0 as an integer, YAML reads it as a float
             sweep_concurrency=int(run.get("sweep_concurrency", 8)),
             sweep_max_accessors=int(run.get("sweep_max_accessors", 200_000)),
+            retry=_retry_settings(document, run.get("retry", {})),
         ),
         notify=NotifySettings(
             webhook=notify.get("webhook"), timeout=parse_duration(notify.get("timeout", 10))
@@ -479,6 +492,22 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
         rotations=rotations,
         credentials=credentials,
         document=document,
+    )
+
+
+def _retry_settings(document: Document, section: Mapping[str, Any]) -> RetrySettings:
+    """``run.retry``: each key falls back to its default; the first delay must be at least 1s."""
+    defaults = RetrySettings()
+    first = parse_duration(section.get("first", defaults.first))
+    if first < 1:
+        raise ConfigError(
+            f"{document.where(('run', 'retry', 'first'))}: must be at least 1s, got 0 "
+            "(a retry at once would loop)"
+        )
+    return RetrySettings(
+        first=first,
+        max_delay=max(first, parse_duration(section.get("max_delay", defaults.max_delay))),
+        attempts=int(section.get("attempts", defaults.attempts)),
     )
 
 

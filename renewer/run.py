@@ -142,8 +142,13 @@ def run_once(
     dry_run: bool = False,
     only: Collection[str] = (),
     runtime: Runtime | None = None,
+    invocation: str = "",
 ) -> list[ItemResult]:
-    """One pass over every configured item (or those in *only*); returns the results."""
+    """One pass over every configured item (or those in *only*); returns the results.
+
+    *invocation* is systemd's ``$INVOCATION_ID`` when the unit runs it; it is
+    recorded with the run (renewer.state.record_run).
+    """
     runtime = runtime or Runtime()
     started = runtime.wall_clock()
     with run_lock(
@@ -163,6 +168,7 @@ def run_once(
                 started_at=started,
                 finished_at=finished,
                 exit_code=exit_code(results),
+                invocation=invocation,
             )
             write_metrics(config, record, now=finished)
     return results

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from renewer.core.outcome import ItemResult, Outcome
+from renewer.core.retry import next_streak
 from renewer.errors import StateUnwritable
 from renewer.files import ensure_private_dir, write_atomic
 
@@ -70,11 +71,25 @@ def record_run(
     started_at: float,
     finished_at: float,
     exit_code: int,
+    invocation: str = "",
 ) -> RunRecord:
-    """Merge this run's results into the state file and return the new record."""
+    """Merge this run's results into the state file and return the new record.
+
+    *invocation* is systemd's ``$INVOCATION_ID`` of the run (empty by hand): the
+    ``OnFailure=`` handler compares it with the failed start's to know whether
+    this record explains that failure. ``temporary_streak`` counts consecutive
+    exit-75 runs, the retry backoff's attempt number (renewer.core.retry).
+    """
     record = load_state(state_dir)
     _merge(record, results, at=finished_at)
-    record.last_run = {"started_at": started_at, "finished_at": finished_at, "exit_code": exit_code}
+    record.last_run = {
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "exit_code": exit_code,
+        "temporary_streak": next_streak(record.last_run, exit_code),
+    }
+    if invocation:
+        record.last_run["invocation"] = invocation
     _save(state_dir, record)
     return record
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -37,7 +38,10 @@ def run_command(app: AppContext, dry_run: bool, only: tuple[str, ...]) -> int:
     unknown = sorted(set(only) - _known_names(app))
     if unknown:
         raise click.UsageError(f"--only names nothing configured: {', '.join(unknown)}")
-    results = run_once(app.config, dry_run=dry_run, only=only)
+    environ = os.environ if app.environ is None else app.environ
+    results = run_once(
+        app.config, dry_run=dry_run, only=only, invocation=environ.get("INVOCATION_ID", "")
+    )
     get_logger().info("run.finished", summary=summarize(results), dry_run=dry_run)
     return exit_code(results)
 

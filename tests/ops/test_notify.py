@@ -8,6 +8,8 @@ recording stand-in (tests/ops/stand_ins.py): no desktop session here.
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -239,6 +241,98 @@ class TestNotify:
         assert code == 0
         assert out.splitlines()[0].endswith(": sent")
         assert "config: " in err
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def monitor(status: str, invocation: str, code: str = "exited") -> dict[str, str]:
+    """What systemd 252 passes an OnFailure= unit (seen in tests/usermanager/)."""
+    return {
+        "MONITOR_SERVICE_RESULT": "exit-code",
+        "MONITOR_EXIT_CODE": code,
+        "MONITOR_EXIT_STATUS": status,
+        "MONITOR_INVOCATION_ID": invocation,
+        "MONITOR_UNIT": "renewer.service",
+    }
+
+
+class TestFailureHandler:
+    """`renewer notify` started by OnFailure=: retry exit 75, report the rest.
+
+    systemctl is a recording stand-in here; tests/usermanager/ runs the same
+    against a real user manager, where the retry timer really fires.
+    """
+
+    @pytest.fixture
+    def temporary(self, world: World) -> World:
+        """A world whose last run (invocation inv-75) could not reach Vault: exit 75."""
+        world.write(world.mint_ours())
+        world.addr = f"http://127.0.0.1:{closed_port()}"
+        world.deadline = "1s"
+        assert world.cli("run", env={"INVOCATION_ID": "inv-75"}).code == 75
+        return world
+
+    def test_exit_75_arms_one_retry_and_tells_no_one(
+        self, temporary: World, tmp_path: Path
+    ) -> None:
+        bin_dir = tmp_path / "bin"
+        systemctl = install_recorder(bin_dir, "systemctl", why="no user manager needed here")
+        with webhook_receiver() as receiver:
+            config = notify_config(temporary, url=receiver.url())
+            code, out, err, _ = run_notify(
+                temporary.home, config, bin_dir=bin_dir, env=monitor("75", "inv-75")
+            )
+
+        assert code == 0, err
+        assert receiver.received == []
+        stop, start = calls(systemctl)
+        assert stop == ["--user", "stop", "renewer-retry@*.timer"]
+        assert start[:2] == ["--user", "start"]
+        delay = int(re.fullmatch(r"renewer-retry@(\d+)\.timer", start[2]).group(1))  # type: ignore[union-attr]
+        assert 150 <= delay <= 300  # attempt 1: within the second half of run.retry.first
+        assert out.startswith(
+            "retry: renewer.service failed temporarily (exit 75); retry 1 of 6 in "
+        )
+
+    def test_a_start_that_never_ran_is_reported_and_pending_retries_cancelled(
+        self, temporary: World, tmp_path: Path
+    ) -> None:
+        """226/NAMESPACE: the run recorded nothing; systemd's verdict is the report."""
+        bin_dir = tmp_path / "bin"
+        systemctl = install_recorder(bin_dir, "systemctl", why="no user manager needed here")
+        with webhook_receiver() as receiver:
+            config = notify_config(temporary, url=receiver.url())
+            code, _out, err, _ = run_notify(
+                temporary.home, config, bin_dir=bin_dir, env=monitor("226", "inv-226")
+            )
+
+        assert code == 0, err
+        (post,) = receiver.received
+        assert any("exit 226/NAMESPACE" in note for note in post.json()["notes"])
+        assert calls(systemctl) == [["--user", "stop", "renewer-retry@*.timer"]]
+
+    def test_a_retry_that_cannot_be_armed_is_reported_instead(
+        self, temporary: World, tmp_path: Path
+    ) -> None:
+        bin_dir = tmp_path / "bin"
+        install_recorder(bin_dir, "systemctl", why="no user manager needed here")
+        with webhook_receiver() as receiver:
+            config = notify_config(temporary, url=receiver.url())
+            code, _out, err, _ = run_notify(
+                temporary.home,
+                config,
+                bin_dir=bin_dir,
+                env={**monitor("75", "inv-75"), "FAKE_SYSTEMCTL_EXIT": "1"},
+            )
+
+        assert code == 0, err
+        (post,) = receiver.received
+        assert any("could not schedule a retry" in note for note in post.json()["notes"])
+        assert [item["event"] for item in post.json()["items"]] == ["vault.unreachable"]
 
 
 class TestReport:
