@@ -31,8 +31,43 @@ CACHE_DIR=${XDG_CACHE_HOME:-$HOME_DIR/.cache}/renewer
 UNIT_DIR=${XDG_CONFIG_HOME:-$HOME_DIR/.config}/systemd/user
 BIN_DIR=$HOME_DIR/.local/bin
 VENV=$DATA_DIR/venv
-UNITS="renewer.service renewer.timer renewer-notify@.service"
+UNITS="renewer.service renewer.timer renewer-notify@.service renewer-retry@.timer"
+# systemd keeps the Persistent= stamp of renewer.timer here.
+TIMER_STAMP_DIR=${XDG_DATA_HOME:-$HOME_DIR/.local/share}/systemd/timers
+# Every directory install.sh created (one per line), kept in the state dir: uninstall
+# removes them again once empty, and never one that was there before.
+MANIFEST=$STATE_DIR/install-dirs
+CREATED_DIRS=""
+NL='
+'
 BANNER='command -v renewer >/dev/null 2>&1 && renewer status --brief'
+
+make_dirs() {
+    # mkdir -p each argument, remembering which directories this creates.
+    for target in "$@"; do
+        dir=$target
+        missing=""
+        while [ ! -d "$dir" ]; do
+            missing="$dir$NL$missing"
+            dir=$(dirname "$dir")
+        done
+        ensure mkdir -p "$target"
+        CREATED_DIRS="$CREATED_DIRS$missing"
+    done
+}
+
+record_created_dirs() {
+    [ -n "$CREATED_DIRS" ] || return 0
+    { cat "$MANIFEST" 2>/dev/null || true; printf '%s' "$CREATED_DIRS"; } | sed '/^$/d' | sort -u \
+        >"$MANIFEST.tmp"
+    mv "$MANIFEST.tmp" "$MANIFEST"
+}
+
+remove_created_dirs() {
+    # $1: the manifest's content. Deepest first; only empty directories go.
+    printf '%s\n' "$1" | awk 'NF { print length($0) "\t" $0 }' | sort -rn | cut -f2- \
+        | while IFS= read -r dir; do rmdir "$dir" 2>/dev/null || true; done
+}
 
 # --- Python ------------------------------------------------------------------
 
@@ -173,6 +208,7 @@ source_stamp() {
 install_program() {
     check_python
     check_paths
+    make_dirs "$DATA_DIR"
     make_venv "$VENV"
     stamp=$(source_stamp)
     if [ "$(cat "$VENV/.renewer-source" 2>/dev/null || true)" = "$stamp" ] \
@@ -185,7 +221,7 @@ install_program() {
         compile_bytecode "$VENV"
         printf '%s\n' "$stamp" >"$VENV/.renewer-source"
     fi
-    mkdir -p "$BIN_DIR"
+    make_dirs "$BIN_DIR"
     if [ -e "$BIN_DIR/renewer" ] && [ ! -L "$BIN_DIR/renewer" ]; then
         say "keeping $BIN_DIR/renewer: it is not a link made by this script; call $VENV/bin/renewer"
     else
@@ -195,22 +231,23 @@ install_program() {
 
 install_units() {
     # The shipped units say %h/.local/share/renewer; fill in the real directory.
-    mkdir -p "$UNIT_DIR"
+    make_dirs "$UNIT_DIR" "$TIMER_STAMP_DIR"
     data=$(sed_escape "$DATA_DIR")
     for unit in $UNITS; do
         sed -e "s|%h/.local/share/renewer|$data|g" "$SRC_DIR/units/$unit" >"$UNIT_DIR/.$unit.tmp"
         mv "$UNIT_DIR/.$unit.tmp" "$UNIT_DIR/$unit"
     done
     # Documentation= points at these copies (a checkout may move or go away).
-    mkdir -p "$DATA_DIR/runbooks" "$DATA_DIR/docs"
+    make_dirs "$DATA_DIR/runbooks" "$DATA_DIR/docs"
     cp "$SRC_DIR"/runbooks/*.md "$DATA_DIR/runbooks/"
     cp "$SRC_DIR"/docs/*.md "$DATA_DIR/docs/"
 }
 
 install_config() {
-    # Written once, never overwritten: the config is the user's.
-    mkdir -p "$CONFIG_DIR"
-    chmod 700 "$CONFIG_DIR"
+    # Written once, never overwritten: the config is the user's. The state and cache
+    # dirs are renewer's (0700); made here so uninstall knows it made them.
+    make_dirs "$CONFIG_DIR" "$STATE_DIR" "$CACHE_DIR"
+    chmod 700 "$CONFIG_DIR" "$STATE_DIR" "$CACHE_DIR"
     if [ -e "$CONFIG_DIR/config.yaml" ]; then
         say "keeping the existing config $CONFIG_DIR/config.yaml"
         return 0
@@ -258,8 +295,14 @@ enable_timer() {
     ensure systemctl --user daemon-reload
     if check=$("$VENV/bin/renewer" check 2>&1); then
         printf '%s\n' "$check" | sed 's/^/  /'
-        ensure systemctl --user enable --now renewer.timer
-        say "enabled renewer.timer (systemctl --user list-timers renewer.timer)"
+        if printf '%s\n' "$check" | grep -q '^warn  tokens: none configured'; then
+            # A daily run with nothing to do would look like protection that is not there.
+            say "the config has nothing to keep alive yet, so the timer is not enabled;"
+            say "  once its tokens: (or credentials:) are filled in: renewer check && systemctl --user enable --now renewer.timer"
+        else
+            ensure systemctl --user enable --now renewer.timer
+            say "enabled renewer.timer (systemctl --user list-timers renewer.timer)"
+        fi
     else
         printf '%s\n' "$check" | sed 's/^/  /'
         say "renewer check did not pass, so the timer is not enabled; once it passes:"
@@ -272,6 +315,7 @@ install_user() {
     install_program
     install_units
     install_config
+    record_created_dirs
     enable_timer
     say "installed: $BIN_DIR/renewer ($("$VENV/bin/renewer" --version))"
     say "login banner (one line only when something needs you), add to ~/.bashrc or ~/.profile:"
@@ -296,19 +340,20 @@ uninstall_token_helper() {
 
 uninstall() {
     # $1: "purge" to remove the config and the state as well
+    created=$(cat "$MANIFEST" 2>/dev/null || true)
     if user_manager_reachable; then
         systemctl --user disable --now renewer.timer >/dev/null 2>&1 || true
-        systemctl --user stop renewer.service >/dev/null 2>&1 || true
+        systemctl --user stop 'renewer-retry@*.timer' renewer.service >/dev/null 2>&1 || true
     fi
     for unit in $UNITS; do rm -f "$UNIT_DIR/$unit"; done
     # What `disable` removes, for when no user manager was reachable to do it.
     rm -f "$UNIT_DIR/timers.target.wants/renewer.timer"
     rmdir "$UNIT_DIR/timers.target.wants" "$UNIT_DIR" 2>/dev/null || true
     # systemd's Persistent= stamp for the timer.
-    rm -f "${XDG_DATA_HOME:-$HOME_DIR/.local/share}/systemd/timers/stamp-renewer.timer"
+    rm -f "$TIMER_STAMP_DIR/stamp-renewer.timer"
     if user_manager_reachable; then
         systemctl --user daemon-reload || true
-        systemctl --user reset-failed renewer.service >/dev/null 2>&1 || true
+        systemctl --user reset-failed renewer.service 'renewer-notify@*.service' >/dev/null 2>&1 || true
     fi
     if [ -L "$BIN_DIR/renewer" ] && [ "$(readlink "$BIN_DIR/renewer")" = "$VENV/bin/renewer" ]; then
         rm -f "$BIN_DIR/renewer"
@@ -320,9 +365,11 @@ uninstall() {
         # kept/ holds the login tokens the CLI token helper set aside.
         rm -rf "$CONFIG_DIR" "$STATE_DIR" "$DATA_DIR/store" "$DATA_DIR/kept"
         rmdir "$DATA_DIR" 2>/dev/null || true
+        remove_created_dirs "$created"
         say "removed renewer, its config, its state and its secret store"
     else
         rmdir "$DATA_DIR" 2>/dev/null || true  # kept when it holds the secret store
+        remove_created_dirs "$created"
         say "removed renewer; kept $CONFIG_DIR, $STATE_DIR and any secret store in $DATA_DIR (./install.sh --uninstall --purge removes them)"
     fi
 }
