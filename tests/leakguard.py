@@ -69,6 +69,12 @@ def remembered() -> frozenset[str]:
         return frozenset(_values)
 
 
+def session_remembered() -> frozenset[str]:
+    """Every secret value of the session so far (for homes outside the temp tree)."""
+    with _lock:
+        return frozenset(_session_values)
+
+
 def _tap_structlog_captures() -> None:
     from structlog.testing import LogCapture
 

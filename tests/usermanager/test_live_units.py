@@ -21,6 +21,7 @@ import os
 import re
 import socket
 import stat
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -379,6 +380,27 @@ class TestSandbox:
         assert found["pid1_visible"]  # not hidden (hidepid=invisible would)
         assert found["other_users_pids"] > 0
         assert found["meminfo_visible"]  # not hidden (subset=pid would)
+
+    def test_while_systemd_analyze_credits_them(self, tmp_path: Path) -> None:
+        """The claim the docs warn about: ✓ for both, in a user unit's analysis."""
+        unit = tmp_path / "claims.service"
+        unit.write_text("[Service]\nExecStart=/bin/true\nProtectProc=invisible\nProcSubset=pid\n")
+        analysis = subprocess.run(
+            ["systemd-analyze", "--user", "security", "--offline=yes", str(unit)],
+            env={"HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        claimed = [line.split()[1] for line in analysis.stdout.splitlines() if line.startswith("✓")]
+        assert {"ProtectProc=", "ProcSubset="} <= set(claimed), analysis.stdout
+
+
+def test_the_users_state_files_hold_no_secret(live: Devvm) -> None:
+    """The session-end scan covers the temp tree; this home is under /home."""
+    scanned, found = leakguard.stray_secrets(live.home, leakguard.session_remembered())
+    assert scanned > 0
+    assert found == []
 
 
 @pytest.fixture(scope="module")
