@@ -177,7 +177,7 @@ def _state_dir(config: Config) -> Finding:
 
 def _rotation(config: Config, index: int) -> Finding:
     """The rotation's recorded state is readable; where it stands, when it is due next."""
-    from renewer.rotation.machine import new_state
+    from renewer.rotation.machine import attention, new_state
     from renewer.rotation.runner import next_due_at
     from renewer.rotation.schedule import as_iso
     from renewer.rotation.store import RotationStore
@@ -191,8 +191,9 @@ def _rotation(config: Config, index: int) -> Finding:
     current = state or new_state(spec.name, spec.type.value, now=time.time())
     due = as_iso(next_due_at(spec, current), spec.schedule.timezone) or "by hand only"
     phase = current.phase.value if state is not None else "not run yet"
-    if current.last_result.failed:
-        return Finding("warn", subject, f"{phase}; last cycle failed: {current.last_error}")
+    problem = attention(current, now=time.time())
+    if problem:
+        return Finding("warn", subject, f"{phase}; {problem}")
     return Finding("ok", subject, f"{phase}, next due {due}")
 
 

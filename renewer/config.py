@@ -94,6 +94,12 @@ _ROTATION = {
                 "timeout": _DURATION,
             },
         },
+        "register": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["credential"],
+            "properties": {"credential": _NAME},
+        },
         "schedule": {"type": "string", "minLength": 1},
         "timezone": {"type": "string", "minLength": 1},
         "every": _DURATION,
@@ -270,6 +276,7 @@ class RotationSpec:
     hook: tuple[str, ...] = ()  # static only: argv run after each change, with {manifest}
     hook_template: Path | None = None  # the manifest template (string.Template: ${current}...)
     hook_timeout: int = DEFAULT_CHECK_TIMEOUT
+    register_credential: str = ""  # static only: register new values with the platform, as this
 
 
 @dataclass(frozen=True, slots=True)
@@ -706,12 +713,19 @@ def _rotation(
         except ValueError as exc:
             raise ConfigError(f"{document.where((*where, 'hook', 'command'))}: {exc}") from None
     webhook = item.get("webhook", {})
+    grace = parse_duration(item.get("grace", DEFAULT_GRACE))
+    if grace <= 0:
+        raise ConfigError(
+            f"{document.where((*where, 'grace'))}: must be more than 0: the old credential "
+            "has to outlive the switch, so whatever read it just before can finish and re-read",
+            hint="a day is typical (grace: 24h); a few seconds only for a demo",
+        )
     return RotationSpec(
         name=item["name"],
         type=kind,
         token=item.get("token", ""),
         schedule=_schedule(document, where, item),
-        grace=parse_duration(item.get("grace", DEFAULT_GRACE)),
+        grace=grace,
         retry_after=parse_duration(item.get("retry_after", DEFAULT_RETRY_AFTER)),
         check=tuple(item.get("check", ())),
         check_timeout=parse_duration(item.get("check_timeout", DEFAULT_CHECK_TIMEOUT)),
@@ -726,10 +740,11 @@ def _rotation(
         hook=tuple(hook.get("command", ())),
         hook_template=resolve(hook["template"]) if "template" in hook else None,
         hook_timeout=parse_duration(hook.get("timeout", DEFAULT_CHECK_TIMEOUT)),
+        register_credential=item.get("register", {}).get("credential", ""),
     )
 
 
-_STATIC_ONLY = ("credential", "field", "webhook", "hook")
+_STATIC_ONLY = ("credential", "field", "webhook", "hook", "register")
 
 
 def _check_type_keys(
@@ -820,6 +835,13 @@ def _check_static_rotations(
                 f"{document.where((*where, 'credential'))}: no credential named "
                 f"{rotation.credential!r} (known: {', '.join(sorted(known)) or 'none configured'})",
                 hint="credential: names an entry under credentials:",
+            )
+        if rotation.register_credential and rotation.register_credential not in known:
+            raise ConfigError(
+                f"{document.where((*where, 'register', 'credential'))}: no credential named "
+                f"{rotation.register_credential!r} (known: {', '.join(sorted(known))})",
+                hint="register.credential names the credential new values are registered as "
+                "(a token that may change the webhook)",
             )
         target = (rotation.credential, rotation.field)
         if target in rotated:

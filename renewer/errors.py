@@ -131,6 +131,14 @@ class RotationBlocked(NeedsHuman):
     reference: ClassVar[str] = "rotation-blocked"
 
 
+class RotationHookFailed(NeedsHuman):
+    """A rotation could not apply its values to a consumer (the post-rotation hook, or the
+    platform a static secret is registered with); the step is repeated at the next run."""
+
+    runbook: ClassVar[str] = "rotation.md"
+    reference: ClassVar[str] = "rotation-hook-failed"
+
+
 class RotationStateInvalid(NeedsHuman):
     """A rotation's state file cannot be read; renewer will not guess where it stood."""
 

@@ -10,8 +10,6 @@ import click
 
 from renewer.app import AppContext, pass_app
 
-STUCK_AFTER = 86400  # an in-flight phase older than a day means runs are failing to finish it
-
 
 @click.command("rotate")
 @click.argument("name")
@@ -41,25 +39,29 @@ def rotate_command(
     from renewer.core.outcome import exit_code
     from renewer.lock import run_lock
     from renewer.rotation.runner import run_rotations
-    from renewer.run import Runtime, log_result, token_env
+    from renewer.run import Runtime, clean_leftovers, log_result, token_env
+    from renewer.state import record_items
 
     app.setup_logging()
     config = app.config
     config.rotation(name)
     runtime = Runtime()
-    with (
-        run_lock(config.state_dir, timeout=config.run.lock_timeout),
-        token_env(config, runtime, dry_run=dry_run) as env,
-    ):
-        results = run_rotations(
-            config,
-            env=env,
-            now=runtime.wall_clock(),
-            only=[name],
-            force=now_flag,
-            rollback=rollback,
-            on_result=log_result,
-        )
+    with run_lock(config.state_dir, timeout=config.run.lock_timeout):
+        if not dry_run:
+            clean_leftovers(config)  # a crashed rotate's temp files (a kept token among them)
+        with token_env(config, runtime, dry_run=dry_run) as env:
+            results = run_rotations(
+                config,
+                env=env,
+                now=runtime.wall_clock(),
+                only=[name],
+                force=now_flag,
+                rollback=rollback,
+                on_result=log_result,
+            )
+        if not dry_run:
+            # `renewer status` and the login banner show what this rotate did, as after a run.
+            record_items(config.state_dir, results, at=runtime.wall_clock())
     return exit_code(results)
 
 
@@ -90,7 +92,7 @@ def rotation_status_command(app: AppContext, as_json: bool) -> int:
 def rotation_rows(app: AppContext, *, now: float) -> list[dict[str, Any]]:
     """One plain dict per configured rotation (no secrets: identifiers and times)."""
     from renewer.errors import RotationStateInvalid
-    from renewer.rotation.machine import new_state
+    from renewer.rotation.machine import attention, new_state
     from renewer.rotation.runner import next_due_at
     from renewer.rotation.schedule import as_iso
     from renewer.rotation.store import RotationStore
@@ -121,19 +123,15 @@ def rotation_rows(app: AppContext, *, now: float) -> list[dict[str, Any]]:
             green=state.green or None,
             grace_ends_at=as_iso(state.grace_ends_at),
             next_due_at=as_iso(due, spec.schedule.timezone),
-            due_now=due is not None and due <= now and not state.in_flight,
+            due_now=due is not None and due <= now and not state.in_cycle,
+            cycle_started_at=as_iso(state.last_started_at) if state.in_cycle else None,
             last_result=state.last_result.value,
             last_error=state.last_error or None,
             last_completed_at=as_iso(state.last_completed_at),
+            run_error=state.run_error or None,
             cycles=state.cycles,
+            attention=attention(state, now=now),
         )
-        if state.last_result.failed:
-            row["attention"] = f"last cycle failed: {state.last_error}"
-        elif state.in_flight and now - state.since > STUCK_AFTER:
-            row["attention"] = (
-                f"stuck in {state.phase.value} since {as_iso(state.since)}; "
-                f"renewer rotate {spec.name} resumes it"
-            )
         rows.append(row)
     return rows
 
@@ -148,6 +146,8 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
         parts = [f"{mark}  {row['name']:<20} {row['type']:<12} {phase:<17}"]
         if row.get("since"):
             parts.append(f"since {row['since']}")
+        if row.get("cycle_started_at"):
+            parts.append(f"cycle started {row['cycle_started_at']}")
         if row.get("grace_ends_at"):
             parts.append(f"grace ends {row['grace_ends_at']}")
         due = row.get("next_due_at")
@@ -155,7 +155,7 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
             parts.append(f"next due {due}" + (" (due now)" if row.get("due_now") else ""))
         else:
             parts.append("by hand only")
-        if row.get("last_result") not in (None, "none"):
+        if not row.get("cycle_started_at") and row.get("last_result") not in (None, "none"):
             parts.append(f"last: {row['last_result']}")
         click.echo(", ".join(parts))
         if row["attention"]:

@@ -13,7 +13,7 @@ The order inside each step is the whole crash-safety argument:
 6. persist the *result* event.
 
 A crash between any two of these leaves a state from which
-:func:`~renewer.rotation.machine.plan_step` resumes correctly. The loop
+:func:`~renewer.rotation.plan.plan_step` resumes correctly. The loop
 stops at a ``Wait`` or a ``Refuse``, after a bounded number of steps.
 """
 
@@ -23,11 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from renewer import crashpoints
-from renewer.errors import RenewerError, RotationBlocked, Temporary
+from renewer.errors import RenewerError, RotationBlocked, RotationHookFailed, Temporary
 from renewer.rotation import machine as m
+from renewer.rotation import plan as p
 from renewer.rotation.targets.base import Green, Target
 
-MAX_STEPS = 24  # a full cycle is 8 steps; an abandoned one plus a restart about 12
+MAX_STEPS = 24  # a full cycle is 9 steps; an abandoned one plus a restart about 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +46,18 @@ class DriveReport:
 
     initial: m.RotationState
     final: m.RotationState
-    stopped: m.Action  # the Wait/Refuse it stopped at (the plan itself in a dry run)
+    stopped: p.Action  # the Wait/Refuse it stopped at (the plan itself in a dry run)
     steps: tuple[Step, ...] = ()
     validation_failure: str = ""
+    hook_failure: str = ""
     issue_refusal: str = ""
 
     def did(self, event: str) -> bool:
         return any(step.event == event for step in self.steps)
+
+    def step(self, event: str) -> Step | None:
+        """The last step of kind *event* this drive took."""
+        return next((step for step in reversed(self.steps) if step.event == event), None)
 
 
 @dataclass
@@ -67,18 +73,21 @@ class _Drive:
     rollback: bool
     on_step: Callable[[Step], None]
     in_hand: Green | None = None
+    current_problem: str | None = None  # blue used for real in this run: None = not yet
     steps: list[Step] = field(default_factory=list)
     validation_failure: str = ""
+    hook_failure: str = ""
     issue_refusal: str = ""
 
-    def facts(self) -> m.Facts:
-        return m.Facts(
+    def facts(self) -> p.Facts:
+        return p.Facts(
             sink=self.target.observe(),
             due_at=self.due_at(self.state),
             forced=self.forced,
             green_in_hand=self.in_hand is not None
             and self.in_hand.identifier == self.state.green != "",
             rollback=self.rollback,
+            current_problem=self.current_problem,
         )
 
     def move(self, event: m.Event) -> None:
@@ -92,28 +101,34 @@ class _Drive:
         self.steps.append(step)
         self.on_step(step)
 
-    def act(self, action: m.Action) -> None:
+    def act(self, action: p.Action) -> None:
         """Perform *action* (not Wait/Refuse): intent, effect, result."""
         intent = getattr(action, "intent", None)
         if intent is not None:
             self.move(intent)
-        if isinstance(action, m.Issue):
+        if isinstance(action, p.VerifyCurrent):
+            self._verify(action)
+        elif isinstance(action, p.Issue):
             self.forced = False  # one forced cycle per request, even if it is refused
             self._issue(action)
-        elif isinstance(action, m.SweepLeftovers):
+        elif isinstance(action, p.SweepLeftovers):
             self._sweep(action)
-        elif isinstance(action, m.Validate):
+        elif isinstance(action, p.Validate):
             self._validate()
-        elif isinstance(action, m.Promote | m.ConfirmPromoted):
+        elif isinstance(action, p.Promote | p.ConfirmPromoted):
             self._promote(action)
-        elif isinstance(action, m.RestoreBlue):
+        elif isinstance(action, p.RestoreBlue):
             self._restore(action)
-        elif isinstance(action, m.RevokeBlue):
+        elif isinstance(action, p.RevokeBlue):
             self._revoke_blue(action)
-        elif isinstance(action, m.Discard):
+        elif isinstance(action, p.Discard):
             self._discard(action)
 
-    def _issue(self, action: m.Issue) -> None:
+    def _verify(self, action: p.VerifyCurrent) -> None:
+        verdict = self.target.check_current(action.blue)
+        self.current_problem = "" if verdict.ok else verdict.explain()
+
+    def _issue(self, action: p.Issue) -> None:
         self.checkpoint("rotation.issue.before")
         try:
             green = self.target.issue(blue=action.blue)
@@ -126,27 +141,34 @@ class _Drive:
         self.checkpoint("rotation.issue.after")
         self.in_hand = green
         self.move(m.Issued(green.identifier))
+        authority = self.target.authority(action.blue)
         self.note(
             "rotation.started",
             f"issued a new {self.target.noun} {green.identifier}"
-            + (f" with the authority of {action.blue}" if action.blue else ""),
+            + (f" with the authority of {authority}" if authority else ""),
             green=green.identifier,
             blue=action.blue,
         )
 
-    def _sweep(self, action: m.SweepLeftovers) -> None:
-        count = self.target.sweep_leftovers(keep=action.keep)
+    def _sweep(self, action: p.SweepLeftovers) -> None:
+        swept = self.target.sweep_leftovers(keep=action.keep)
         self.checkpoint("rotation.sweep_leftovers.after")
         self.move(m.LeftoversSwept())
         self.note(
             "rotation.leftovers_swept",
-            f"a run stopped while issuing; removed {count} unrecorded {self.target.noun}(s)",
-            count=str(count),
+            f"a run stopped while issuing; removed {swept} {self.target.noun}(s) it had "
+            "issued without recording them",
+            count=str(swept),
         )
 
     def _validate(self) -> None:
         assert self.in_hand is not None  # plan_step only validates a green in hand
-        verdict = self.target.validate(self.in_hand)
+        try:
+            verdict = self.target.validate(self.in_hand)
+        except RotationHookFailed as error:
+            self.hook_failure = error.message
+            self.move(m.HookFailed(error.message))
+            return
         self.checkpoint("rotation.validate.after")
         if verdict.ok:
             self.move(m.Validated())
@@ -154,9 +176,9 @@ class _Drive:
         self.validation_failure = verdict.explain()
         self.move(m.ValidationFailed(verdict.explain()))
 
-    def _promote(self, action: m.Promote | m.ConfirmPromoted) -> None:
+    def _promote(self, action: p.Promote | p.ConfirmPromoted) -> None:
         self.checkpoint("rotation.promote.before")
-        if isinstance(action, m.Promote):
+        if isinstance(action, p.Promote):
             assert self.in_hand is not None
             self.target.promote(self.in_hand, blue=action.blue)
         else:
@@ -171,7 +193,7 @@ class _Drive:
             blue=action.blue,
         )
 
-    def _restore(self, action: m.RestoreBlue) -> None:
+    def _restore(self, action: p.RestoreBlue) -> None:
         self.target.restore_blue(blue=action.blue)
         self.checkpoint("rotation.restore.after")
         self.note(
@@ -180,26 +202,30 @@ class _Drive:
             blue=action.blue,
         )
 
-    def _revoke_blue(self, action: m.RevokeBlue) -> None:
+    def _revoke_blue(self, action: p.RevokeBlue) -> None:
+        green = self.state.green
         self.checkpoint("rotation.revoke_blue.before")
         gone_now = self.target.revoke_old(action.blue) if action.blue else False
         self.checkpoint("rotation.revoke_blue.after")
-        self.move(m.BlueRevoked())
+        self.move(m.BlueRevoked(action.successor))
         if action.blue:
-            verb = "revoked" if gone_now else "found already gone"
+            verb = "withdrew" if gone_now else "found already withdrawn"
             self.note(
                 "rotation.blue_revoked",
                 f"{verb} the old {self.target.noun} {action.blue} after its grace period",
                 blue=action.blue,
+                green=green,
+                successor=action.successor,
+                withdrawn_now="yes" if gone_now else "no",
             )
 
-    def _discard(self, action: m.Discard) -> None:
+    def _discard(self, action: p.Discard) -> None:
         self.checkpoint("rotation.discard.before")
         gone_now = self.target.discard(action.green)
         self.checkpoint("rotation.discard.after")
         self.in_hand = None
         self.move(m.GreenDiscarded())
-        verb = "revoked" if gone_now else "found already gone"
+        verb = "withdrew" if gone_now else "found already withdrawn"
         self.note(
             "rotation.green_discarded",
             f"{verb} the new {self.target.noun} {action.green} ({action.reason})",
@@ -233,14 +259,15 @@ def drive(
     run = _Drive(state, target, persist, now, grace, due_at, checkpoint, forced, rollback, on_step)
     initial = state
     for _ in range(max_steps):
-        action = m.plan_step(run.state, run.facts(), now=now)
-        if dry_run or isinstance(action, m.Wait | m.Refuse):
+        action = p.plan_step(run.state, run.facts(), now=now)
+        if dry_run or isinstance(action, p.Wait | p.Refuse):
             return DriveReport(
                 initial=initial,
                 final=run.state,
                 stopped=action,
                 steps=tuple(run.steps),
                 validation_failure=run.validation_failure,
+                hook_failure=run.hook_failure,
                 issue_refusal=run.issue_refusal,
             )
         run.act(action)
@@ -249,30 +276,3 @@ def drive(
         f"(phase {run.state.phase.value}); this is a bug in renewer",
         hint=f"renewer rotation status; renewer rotate {state.name} --dry-run",
     )
-
-
-def describe(action: m.Action, noun: str) -> str:
-    """The plan in words, for ``--dry-run`` and for status."""
-    match action:
-        case m.Wait(reason=reason):
-            return f"nothing to do ({reason})"
-        case m.Refuse(reason=reason):
-            return f"refuse to proceed: {reason}"
-        case m.Issue(blue=blue):
-            source = f" with the authority of {blue}" if blue else ""
-            return f"issue a new {noun}{source}, validate it, then promote it"
-        case m.SweepLeftovers():
-            return f"remove any {noun} a stopped run issued but never recorded, then start again"
-        case m.Validate(green=green):
-            return f"validate the new {noun} {green}"
-        case m.Promote(green=green):
-            return f"put the new {noun} {green} into the sink"
-        case m.ConfirmPromoted(green=green):
-            return f"record that the new {noun} {green} is in the sink"
-        case m.RestoreBlue(blue=blue):
-            return f"put the old {noun} {blue} back into the sink, then discard the new one"
-        case m.RevokeBlue(blue=blue):
-            return f"revoke the old {noun} {blue}" if blue else "finish the cycle"
-        case m.Discard(green=green, reason=reason):
-            return f"revoke the new {noun} {green} ({reason})"
-    return type(action).__name__  # pragma: no cover - every action is matched above

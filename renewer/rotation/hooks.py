@@ -27,7 +27,7 @@ from pathlib import Path
 
 from renewer.core.drift import Verdict
 from renewer.core.secret import Secret
-from renewer.errors import RotationBlocked
+from renewer.errors import RotationBlocked, RotationHookFailed
 from renewer.files import TEMP_INFIX, ensure_private_dir, fsync_directory
 from renewer.redact import scrub
 
@@ -202,7 +202,8 @@ class CommandHook:
             argv = render_argv(self.argv, {"manifest": str(path), "name": self.name})
             result = run_command(argv, timeout=self.timeout)
         if not result.ok:
-            raise RotationBlocked(
-                f"post-rotation hook of {self.name} failed: {result.explain()}",
-                hint="fix the hook; the next run applies the values again",
+            raise RotationHookFailed(
+                f"the post-rotation hook of {self.name} failed: {result.explain()}",
+                hint=f"fix the hook; the next run applies the values again "
+                f"(or now: renewer rotate {self.name})",
             )

@@ -1,8 +1,9 @@
 """The rotation state machine: blue/green, resumable across oneshot runs.
 
 Pure: stdlib only, no clock, no files, no Vault. Values in, values out.
+What to do next, given what the shell observed, is :mod:`renewer.rotation.plan`.
 
-The rules (everything that affects the machine lives in this file):
+The rules (everything that affects the state lives in this file):
 
 1. **One record per rotation.** :class:`RotationState` is the whole memory of
    a rotation between runs. It holds *identifiers* (accessors, key ids) and
@@ -30,15 +31,22 @@ The rules (everything that affects the machine lives in this file):
    promoted, and does not hold the value, discards green by its identifier
    and starts the cycle again (:class:`GreenLost`).
 
-5. **The sink is the truth about what is active.** Each step the shell looks
-   at the sink (the token file, the secret-id file, the store) and reports
-   its identifier in :class:`SinkView`. The plan never revokes blue while the
-   sink holds blue, and never discards green while the sink holds green:
-   those two refusals are what "never revoke the active credential" means.
+5. **A step is done when its consumers have it.** Withdrawing a value (blue
+   after the grace, green when discarded) ends only when everything that
+   accepted it was told: a static secret's post-rotation hook must have
+   applied the final values. A step whose effect failed stays in its intent
+   phase, so the next run repeats the whole effect — never just the part
+   that had not failed (the target makes every effect idempotent).
 
 6. **One cycle in flight.** A rotation is either resting (BLUE_ACTIVE) or
    in exactly one cycle; asking for another while one is in flight resumes
    it (``max_parallel: 1``).
+
+7. **Status tells the truth.** ``last_result`` is how the last *finished*
+   cycle ended; a failure only needs a person while the rotation rests on it
+   (a newer cycle supersedes it). A run that stopped with an error, or was
+   refused, leaves ``run_error`` until a later run of the rotation succeeds:
+   :func:`attention` turns all of that into the one sentence ``status`` shows.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 STATE_VERSION = 1
+STUCK_AFTER = 86400  # an in-flight phase older than a day means runs are failing to finish it
 
 
 class Phase(Enum):
@@ -72,13 +81,18 @@ class LastResult(Enum):
     NONE = "none"
     COMPLETED = "completed"  # green promoted, blue revoked after the grace
     VALIDATION_FAILED = "validation_failed"  # green discarded, blue kept; a human looks
+    HOOK_FAILED = "hook_failed"  # green could not be applied to its consumers; withdrawn
     ISSUE_REFUSED = "issue_refused"  # Vault refused to issue green; nothing was created
     ABANDONED = "abandoned"  # a run died mid-cycle; green discarded, cycle restarted
     ROLLED_BACK = "rolled_back"  # blue put back in the sink; green discarded
 
     @property
     def failed(self) -> bool:
-        return self in {LastResult.VALIDATION_FAILED, LastResult.ISSUE_REFUSED}
+        return self in {
+            LastResult.VALIDATION_FAILED,
+            LastResult.HOOK_FAILED,
+            LastResult.ISSUE_REFUSED,
+        }
 
 
 # --- events: what happened (nouns, as h11's) --------------------------------
@@ -123,6 +137,13 @@ class ValidationFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class HookFailed:
+    """Green could not be applied to its consumers (a hook, the platform); withdraw it."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class GreenLost:
     """Green's value is gone (the run that held it stopped); discard it by identifier."""
 
@@ -155,7 +176,14 @@ class GraceEnded:
 
 @dataclass(frozen=True, slots=True)
 class BlueRevoked:
-    """Blue is gone (revoked now, or already gone); green is the next cycle's blue."""
+    """Blue is gone (revoked now, or already gone).
+
+    *successor* is what the sink holds now: green normally, or whatever
+    replaced green during the grace (a heal's token). It is the next cycle's
+    blue; "" when the sink held nothing usable.
+    """
+
+    successor: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +198,7 @@ Event = (
     | LeftoversSwept
     | Validated
     | ValidationFailed
+    | HookFailed
     | GreenLost
     | PromotionStarted
     | Promoted
@@ -187,6 +216,7 @@ TABLE: dict[tuple[Phase, type[Event]], Phase] = {
     (_P.GREEN_ISSUING, LeftoversSwept): _P.BLUE_ACTIVE,
     (_P.GREEN_ISSUED, Validated): _P.GREEN_VALIDATED,
     (_P.GREEN_ISSUED, ValidationFailed): _P.GREEN_DISCARDING,
+    (_P.GREEN_ISSUED, HookFailed): _P.GREEN_DISCARDING,
     (_P.GREEN_ISSUED, GreenLost): _P.GREEN_DISCARDING,
     (_P.GREEN_ISSUED, RolledBack): _P.GREEN_DISCARDING,
     (_P.GREEN_VALIDATED, PromotionStarted): _P.PROMOTING,
@@ -227,10 +257,17 @@ class RotationState:
     last_result: LastResult = LastResult.NONE
     last_error: str = ""
     cycles: int = 0  # completed cycles
+    run_error: str = ""  # why the last run of this rotation stopped or was refused
+    run_failed_at: float | None = None
 
     @property
     def in_flight(self) -> bool:
         return self.phase in IN_FLIGHT
+
+    @property
+    def in_cycle(self) -> bool:
+        """A cycle has started and not ended (its grace included)."""
+        return self.phase is not Phase.BLUE_ACTIVE
 
 
 def new_state(name: str, target: str, *, now: float) -> RotationState:
@@ -239,14 +276,27 @@ def new_state(name: str, target: str, *, now: float) -> RotationState:
 
 
 def apply(state: RotationState, event: Event, *, now: float) -> RotationState:
-    """The state after *event* at *now*; :class:`IllegalTransition` if the table forbids it."""
+    """The state after *event* at *now*; :class:`IllegalTransition` if the table forbids it.
+
+    A transition is progress, so it also clears the previous run's error.
+    """
     phase = TABLE.get((state.phase, type(event)))
     if phase is None:
         raise IllegalTransition(
             f"{type(event).__name__} cannot happen in phase {state.phase.value}"
         )
-    moved = replace(state, phase=phase, since=now if phase is not state.phase else state.since)
+    moved = replace(
+        state,
+        phase=phase,
+        since=now if phase is not state.phase else state.since,
+        run_error="",
+        run_failed_at=None,
+    )
     return _record(moved, state, event, now)
+
+
+def _failed(moved: RotationState, result: LastResult, reason: str, now: float) -> RotationState:
+    return replace(moved, last_result=result, last_error=reason, last_failed_at=now)
 
 
 def _record(moved: RotationState, old: RotationState, event: Event, now: float) -> RotationState:
@@ -259,13 +309,7 @@ def _record(moved: RotationState, old: RotationState, event: Event, now: float) 
         case Issued(green=green):
             return replace(moved, green=green)
         case IssueRefused(reason=reason):
-            return replace(
-                moved,
-                green="",
-                last_result=LastResult.ISSUE_REFUSED,
-                last_error=reason,
-                last_failed_at=now,
-            )
+            return replace(_failed(moved, LastResult.ISSUE_REFUSED, reason, now), green="")
         case LeftoversSwept():
             return replace(
                 moved,
@@ -274,12 +318,9 @@ def _record(moved: RotationState, old: RotationState, event: Event, now: float) 
                 last_error="a run stopped while issuing; its leftovers were swept",
             )
         case ValidationFailed(reason=reason):
-            return replace(
-                moved,
-                last_result=LastResult.VALIDATION_FAILED,
-                last_error=reason,
-                last_failed_at=now,
-            )
+            return _failed(moved, LastResult.VALIDATION_FAILED, reason, now)
+        case HookFailed(reason=reason):
+            return _failed(moved, LastResult.HOOK_FAILED, reason, now)
         case GreenLost(reason=reason):
             return replace(moved, last_result=LastResult.ABANDONED, last_error=reason)
         case RolledBack(reason=reason):
@@ -290,10 +331,10 @@ def _record(moved: RotationState, old: RotationState, event: Event, now: float) 
             )
         case Promoted(grace=grace):
             return replace(moved, grace_ends_at=now + grace, last_promoted_at=now)
-        case BlueRevoked():
+        case BlueRevoked(successor=successor):
             return replace(
                 moved,
-                blue=old.green,
+                blue=successor,
                 green="",
                 grace_ends_at=None,
                 due_base=old.last_started_at,
@@ -308,231 +349,38 @@ def _record(moved: RotationState, old: RotationState, event: Event, now: float) 
             return moved
 
 
-# --- what the shell observes, and what it should do next --------------------
+# --- what the last run left for a person --------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SinkView:
-    """What the sink holds right now, as the target saw it (read-only)."""
+def run_failed(state: RotationState, reason: str, *, now: float) -> RotationState:
+    """A run of this rotation stopped with an error or was refused: remember why (no transition).
 
-    identifier: str  # of the credential in the sink; "" when none, unreadable or dead
-    healthy: bool  # fit to be the blue a cycle starts from
-    problem: str = ""  # why not healthy, for messages
-
-
-class Holder(Enum):
-    """Whose credential the sink holds, from the rotation's point of view."""
-
-    BLUE = "blue"
-    GREEN = "green"
-    OTHER = "other"  # someone else's, none, or unknown: never blue nor green
+    The phase stays where it was (rule 3: the intent is repeated next run);
+    only the note for ``status`` changes.
+    """
+    return replace(state, run_error=reason, run_failed_at=now)
 
 
-def classify(state: RotationState, sink: SinkView) -> Holder:
-    """An empty identifier never matches: not knowing is never 'it is blue'."""
-    if sink.identifier and sink.identifier == state.green:
-        return Holder.GREEN
-    if sink.identifier and sink.identifier == state.blue:
-        return Holder.BLUE
-    return Holder.OTHER
+def run_succeeded(state: RotationState) -> RotationState:
+    """A run of this rotation ended without error: the previous run's note is history."""
+    return replace(state, run_error="", run_failed_at=None)
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """Everything :func:`plan_step` needs besides the state and the clock."""
+def attention(state: RotationState, *, now: float, stuck_after: float = STUCK_AFTER) -> str:
+    """Why a person should look at this rotation; "" when nothing needs one.
 
-    sink: SinkView
-    due_at: float | None = None  # next due time by the schedule; None: never by schedule
-    forced: bool = False  # `rotate --now`
-    green_in_hand: bool = False  # this process holds green's value
-    rollback: bool = False  # `rotate --rollback`
-
-    def due(self, now: float) -> bool:
-        return self.forced or (self.due_at is not None and self.due_at <= now)
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    """Nothing to do now."""
-
-    reason: str
-    until: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Refuse:
-    """Something is in the way; do nothing and say why."""
-
-    reason: str
-    needs_human: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """Persist ``Started(blue)``, then issue green with blue's authority."""
-
-    blue: str
-
-    @property
-    def intent(self) -> Event:
-        return Started(self.blue)
-
-
-@dataclass(frozen=True, slots=True)
-class SweepLeftovers:
-    """A run died while issuing: remove any green of ours that is not *keep*."""
-
-    keep: str
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Validate:
-    """Use green for real."""
-
-    green: str
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Promote:
-    """Persist ``PromotionStarted``, then put green into the sink (blue kept alive)."""
-
-    green: str
-    blue: str
-    intent: Event | None = PromotionStarted()
-
-
-@dataclass(frozen=True, slots=True)
-class ConfirmPromoted:
-    """The sink already holds green (the run stopped right after writing it)."""
-
-    green: str
-    blue: str
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RestoreBlue:
-    """Rollback: put blue's kept value back into the sink; green is discarded next."""
-
-    blue: str
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RevokeBlue:
-    """Revoke blue by its identifier (nothing to do when there was no blue)."""
-
-    blue: str
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Discard:
-    """Revoke green by its identifier."""
-
-    green: str
-    reason: str
-    intent: Event | None = None
-
-
-Action = (
-    Wait
-    | Refuse
-    | Issue
-    | SweepLeftovers
-    | Validate
-    | Promote
-    | ConfirmPromoted
-    | RestoreBlue
-    | RevokeBlue
-    | Discard
-)
-
-LOST = "green's value was lost: the run that issued it stopped before promoting it"
-NOT_PROMOTED = "the promotion did not reach the sink before the run stopped"
-ROLLBACK_ASKED = "rollback requested"
-
-
-def plan_step(state: RotationState, facts: Facts, *, now: float) -> Action:
-    """The one next thing to do for *state*, given what the shell observed at *now*."""
-    holder = classify(state, facts.sink)
-    phase = state.phase
-    if phase is Phase.BLUE_ACTIVE:
-        return _plan_resting(facts, now)
-    if phase is Phase.GREEN_ISSUING:
-        return SweepLeftovers(keep=facts.sink.identifier)
-    if phase is Phase.GREEN_DISCARDING:
-        if holder is Holder.GREEN:
-            return Refuse(_green_in_sink(state), needs_human=True)
-        return Discard(state.green, state.last_error or "discarding green")
-    if phase is Phase.BLUE_REVOKING:
-        if holder is Holder.BLUE:
-            return Refuse(
-                f"blue {state.blue} is back in the sink, but its revocation had begun; "
-                "it may already be revoked",
-                needs_human=True,
-            )
-        if facts.rollback:
-            return Refuse("too late to roll back: blue's revocation has begun", needs_human=True)
-        return RevokeBlue(state.blue)
-    if phase is Phase.GREEN_ACTIVE:
-        return _plan_grace(state, facts, holder, now)
-    return _plan_before_promotion(state, facts, holder)
-
-
-def _plan_resting(facts: Facts, now: float) -> Action:
-    if facts.rollback:
-        return Wait("nothing to roll back: no rotation is in progress")
-    if not facts.due(now):
-        return Wait("not due", until=facts.due_at)
-    if not facts.sink.healthy:
-        return Refuse(f"the sink is not healthy ({facts.sink.problem or 'unknown'})")
-    return Issue(blue=facts.sink.identifier)
-
-
-def _plan_before_promotion(state: RotationState, facts: Facts, holder: Holder) -> Action:
-    """GREEN_ISSUED, GREEN_VALIDATED and PROMOTING."""
-    if state.phase is Phase.PROMOTING:
-        if holder is Holder.GREEN:
-            return ConfirmPromoted(state.green, state.blue, intent=None)
-        if facts.rollback:
-            return Discard(state.green, ROLLBACK_ASKED, intent=RolledBack(ROLLBACK_ASKED))
-        if facts.green_in_hand:
-            return Promote(state.green, state.blue, intent=None)
-        return Discard(state.green, NOT_PROMOTED, intent=GreenLost(NOT_PROMOTED))
-    if holder is Holder.GREEN:
-        return Refuse(_green_in_sink(state), needs_human=True)
-    if facts.rollback:
-        return Discard(state.green, ROLLBACK_ASKED, intent=RolledBack(ROLLBACK_ASKED))
-    if not facts.green_in_hand:
-        return Discard(state.green, LOST, intent=GreenLost(LOST))
-    if state.phase is Phase.GREEN_ISSUED:
-        return Validate(state.green)
-    return Promote(state.green, state.blue)
-
-
-def _plan_grace(state: RotationState, facts: Facts, holder: Holder, now: float) -> Action:
-    if holder is Holder.BLUE:
-        reason = "blue is back in the sink (rolled back)"
-        return Discard(state.green, reason, intent=RolledBack(reason))
-    if facts.rollback:
-        if not state.blue:
-            return Refuse("nothing to roll back to: this cycle started without a credential")
-        if holder is not Holder.GREEN:
-            return Refuse(
-                "cannot roll back: the sink no longer holds green (something replaced it)",
-                needs_human=True,
-            )
-        return RestoreBlue(state.blue)
-    if state.blue and state.grace_ends_at is not None and now < state.grace_ends_at:
-        return Wait("blue's grace period is running", until=state.grace_ends_at)
-    return RevokeBlue(state.blue, intent=GraceEnded())
-
-
-def _green_in_sink(state: RotationState) -> str:
-    return (
-        f"the sink holds green {state.green} although it was never promoted "
-        f"(phase {state.phase.value}); renewer will not revoke the credential in use"
-    )
+    In this order: the last run stopped (an error or a refusal, until a
+    later run succeeds); the rotation rests on a failed cycle (a newer cycle
+    in progress supersedes it); a cycle stuck mid-phase for *stuck_after*.
+    """
+    if state.run_error:
+        return (
+            f"the last run stopped in phase {state.phase.value}: {state.run_error} "
+            f"(renewer rotate {state.name} --dry-run shows the next step)"
+        )
+    if not state.in_cycle and state.last_result.failed:
+        reason = state.last_error or state.last_result.value.replace("_", " ")
+        return f"the last cycle failed: {reason}"
+    if state.in_flight and now - state.since > stuck_after:
+        return f"stuck in {state.phase.value}; renewer rotate {state.name} resumes it"
+    return ""

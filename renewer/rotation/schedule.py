@@ -18,6 +18,8 @@ The rules:
 * A failed cycle (validation failed, issue refused) is retried at the next
   fire after the failure or after ``retry_after``, whichever comes first:
   neither a retry storm every run nor a week of silence.
+* A rotation without ``schedule`` or ``every`` runs only by hand, and so do
+  its retries: a failed by-hand cycle is never started again by a run.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ class Schedule:
     cron: str | None = None
     timezone: str = "UTC"
     every: int | None = None  # seconds
+
+    @property
+    def by_hand(self) -> bool:
+        return self.cron is None and self.every is None
 
     def describe(self) -> str:
         if self.cron is not None:
@@ -114,8 +120,11 @@ def due_at(
 
     *base* is the start of the last completed cycle (or when the rotation was
     first seen). After a failed cycle (*failed*), the retry comes at the next
-    fire after the failure or *retry_after* later, whichever is first.
+    fire after the failure or *retry_after* later, whichever is first. A
+    by-hand rotation is never due: its retries are by hand too.
     """
+    if schedule.by_hand:
+        return None
     regular = next_due(schedule, last_run=base)
     if not failed or last_failed_at is None:
         return regular

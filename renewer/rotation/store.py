@@ -39,9 +39,12 @@ _FLOATS = (
     "last_promoted_at",
     "last_completed_at",
     "last_failed_at",
+    "run_failed_at",
 )
-_OPTIONAL = {"grace_ends_at", "due_base"} | {name for name in _FLOATS if name.startswith("last_")}
-_STRINGS = ("name", "target", "blue", "green", "last_error")
+_OPTIONAL = {"grace_ends_at", "due_base", "run_failed_at"} | {
+    name for name in _FLOATS if name.startswith("last_")
+}
+_STRINGS = ("name", "target", "blue", "green", "last_error", "run_error")
 
 
 class RotationStore:

@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 
 from renewer.config import Config, RotationSpec, load_config
 from renewer.core.outcome import ItemResult, Outcome
+from renewer.rotation import machine as m
 from renewer.rotation.runner import run_rotations
 from renewer.rotation.store import RotationStore
 from renewer.tokens.env import TokenEnv
@@ -116,7 +117,8 @@ class TestResults:
             Outcome.NEEDS_HUMAN,
         )
         assert result.summary.startswith("VALIDATION FAILED r: the new key did not work")
-        assert "it was revoked and k0 stays active" in result.summary
+        assert "it was withdrawn and the old key k0 stays active" in result.summary
+        assert result.summary.endswith("fix the cause, then: renewer rotate r --now")
         assert result.details["see"] == "runbooks/rotation.md#rotation-validation-failed"
 
     def test_an_unhealthy_sink_is_skipped_as_a_warning(
@@ -144,7 +146,7 @@ class TestResults:
         """PLAN line; no state file."""
         result = rotate(setup, world, force=True, dry_run=True)
         assert result.event == "rotation.plan"
-        assert "would issue a new key with the authority of k0" in result.summary
+        assert "would check the current key k0 still works, then issue" in result.summary
         assert not RotationStore(setup[0].state_dir).directory.exists()
 
     def test_the_run_ends_with_what_rotated_and_what_did_not(
@@ -154,6 +156,99 @@ class TestResults:
         with capture_logs() as logs:
             rotate(setup, world, force=True)
         report = [entry for entry in logs if entry["event"] == "rotation.report"]
-        assert report[0]["summary"] == "rotations: rotated: r; unchanged: none"
+        assert report[0]["summary"] == "rotations: rotated: r"
         steps = [entry["event"] for entry in logs]
         assert steps.index("rotation.started") < steps.index("rotation.promoted")
+
+
+def state_of(setup: tuple[Config, TokenEnv]) -> m.RotationState:
+    state = RotationStore(setup[0].state_dir).load("r")
+    assert state is not None
+    return state
+
+
+class TestHonestWords:
+    def test_a_run_that_ends_a_cycle_and_starts_the_next_says_both(
+        self, setup: tuple[Config, TokenEnv], world: FakeWorld
+    ) -> None:
+        """`ROTATED ... the old token X was revoked` while X was alive in its grace: now the
+        completed cycle (W withdrawn) and the new one (X stays valid) are told apart."""
+        rotate(setup, world, force=True)  # k1 active, k0 in its grace
+        result = rotate(setup, world, now=NOW + 7200, force=True)  # k0 withdrawn, k2 active
+        assert result.event == "rotation.rotated"
+        assert result.summary.startswith(
+            "ROTATED r: withdrew the old key k0 after its grace; k1 is the only one; then new "
+            "key k2 active; the old key k1 stays valid until "
+        )
+        assert "was revoked" not in result.summary
+        assert world.live == {"k1", "k2"}
+
+    def test_a_rotation_and_its_completion_are_counted_once_each(
+        self, setup: tuple[Config, TokenEnv], world: FakeWorld
+    ) -> None:
+        """The closing line had one cycle as `rotated` twice (promotion, then completion)."""
+        with capture_logs() as logs:
+            rotate(setup, world, force=True)
+            rotate(setup, world, now=NOW + 7200)
+        reports = [entry for entry in logs if entry["event"] == "rotation.report"]
+        assert [entry["summary"] for entry in reports] == [
+            "rotations: rotated: r",
+            "rotations: rotated: none; completed: r",
+        ]
+
+    def test_failures_are_counted_as_failed_not_other(
+        self, setup: tuple[Config, TokenEnv], world: FakeWorld
+    ) -> None:
+        """`other:` said nothing; a failed cycle is `failed:`."""
+        world.fail_next_validation = True
+        with capture_logs() as logs:
+            rotate(setup, world, force=True)
+        report = next(entry for entry in logs if entry["event"] == "rotation.report")
+        assert report["summary"] == "rotations: rotated: none; failed: r"
+        assert report["failed"] == "r"
+
+    def test_a_dry_run_with_nothing_due_reads_as_a_sentence(
+        self, setup: tuple[Config, TokenEnv], world: FakeWorld
+    ) -> None:
+        """`PLAN r: would nothing to do` was the old wording."""
+        result = rotate(setup, world, dry_run=True)
+        assert result.summary.startswith("PLAN r: nothing to do (not due); next due never")
+
+
+class TestStatusNotes:
+    def test_a_failed_step_is_noted_for_status_and_cleared_by_a_good_run(
+        self, setup: tuple[Config, TokenEnv], world: FakeWorld
+    ) -> None:
+        """The phase stays (the step is repeated); status can say why the last run stopped."""
+        rotate(setup, world, force=True)
+        world.unavailable.add("revoke_old")
+        failed = rotate(setup, world, now=NOW + 7200)
+        assert failed.outcome is Outcome.TEMPORARY
+        noted = state_of(setup)
+        assert noted.phase is m.Phase.BLUE_REVOKING
+        assert "cannot reach Vault" in noted.run_error
+        assert "stopped in phase blue_revoking" in m.attention(noted, now=NOW + 7200)
+        world.unavailable.clear()
+        done = rotate(setup, world, now=NOW + 7300)
+        assert done.event == "rotation.completed"
+        assert state_of(setup).run_error == ""
+
+    def test_a_current_key_that_fails_its_check_is_blocked_and_noted(
+        self, setup: tuple[Config, TokenEnv], world: FakeWorld
+    ) -> None:
+        """Seed 001's first step: nothing issued; exit 1; status says why."""
+        world.current_broken = True
+        result = rotate(setup, world, force=True)
+        assert (result.event, result.outcome) == ("rotation.blocked", Outcome.NEEDS_HUMAN)
+        assert "the current credential failed its check" in result.summary
+        assert world.counter == 0
+        assert "failed its check" in state_of(setup).run_error
+
+    def test_a_dry_run_never_notes_anything(
+        self, setup: tuple[Config, TokenEnv], world: FakeWorld
+    ) -> None:
+        """A dry run writes no state at all."""
+        world.unavailable.add("observe")
+        result = rotate(setup, world, force=True, dry_run=True)
+        assert result.outcome is Outcome.TEMPORARY
+        assert not RotationStore(setup[0].state_dir).directory.exists()

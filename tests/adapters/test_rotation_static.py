@@ -18,8 +18,9 @@ import pytest
 
 from renewer.core.drift import Verdict
 from renewer.core.secret import Secret
-from renewer.errors import RotationBlocked, ServiceUnavailable
+from renewer.errors import RotationBlocked, RotationHookFailed, ServiceUnavailable
 from renewer.rotation import machine as m
+from renewer.rotation import plan as p
 from renewer.rotation.drive import drive
 from renewer.rotation.hooks import CommandHook
 from renewer.rotation.signing import (
@@ -318,12 +319,19 @@ class TestStaticRotation:
             due_at=lambda _: None,
             forced=True,
         )
-        assert isinstance(report.stopped, m.Refuse)
+        assert isinstance(report.stopped, p.Refuse)
         assert "no current value" in report.stopped.reason
         with pytest.raises(RotationBlocked):
             target.issue(blue="")
 
 
+FLAKY_HOOK = """\
+import pathlib, sys
+manifest, keys_file, broken = sys.argv[1], sys.argv[2], sys.argv[3]
+if pathlib.Path(broken).exists():
+    raise SystemExit(3)
+pathlib.Path(keys_file).write_text(pathlib.Path(manifest).read_text())
+"""
 HOOK_SCRIPT = """\
 import json, pathlib, sys
 manifest, keys_file, argv_file = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -368,29 +376,149 @@ class TestCommandHook:
         assert old not in argv_text and new not in argv_text
         assert list((tmp_path / "state").iterdir()) == []
 
-    def test_a_failing_hook_at_issue_leaves_nothing_behind(
+    def test_a_failing_hook_before_promotion_is_withdrawn_by_the_hook_itself(
         self, tmp_path: Path, make_secret: Callable[[str], str]
     ) -> None:
-        """The hook exits 1: the pending value is taken out again; the issue counts as refused."""
+        """The hook fails applying the new key: it is a hook failure (not Vault's refusal), the
+        pending key leaves the store, and the hook runs again to withdraw it from receivers —
+        repeated at the next run until it succeeds."""
+        keys_file, broken = tmp_path / "receiver-keys.json", tmp_path / "broken"
+        script = tmp_path / "apply.py"
+        script.write_text(FLAKY_HOOK)
         old = make_secret("old")
+        keys_file.write_text(json.dumps({"accept": [old]}))
+        broken.write_text("")
         store = InMemorySecretStoreDouble({"secret": old, "secret.id": "k-old"})
         hook = CommandHook(
-            argv=(sys.executable, "-c", "raise SystemExit(1)", "{manifest}"),
+            argv=(sys.executable, str(script), "{manifest}", str(keys_file), str(broken)),
             template=TEMPLATE,
-            state_dir=tmp_path,
+            state_dir=tmp_path / "state",
             name="hooks",
         )
+        with running(Receiver(WebhookKind.GITHUB, keys_file=keys_file)) as receiver:
+            target = StaticSecretTarget(
+                store=store,
+                check=WebhookCheck(receiver.url, receiver.kind, "hooks", now=time.time()),
+                hook=hook,
+            )
+            disk = Disk()
+            with pytest.raises(RotationHookFailed, match="post-rotation hook of hooks failed"):
+                cycle(target, disk, now=1.0, forced=True)
+            assert disk.state.phase is m.Phase.GREEN_DISCARDING
+            assert disk.state.last_result is m.LastResult.HOOK_FAILED
+            assert store.plain() == {"secret": old, "secret.id": "k-old"}
+
+            broken.unlink()  # the hook is fixed
+            report = drive(
+                disk.state,
+                target,
+                persist=disk.save,
+                now=2.0,
+                grace=GRACE,
+                due_at=lambda _: None,
+            )
+
+            assert report.did("rotation.green_discarded")
+            assert report.final.phase is m.Phase.BLUE_ACTIVE
+            assert json.loads(keys_file.read_text()) == {"accept": [old, "", ""]}
+            assert signs(receiver, old)
+
+    def test_a_hook_failing_at_validation_is_reported_as_a_hook_failure(
+        self, make_secret: Callable[[str], str]
+    ) -> None:
+        """One failure, then the hook works: the cycle ends as hook_failed with its reason."""
+        old = make_secret("old")
+        store = InMemorySecretStoreDouble({"secret": old, "secret.id": "k-old"})
+        failures = [RotationHookFailed("the post-rotation hook of hooks failed: apply exited 3")]
+
+        def hook(values: Mapping[str, Secret]) -> None:
+            if failures:
+                raise failures.pop()
+
         target = StaticSecretTarget(store=store, check=lambda _: Verdict(), hook=hook)
-        disk = Disk()
         report = drive(
-            disk.state,
+            Disk().state,
             target,
-            persist=disk.save,
+            persist=lambda _: None,
             now=1.0,
             grace=GRACE,
             due_at=lambda _: None,
             forced=True,
         )
-        assert "post-rotation hook of hooks failed" in report.issue_refusal
+        assert report.hook_failure.endswith("apply exited 3")
+        assert not report.issue_refusal
+        assert report.final.last_result is m.LastResult.HOOK_FAILED
         assert store.plain() == {"secret": old, "secret.id": "k-old"}
-        assert disk.state.phase is m.Phase.BLUE_ACTIVE
+
+    def test_a_final_hook_that_failed_is_run_again_before_the_cycle_completes(
+        self, tmp_path: Path, make_secret: Callable[[str], str]
+    ) -> None:
+        """Issue 19 item 1: after the grace the hook (current only) exits 3; the fixed hook
+        must run at the next run — before, the cycle completed and the receiver kept
+        accepting the old key forever."""
+        keys_file, broken = tmp_path / "receiver-keys.json", tmp_path / "broken"
+        script = tmp_path / "apply.py"
+        script.write_text(FLAKY_HOOK)
+        old = make_secret("old")
+        keys_file.write_text(json.dumps({"accept": [old]}))
+        store = InMemorySecretStoreDouble({"secret": old, "secret.id": "k-old"})
+        hook = CommandHook(
+            argv=(sys.executable, str(script), "{manifest}", str(keys_file), str(broken)),
+            template=TEMPLATE,
+            state_dir=tmp_path / "state",
+            name="hooks",
+        )
+        with running(Receiver(WebhookKind.GITHUB, keys_file=keys_file)) as receiver:
+            target = StaticSecretTarget(
+                store=store,
+                check=WebhookCheck(receiver.url, receiver.kind, "hooks", now=time.time()),
+                hook=hook,
+            )
+            disk = Disk()
+            cycle(target, disk, now=1.0, forced=True)
+            new = store.plain()["secret"]
+            leakguard.remember(new)
+            broken.write_text("")
+
+            with pytest.raises(RotationHookFailed):
+                cycle(target, disk, now=1.0 + GRACE)
+            assert disk.state.phase is m.Phase.BLUE_REVOKING
+            assert signs(receiver, old), "the failed hook did not withdraw the old key"
+
+            broken.unlink()
+            final = cycle(target, disk, now=2.0 + GRACE)
+
+            assert final.phase is m.Phase.BLUE_ACTIVE
+            assert final.last_result is m.LastResult.COMPLETED
+            assert signs(receiver, new)
+            assert not signs(receiver, old), "the receiver still accepts the old key"
+
+    def test_a_kill_after_the_final_write_still_applies_the_final_state(
+        self, receiver: Receiver, make_secret: Callable[[str], str]
+    ) -> None:
+        """The store lost `previous` but the hook never ran: the next run applies it."""
+        old = make_secret("old")
+        store = InMemorySecretStoreDouble({"secret": old, "secret.id": "k-old"})
+        receiver.accept(old)
+        hook = into_receiver(receiver)
+        target = target_for(store, receiver, hook=hook)
+        disk = Disk()
+        cycle(target, disk, now=1.0, forced=True)
+        new = store.plain()["secret"]
+        leakguard.remember(new)
+        original = store.write
+
+        def write_then_die(values: Mapping[str, Secret], *, cas: int) -> int:
+            original(values, cas=cas)
+            raise Crash("killed after the store write, before the hook")
+
+        store.write = write_then_die  # type: ignore[method-assign]
+        with contextlib.suppress(Crash):
+            cycle(target, disk, now=1.0 + GRACE)
+        store.write = original  # type: ignore[method-assign]
+        assert signs(receiver, old) and "secret.previous" not in store.plain()
+
+        cycle(target, disk, now=2.0 + GRACE)
+
+        assert disk.state.last_result is m.LastResult.COMPLETED
+        assert not signs(receiver, old)

@@ -3,7 +3,9 @@
 Not a mock: a small real implementation of the target protocol whose
 "Vault" is a set of live identifiers and whose "sink" is one identifier. It
 enforces the safety rule itself: revoking the credential in the sink fails
-the test on the spot.
+the test on the spot. Credentials it did not issue (``foreign``: made by
+hand, by a heal) live in the same "Vault"; its leftover sweep, like the real
+targets', removes only what it issued.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from renewer.core.drift import Verdict
 from renewer.core.secret import Secret
 from renewer.errors import VaultDenied, VaultUnavailable
-from renewer.rotation.machine import SinkView
+from renewer.rotation.plan import SinkView
 from renewer.rotation.targets.base import Green
 from renewer.rotation.targets.static import StoreConflict, Stored
 
@@ -28,12 +30,15 @@ class FakeWorld:
     """Live credentials, the sink, and what happened to them."""
 
     live: set[str] = field(default_factory=lambda: {"k0"})
+    foreign: set[str] = field(default_factory=set)  # alive, never issued by the rotation
+    issued: set[str] = field(default_factory=set)  # what the rotation issued
     sink: str = "k0"
     previous: str | None = None  # blue's value kept beside the sink during the grace
     counter: int = 0
     revoked: list[str] = field(default_factory=list)  # effective revocations, in order
     bad: set[str] = field(default_factory=set)  # identifiers that fail validation
     fail_next_validation: bool = False
+    current_broken: bool = False  # blue fails check_current
     refuse_issue: bool = False
     unavailable: set[str] = field(default_factory=set)  # target methods that raise 75
 
@@ -71,6 +76,13 @@ class FakeTarget:
             problem="" if alive else "the sink's credential is dead",
         )
 
+    def check_current(self, blue: str) -> Verdict:
+        self._call("check_current")
+        return Verdict(("refused",)) if self.world.current_broken else Verdict()
+
+    def authority(self, blue: str) -> str:
+        return f"the current key {blue}" if blue else ""
+
     def issue(self, *, blue: str) -> Green:
         self._call("issue")
         if self.world.refuse_issue:
@@ -78,6 +90,7 @@ class FakeTarget:
         self.world.counter += 1
         identifier = f"k{self.world.counter}"
         self.world.live.add(identifier)
+        self.world.issued.add(identifier)
         return Green(identifier, Secret(f"value-of-{identifier}"))
 
     def validate(self, green: Green) -> Verdict:
@@ -118,7 +131,7 @@ class FakeTarget:
         self._call("sweep_leftovers")
         if not keep:
             return 0
-        leftovers = sorted(self.world.live - {keep})
+        leftovers = sorted((self.world.live & self.world.issued) - {keep})
         for identifier in leftovers:
             self.world.revoke(identifier)
         return len(leftovers)

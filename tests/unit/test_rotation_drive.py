@@ -6,7 +6,8 @@ import pytest
 
 from renewer.errors import RotationBlocked, VaultUnavailable
 from renewer.rotation import machine as m
-from renewer.rotation.drive import DriveReport, Step, describe, drive
+from renewer.rotation import plan as p
+from renewer.rotation.drive import DriveReport, Step, drive
 from tests.unit.rotation_fakes import FakeTarget, FakeWorld
 
 NOW = 5000.0
@@ -64,6 +65,7 @@ class TestDrive:
             m.Phase.BLUE_ACTIVE,
         ]
         assert [call for call in target.calls if call != "observe"] == [
+            "check_current",
             "issue",
             "validate",
             "promote",
@@ -83,15 +85,32 @@ class TestDrive:
         assert steps[0].details == {"green": "k1", "blue": "k0"}
 
     def test_a_dry_run_only_observes(self) -> None:
-        """The plan comes back; nothing is persisted or performed."""
+        """The plan comes back; nothing is persisted or performed (not even the check of blue,
+        which would send a test webhook)."""
         world, disk = FakeWorld(), Disk()
         target, report = run(world, disk, dry_run=True)
         assert target.calls == ["observe"]
         assert disk.history == []
-        assert report.stopped == m.Issue("k0")
-        assert describe(m.Issue("k0"), "key") == (
-            "issue a new key with the authority of k0, validate it, then promote it"
+        assert report.stopped == p.VerifyCurrent("k0")
+        assert p.describe(report.stopped, "key") == (
+            "check the current key k0 still works, then issue a new one, validate and promote it"
         )
+
+    def test_the_authority_is_the_targets_own_words(self) -> None:
+        """`issued a new secret-id ... with the authority of <old secret-id>` was wrong: the
+        target says whose authority it used (or none, for a generated key)."""
+        steps: list[Step] = []
+        run(FakeWorld(), Disk(), steps=steps)
+        assert steps[0].summary == "issued a new key k1 with the authority of the current key k0"
+
+    def test_a_broken_current_credential_stops_before_issuing(self) -> None:
+        """Nothing persisted, nothing issued; the refusal names the reason."""
+        world, disk = FakeWorld(current_broken=True), Disk()
+        target, report = run(world, disk)
+        assert "issue" not in target.calls
+        assert disk.history == []
+        assert isinstance(report.stopped, p.Refuse)
+        assert "refused" in report.stopped.reason
 
     def test_an_outage_while_issuing_leaves_the_intent_for_the_next_run(self) -> None:
         """Unknown whether green exists: GREEN_ISSUING stays; the next run sweeps, then retries."""
@@ -137,7 +156,7 @@ class TestDrive:
         run(world, disk, grace=100)
         target, report = run(world, disk, now=NOW + 1, grace=100)
         assert "issue" not in target.calls
-        assert report.stopped == m.Wait("blue's grace period is running", until=NOW + 100)
+        assert report.stopped == p.Wait("blue's grace period is running", until=NOW + 100)
 
     def test_a_machine_that_never_settles_is_a_bug_not_a_loop(self) -> None:
         """Bounded steps, then a clear error."""

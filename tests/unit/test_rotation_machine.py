@@ -1,18 +1,16 @@
-"""Tests for renewer.rotation.machine: the table, the plan, and crash/replay properties."""
+"""Tests for renewer.rotation.machine: the table, the bookkeeping, and what status is told."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from dataclasses import replace
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from renewer.rotation import machine as m
-from renewer.rotation.drive import drive
-from tests.unit.rotation_fakes import Crash, FakeTarget, FakeWorld
+from renewer.rotation import plan as p
 
 P = m.Phase
 NOW = 1_000_000.0
@@ -25,12 +23,13 @@ SAMPLES: dict[type[m.Event], m.Event] = {
     m.LeftoversSwept: m.LeftoversSwept(),
     m.Validated: m.Validated(),
     m.ValidationFailed: m.ValidationFailed("login refused"),
-    m.GreenLost: m.GreenLost(m.LOST),
+    m.GreenLost: m.GreenLost(p.LOST),
     m.PromotionStarted: m.PromotionStarted(),
     m.Promoted: m.Promoted(GRACE),
     m.RolledBack: m.RolledBack("rollback requested"),
     m.GraceEnded: m.GraceEnded(),
-    m.BlueRevoked: m.BlueRevoked(),
+    m.BlueRevoked: m.BlueRevoked("green-1"),
+    m.HookFailed: m.HookFailed("hook exited 3"),
     m.GreenDiscarded: m.GreenDiscarded(),
 }
 
@@ -40,10 +39,6 @@ def state(phase: m.Phase = P.BLUE_ACTIVE, **changes: object) -> m.RotationState:
         name="r", target="fake", phase=phase, since=NOW - 10, anchor=NOW - 1000, blue="b", green="g"
     )
     return replace(base, **changes)  # type: ignore[arg-type]
-
-
-def view(identifier: str = "b", *, healthy: bool = True) -> m.SinkView:
-    return m.SinkView(identifier=identifier, healthy=healthy, problem="" if healthy else "dead")
 
 
 class TestTable:
@@ -93,7 +88,7 @@ class TestBookkeeping:
     def test_blue_revoked_makes_green_the_next_blue(self) -> None:
         """BLUE_REVOKED is the next cycle's BLUE_ACTIVE: green becomes blue."""
         revoking = state(P.BLUE_REVOKING, last_started_at=NOW - 500, cycles=2)
-        after = m.apply(revoking, m.BlueRevoked(), now=NOW)
+        after = m.apply(revoking, m.BlueRevoked("g"), now=NOW)
         assert (after.phase, after.blue, after.green, after.cycles) == (P.BLUE_ACTIVE, "g", "", 3)
         assert (after.due_base, after.last_result) == (NOW - 500, m.LastResult.COMPLETED)
 
@@ -114,294 +109,100 @@ class TestBookkeeping:
         after = m.apply(state(P.GREEN_ISSUING), m.Issued("g2"), now=NOW)
         assert after.since == NOW
 
-
-def plan(
-    phase: m.Phase,
-    *,
-    sink: m.SinkView | None = None,
-    in_hand: bool = False,
-    rollback: bool = False,
-    due: bool = False,
-    now: float = NOW,
-    **changes: object,
-) -> m.Action:
-    facts = m.Facts(
-        sink=sink or view("b"),
-        due_at=NOW - 1 if due else NOW + 100,
-        green_in_hand=in_hand,
-        rollback=rollback,
-    )
-    return m.plan_step(state(phase, grace_ends_at=NOW + 5, **changes), facts, now=now)
-
-
-class TestPlan:
-    def test_resting_and_not_due_waits_until_due(self) -> None:
-        """Nothing happens before the schedule says so."""
-        assert plan(P.BLUE_ACTIVE) == m.Wait("not due", until=NOW + 100)
-
-    def test_due_with_a_healthy_sink_issues_with_blues_authority(self) -> None:
-        """The cycle starts from the credential in the sink."""
-        action = plan(P.BLUE_ACTIVE, due=True, sink=view("b9"))
-        assert action == m.Issue("b9")
-        assert action.intent == m.Started("b9")
-
-    def test_forced_is_due_whatever_the_schedule(self) -> None:
-        """`rotate --now`."""
-        facts = m.Facts(sink=view("b"), due_at=None, forced=True)
-        assert m.plan_step(state(), facts, now=NOW) == m.Issue("b")
-
-    def test_due_with_an_unhealthy_sink_refuses(self) -> None:
-        """Drift or an expired token is the heal's job, not the rotation's."""
-        action = plan(P.BLUE_ACTIVE, due=True, sink=view("x", healthy=False))
-        assert isinstance(action, m.Refuse)
-        assert not action.needs_human
-        assert "not healthy (dead)" in action.reason
-
-    def test_an_interrupted_issue_is_swept_not_repeated(self) -> None:
-        """GREEN_ISSUING is only ever seen by a later run: sweep, keep the sink's."""
-        assert plan(P.GREEN_ISSUING, sink=view("b")) == m.SweepLeftovers(keep="b")
-
-    @pytest.mark.parametrize("phase", [P.GREEN_ISSUED, P.GREEN_VALIDATED, P.PROMOTING])
-    def test_resumed_without_the_value_green_is_discarded(self, phase: m.Phase) -> None:
-        """A value lost is a value discarded; the cycle restarts afterwards."""
-        action = plan(phase)
-        assert isinstance(action, m.Discard)
-        assert action.green == "g"
-        assert isinstance(action.intent, m.GreenLost)
-
-    def test_issued_in_this_process_is_validated(self) -> None:
-        """Validation uses green for real before anything else."""
-        assert plan(P.GREEN_ISSUED, in_hand=True) == m.Validate("g")
-
-    def test_validated_in_this_process_is_promoted(self) -> None:
-        """Promotion persists its intent first."""
-        action = plan(P.GREEN_VALIDATED, in_hand=True)
-        assert action == m.Promote("g", "b")
-        assert action.intent == m.PromotionStarted()
-
-    def test_promotion_that_reached_the_sink_is_confirmed(self) -> None:
-        """The run died right after writing green: it is active, keep it."""
-        assert plan(P.PROMOTING, sink=view("g")) == m.ConfirmPromoted("g", "b")
-
-    def test_grace_running_waits(self) -> None:
-        """Blue stays alive until its grace ends."""
-        assert plan(P.GREEN_ACTIVE, sink=view("g")) == m.Wait(
-            "blue's grace period is running", until=NOW + 5
+    def test_blue_revoked_takes_the_sinks_credential_as_the_next_blue(self) -> None:
+        """A heal replaced green during the grace: the next cycle starts from what the sink holds,
+        not from a green that is gone."""
+        after = m.apply(state(P.BLUE_REVOKING), m.BlueRevoked("healed"), now=NOW)
+        assert (after.blue, after.green, after.last_result) == (
+            "healed",
+            "",
+            m.LastResult.COMPLETED,
         )
 
-    def test_grace_over_revokes_blue(self) -> None:
-        """After the grace, blue is revoked by identifier."""
-        action = plan(P.GREEN_ACTIVE, sink=view("g"), now=NOW + 5)
-        assert action == m.RevokeBlue("b", intent=m.GraceEnded())
-
-    def test_no_blue_needs_no_grace(self) -> None:
-        """A first secret-id (nothing before it) finishes at once."""
-        action = plan(P.GREEN_ACTIVE, sink=view("g"), blue="")
-        assert action == m.RevokeBlue("", intent=m.GraceEnded())
-
-    def test_blue_back_in_the_sink_during_the_grace_is_a_rollback(self) -> None:
-        """Someone restored blue: green is discarded, blue is never revoked."""
-        action = plan(P.GREEN_ACTIVE, sink=view("b"), now=NOW + 999)
-        assert isinstance(action, m.Discard)
-        assert isinstance(action.intent, m.RolledBack)
-
-    def test_rollback_request_restores_blue_first(self) -> None:
-        """`rotate --rollback` in the grace puts blue back; the discard follows."""
-        assert plan(P.GREEN_ACTIVE, sink=view("g"), rollback=True) == m.RestoreBlue("b")
-
-    @pytest.mark.parametrize(
-        ("phase", "sink"),
-        [(P.GREEN_ACTIVE, view("other")), (P.BLUE_REVOKING, view("g"))],
-        ids=["green-replaced", "revocation-begun"],
-    )
-    def test_rollback_that_cannot_be_done_safely_is_refused(
-        self, phase: m.Phase, sink: m.SinkView
-    ) -> None:
-        """A person decides; renewer changes nothing."""
-        action = plan(phase, sink=sink, rollback=True)
-        assert isinstance(action, m.Refuse)
-        assert action.needs_human
-
-    def test_rollback_at_rest_has_nothing_to_do(self) -> None:
-        """Nothing in flight: nothing to roll back."""
-        assert isinstance(plan(P.BLUE_ACTIVE, rollback=True, due=True), m.Wait)
-
-    @pytest.mark.parametrize("phase", [P.GREEN_ISSUED, P.GREEN_VALIDATED, P.PROMOTING])
-    def test_rollback_before_promotion_discards_green(self, phase: m.Phase) -> None:
-        """Abandon the cycle: green goes, blue stays."""
-        action = plan(phase, rollback=True, in_hand=True)
-        assert isinstance(action, m.Discard)
-        assert isinstance(action.intent, m.RolledBack)
-
-    def test_blue_back_while_revoking_is_refused(self) -> None:
-        """It may be revoked already: a person must look."""
-        action = plan(P.BLUE_REVOKING, sink=view("b"))
-        assert isinstance(action, m.Refuse)
-        assert action.needs_human
-
-    @pytest.mark.parametrize("phase", [P.GREEN_ISSUED, P.GREEN_VALIDATED, P.GREEN_DISCARDING])
-    def test_green_in_the_sink_before_promotion_is_never_discarded(self, phase: m.Phase) -> None:
-        """Whatever put it there, it is in use now."""
-        action = plan(phase, sink=view("g"), in_hand=True)
-        assert isinstance(action, m.Refuse)
-        assert action.needs_human
-
-    def test_resume_revoking_and_discarding_repeat_their_effect(self) -> None:
-        """Idempotent effects are simply repeated after a crash."""
-        assert plan(P.BLUE_REVOKING, sink=view("g")) == m.RevokeBlue("b")
-        assert plan(P.GREEN_DISCARDING, sink=view("b")) == m.Discard("g", "discarding green")
-
-    def test_empty_identifiers_never_match(self) -> None:
-        """Not knowing what the sink holds is never 'it holds blue'."""
-        empty = state(blue="", green="")
-        assert m.classify(empty, view("")) is m.Holder.OTHER
-
-    def test_safety_over_every_phase_and_fact(self) -> None:
-        """Exhaustively: never revoke blue while it is in the sink, never discard green in it."""
-        for phase, holder, in_hand, rollback, due, late in itertools.product(
-            m.Phase, ["b", "g", "x", ""], [False, True], [False, True], [False, True], [0, 99]
-        ):
-            action = plan(
-                phase,
-                sink=view(holder, healthy=holder != ""),
-                in_hand=in_hand,
-                rollback=rollback,
-                due=due,
-                now=NOW + late,
-            )
-            if isinstance(action, m.RevokeBlue):
-                assert action.blue != holder or not holder
-            if isinstance(action, m.Discard):
-                assert action.green != holder
-
-
-# --- crash/replay properties: the machine driven as the shell drives it -------
-
-
-def due_at(rotation: m.RotationState) -> float | None:
-    """Every 100 s after the last completed cycle; a failure retries 30 s later."""
-    if rotation.last_result.failed and rotation.last_failed_at is not None:
-        return rotation.last_failed_at + 30
-    return (rotation.due_base or rotation.anchor) + 100
-
-
-@st.composite
-def runs(draw: st.DrawFn) -> list[tuple[int, bool, int | None, bool, bool]]:
-    """Runs: (seconds since the last run, forced, crash at checkpoint n, bad green, rollback)."""
-    return draw(
-        st.lists(
-            st.tuples(
-                st.integers(min_value=0, max_value=120),
-                st.booleans(),
-                st.none() | st.integers(min_value=0, max_value=12),
-                st.booleans(),
-                st.booleans(),
-            ),
-            min_size=1,
-            max_size=14,
+    def test_a_hook_failure_is_a_failed_cycle_of_its_own_kind(self) -> None:
+        """Green could not be applied: withdrawn, and the retry policy treats it as a failure."""
+        failed = m.apply(state(P.GREEN_ISSUED), m.HookFailed("exit 3"), now=NOW)
+        assert failed.phase is P.GREEN_DISCARDING
+        assert (failed.last_result, failed.last_error, failed.last_failed_at) == (
+            m.LastResult.HOOK_FAILED,
+            "exit 3",
+            NOW,
         )
-    )
+        assert failed.last_result.failed
 
 
-class Disk:
-    """The persisted state, as a state file would keep it across a kill -9."""
+class TestRunNotes:
+    def test_a_failed_run_is_noted_without_moving_the_phase(self) -> None:
+        """The intent stays on disk to be repeated; only the note for status is added."""
+        noted = m.run_failed(state(P.BLUE_REVOKING), "hook exited 3", now=NOW)
+        assert (noted.phase, noted.run_error, noted.run_failed_at) == (
+            P.BLUE_REVOKING,
+            "hook exited 3",
+            NOW,
+        )
 
-    def __init__(self, initial: m.RotationState) -> None:
-        self.state = initial
-
-    def save(self, rotation: m.RotationState) -> None:
-        self.state = rotation
-
-
-def crash_at(index: int | None) -> tuple[list[str], object]:
-    seen: list[str] = []
-
-    def checkpoint(point: str) -> None:
-        seen.append(point)
-        if index is not None and len(seen) - 1 == index:
-            raise Crash(point)
-
-    return seen, checkpoint
+    def test_any_transition_or_a_later_good_run_clears_the_note(self) -> None:
+        """A note describes the last run, not history."""
+        noted = m.run_failed(state(P.BLUE_REVOKING), "hook exited 3", now=NOW)
+        moved = m.apply(noted, m.BlueRevoked("g"), now=NOW + 1)
+        assert (moved.run_error, moved.run_failed_at) == ("", None)
+        assert m.run_succeeded(noted) == state(P.BLUE_REVOKING)
 
 
-@settings(max_examples=300, deadline=None)
-@given(schedule=runs())
-def test_crashes_and_replays_never_revoke_the_active_or_leave_two(
-    schedule: list[tuple[int, bool, int | None, bool, bool]],
-) -> None:
-    """Random runs, kill -9 at random points, rollbacks and bad greens: the sink is always
-    alive, and a completed run at rest (or past the grace) leaves exactly one credential."""
-    world = FakeWorld()
-    now = NOW
-    disk = Disk(m.new_state("r", "fake", now=now))
-    for advance, forced, crash, bad, rollback in schedule:
-        now += advance
-        world.fail_next_validation = bad
-        _, checkpoint = crash_at(crash)
-        target = FakeTarget(world, checkpoint=checkpoint)  # type: ignore[arg-type]
-        try:
-            report = drive(
-                disk.state,
-                target,
-                persist=disk.save,
-                now=now,
-                grace=GRACE,
-                due_at=due_at,
-                forced=forced,
-                rollback=rollback,
-                checkpoint=checkpoint,  # type: ignore[arg-type]
-            )
-        except Crash:
-            assert world.sink in world.live, "the active credential was revoked"
-            continue
-        final = report.final
-        assert final == disk.state
-        assert world.sink in world.live, "the active credential was revoked"
-        if final.in_flight:  # only a rollback asked too late stops a run mid-phase
-            assert rollback and isinstance(report.stopped, m.Refuse), final.phase
-            continue
-        if final.phase is m.Phase.BLUE_ACTIVE:
-            assert world.live == {world.sink}, "two credentials alive at rest"
-            assert final.green == ""
-        else:
-            assert world.sink == final.green
-            assert world.live <= {final.blue, final.green}
-            assert final.grace_ends_at is not None and now < final.grace_ends_at
-    assert len(world.revoked) == len(set(world.revoked))
+class TestAttention:
+    def test_a_rotation_at_rest_after_a_good_cycle_needs_nobody(self) -> None:
+        """The healthy case is silent."""
+        rest = state(last_result=m.LastResult.COMPLETED)
+        assert m.attention(rest, now=NOW) == ""
 
+    def test_the_last_run_stopping_is_told_with_the_phase_and_the_reason(self) -> None:
+        """`ok blue_revoking last: completed` was a lie while the final hook kept failing."""
+        noted = m.run_failed(
+            state(P.BLUE_REVOKING, last_result=m.LastResult.COMPLETED), "hook exited 3", now=NOW
+        )
+        text = m.attention(noted, now=NOW)
+        assert "stopped in phase blue_revoking: hook exited 3" in text
+        assert "renewer rotate r --dry-run" in text
 
-@settings(max_examples=100, deadline=None)
-@given(crash=st.integers(min_value=0, max_value=9), bad=st.booleans())
-def test_resume_from_every_crash_point_completes_one_cycle(crash: int, bad: bool) -> None:
-    """kill -9 at checkpoint n of a forced cycle, then plain runs: exactly one credential
-    is left, the sink's; when the cycle completed, blue was revoked exactly once."""
-    world = FakeWorld(bad={"k1"} if bad else set())
-    disk = Disk(m.new_state("r", "fake", now=NOW))
-    _, checkpoint = crash_at(crash)
-    with contextlib.suppress(Crash):
-        drive(
-            disk.state,
-            FakeTarget(world, checkpoint=checkpoint),  # type: ignore[arg-type]
-            persist=disk.save,
+    def test_a_failed_cycle_at_rest_is_told_with_its_reason(self) -> None:
+        """Resting on a failure needs a person."""
+        rest = state(last_result=m.LastResult.VALIDATION_FAILED, last_error="login refused")
+        assert m.attention(rest, now=NOW) == "the last cycle failed: login refused"
+
+    @pytest.mark.parametrize("phase", [P.GREEN_ACTIVE, P.GREEN_ISSUED, P.BLUE_REVOKING])
+    def test_a_newer_cycle_supersedes_an_old_failure(self, phase: m.Phase) -> None:
+        """A healthy grace after a failed cycle said `FAIL ... last cycle failed: ` (no reason)."""
+        after = m.apply(
+            state(last_result=m.LastResult.VALIDATION_FAILED, last_error="x"),
+            m.Started("b"),
             now=NOW,
-            grace=0,
-            due_at=lambda _: None,
-            forced=True,
-            checkpoint=checkpoint,  # type: ignore[arg-type]
         )
-    for later in (1, 2):
-        drive(
-            disk.state,
-            FakeTarget(world),
-            persist=disk.save,
-            now=NOW + later,
-            grace=0,
-            due_at=lambda _: None,
-        )
-    assert world.live == {world.sink}
-    assert not disk.state.in_flight
-    if disk.state.last_result is m.LastResult.COMPLETED:
-        assert (world.sink, world.revoked) == ("k1", ["k0"])
+        assert after.last_error == ""
+        assert m.attention(replace(after, phase=phase), now=NOW) == ""
+
+    def test_a_cycle_stuck_mid_phase_for_a_day_is_told(self) -> None:
+        """Runs are failing to finish it; the grace itself is never stuck."""
+        stuck = state(P.GREEN_ISSUED, since=NOW - m.STUCK_AFTER - 1)
+        assert "stuck in green_issued" in m.attention(stuck, now=NOW)
+        assert m.attention(replace(stuck, phase=P.GREEN_ACTIVE), now=NOW) == ""
+
+
+results = st.sampled_from(list(m.LastResult))
+phases = st.sampled_from(list(m.Phase))
+
+
+@given(phase=phases, result=results, error=st.text(max_size=5), run_error=st.text(max_size=5))
+def test_attention_never_is_silent_about_a_stopped_run_or_a_failure_at_rest(
+    phase: m.Phase, result: m.LastResult, error: str, run_error: str
+) -> None:
+    """Whatever the record: a noted run error or a failed cycle at rest always needs a person,
+    and the sentence is never empty of its reason."""
+    rotation = state(phase, last_result=result, last_error=error, run_error=run_error)
+    text = m.attention(rotation, now=NOW)
+    if run_error:
+        assert run_error in text
+    elif phase is P.BLUE_ACTIVE and result.failed:
+        assert text.startswith("the last cycle failed: ")
+        assert text.rstrip() != "the last cycle failed:"
     else:
-        assert world.sink == "k0"
-        assert "k0" not in world.revoked
+        assert text == ""

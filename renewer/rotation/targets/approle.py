@@ -27,7 +27,7 @@ from renewer.core.heal import MINTED_BY
 from renewer.core.secret import Secret
 from renewer.errors import RenewerError, RotationBlocked, Temporary
 from renewer.rotation.hooks import check_verdict
-from renewer.rotation.machine import SinkView
+from renewer.rotation.plan import SinkView
 from renewer.rotation.targets import sinkfiles
 from renewer.rotation.targets.base import Green
 from renewer.tokens.env import TokenEnv
@@ -47,7 +47,7 @@ class AppRoleTarget:
         if rotation.secret_id_file is None:  # pragma: no cover - config requires it
             raise RotationBlocked(f"rotation {rotation.name!r} has no secret_id_file")
         self.rotation = rotation
-        self.authority = authority
+        self.authority_sink = authority
         self.env = env
         self.path = rotation.secret_id_file
         self._vault: HvacVault | None = None
@@ -71,7 +71,8 @@ class AppRoleTarget:
     def _client(self) -> HvacVault:
         """A client with the authority sink's token (read once per run)."""
         if self._vault is None:
-            token = read_token(self.authority.path, sink=self.authority.name).token
+            sink = self.authority_sink
+            token = read_token(sink.path, sink=sink.name).token
             self._vault = self.env.connection.client(token)
         return self._vault
 
@@ -92,6 +93,14 @@ class AppRoleTarget:
             return SinkView("", healthy=True, problem=problem)
         self._current, self._current_accessor = value, info.accessor
         return SinkView(info.accessor, healthy=True)
+
+    def check_current(self, blue: str) -> Verdict:
+        """Blue was looked up by value when the sink was observed; a login would spend a use."""
+        return Verdict()
+
+    def authority(self, blue: str) -> str:
+        sink = self.authority_sink
+        return f"the token in {sink.path} (token sink {sink.name!r})"
 
     def issue(self, *, blue: str) -> Green:
         client, mount, role = self._api()

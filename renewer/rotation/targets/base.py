@@ -10,7 +10,14 @@ Error contract: raise :class:`renewer.errors.Temporary` (exit 75) when the
 outcome is unknown (Vault unreachable mid-request) — the state stays where it
 is and the next run resumes; raise another :class:`renewer.errors.RenewerError`
 for a definite refusal. ``issue`` raising a non-temporary error means nothing
-was created.
+was created. ``validate`` raising :class:`renewer.errors.RotationHookFailed`
+means green could not be applied to its consumers: it is withdrawn like a
+green that failed validation, and reported as the hook's failure.
+
+Withdrawing (``revoke_old``, ``discard``, ``sweep_leftovers``) is complete
+only when every consumer has been told: a target that applies values to
+consumers re-applies the current state on *every* call, even when the store
+change was already made by an earlier, interrupted call.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Protocol
 
 from renewer.core.drift import Verdict
 from renewer.core.secret import Secret
-from renewer.rotation.machine import SinkView
+from renewer.rotation.plan import SinkView
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,14 @@ class Target(Protocol):
 
     def observe(self) -> SinkView:
         """What the sink holds now (read-only; asks Vault or the store as needed)."""
+        ...
+
+    def check_current(self, blue: str) -> Verdict:
+        """Use blue for real before a cycle starts from it; a failed verdict stops the cycle."""
+        ...
+
+    def authority(self, blue: str) -> str:
+        """Whose authority issues green, in words ("the current token X"); "" when none."""
         ...
 
     def issue(self, *, blue: str) -> Green:

@@ -11,11 +11,24 @@ The secret lives in a store entry as named values. For a field ``F``:
 ``F.pending.id``
 =================  =====================================================
 
-A cycle: issue writes ``F.pending`` (compare-and-set) and runs the
-post-rotation hook so receivers accept it; validation sends a signed test
-webhook (or runs the recipe's test / a check command); promotion moves the
-old value to ``F.previous`` and green to ``F`` in one write and runs the
-hook; after the grace ``F.previous`` is removed and the hook runs again.
+Two kinds of consumers learn the values (seeds 000/001):
+
+* **receivers** (the service that verifies webhooks) through the
+  post-rotation *hook*: it gets every live slot and accepts all of them;
+* the **platform** that signs with the secret (GitHub's webhook config)
+  through *register*: it gets exactly one value, the pending one while it
+  is being validated, otherwise the current one.
+
+A cycle: issue writes ``F.pending`` (compare-and-set); validation applies it
+(hook first, so receivers accept it before the platform signs with it;
+then register), sends a signed test webhook and/or runs a check command;
+promotion moves the old value to ``F.previous`` and green to ``F`` in one
+write and applies again; after the grace ``F.previous`` is removed and the
+final values are applied (register first, then the hook withdraws the old
+value). Every step that withdraws a value applies the store's values again
+on *every* call, even when the store change was made by an earlier run that
+stopped: a cycle completes only when the receivers have the final state.
+
 Every write is a compare-and-set on the version just read, so a concurrent
 writer makes the step fail cleanly (and the next run resume) instead of
 losing a value. The store is where the value lives between runs, so unlike
@@ -35,8 +48,8 @@ from typing import Protocol
 
 from renewer.core.drift import Verdict
 from renewer.core.secret import Secret
-from renewer.errors import RenewerError, RotationBlocked, ServiceUnavailable, Temporary
-from renewer.rotation.machine import SinkView
+from renewer.errors import RotationBlocked, Temporary
+from renewer.rotation.plan import SinkView
 from renewer.rotation.targets.base import Green
 
 UNLABELLED = "initial"  # the key id of a current value written before renewer managed it
@@ -70,9 +83,14 @@ class SecretStore(Protocol):
 
 
 Hook = Callable[[Mapping[str, Secret]], None]
-"""Applies the accepted values (``current``, ``previous``, ``pending``) to their consumers."""
+"""Applies the accepted values (``current``, ``previous``, ``pending``; "" when empty) to
+receivers. Raises :class:`renewer.errors.RotationHookFailed` when it cannot."""
+Register = Callable[[Secret, Mapping[str, Secret]], None]
+"""Tells the platform the one value it signs with (given the whole entry, for its other
+fields). Raises ``RotationHookFailed`` when refused, ``Temporary`` when unanswered."""
 Check = Callable[[Secret], Verdict]
 """Uses a value for real: a signed test webhook, the recipe's test, a command."""
+SLOTS = ("current", "previous", "pending")
 
 
 def new_value() -> Secret:
@@ -91,6 +109,7 @@ class StaticSecretTarget:
     store: SecretStore
     check: Check
     hook: Hook | None = None
+    register: Register | None = None
     field: str = "secret"
     generate: Callable[[], Secret] = new_value
     key_id: Callable[[], str] = new_key_id
@@ -121,21 +140,32 @@ class StaticSecretTarget:
         drop = {self._slot(slot) for slot in slots} | {self._slot(slot) + ".id" for slot in slots}
         return {name: value for name, value in stored.values.items() if name not in drop}
 
-    def _write(self, stored: Stored, values: dict[str, Secret]) -> None:
-        self.store.write(values, cas=stored.version)
-        self._apply(values)
-
     def accepted(self, values: Mapping[str, Secret]) -> dict[str, Secret]:
-        """What the hook gets: every live slot; an absent one repeats the current value."""
-        current = values[self.field]
-        return {
-            slot: values.get(self._slot(slot), current)
-            for slot in ("current", "previous", "pending")
-        }
+        """What the hook gets: every slot, an empty one as "" (never a repeat of another)."""
+        return {slot: values.get(self._slot(slot), Secret("")) for slot in SLOTS}
 
-    def _apply(self, values: Mapping[str, Secret]) -> None:
+    def _apply(self, values: Mapping[str, Secret], *, withdrawing: bool) -> None:
+        """Tell every consumer: receivers (the hook) and the platform (register).
+
+        Adding a value: receivers first, so they accept it before the platform
+        signs with it. Withdrawing one: the platform first, so it no longer
+        signs with a value the receivers are about to refuse.
+        """
+        accepted = self.accepted(values)
+        signing = accepted["pending"] or accepted["current"]
+        steps: list[Callable[[], None]] = []
         if self.hook is not None:
-            self.hook(self.accepted(values))
+            hook = self.hook
+            steps.append(lambda: hook(accepted))
+        if self.register is not None:
+            register = self.register
+            steps.append(lambda: register(signing, values))
+        for step in reversed(steps) if withdrawing else steps:
+            step()
+
+    def _write(self, stored: Stored, values: dict[str, Secret], *, withdrawing: bool) -> None:
+        self.store.write(values, cas=stored.version)
+        self._apply(values, withdrawing=withdrawing)
 
     # --- the protocol ---------------------------------------------------------
 
@@ -145,7 +175,21 @@ class StaticSecretTarget:
             return SinkView("", healthy=False, problem=f"no current value for {self.field!r}")
         return SinkView(self._id(stored, "current"), healthy=True)
 
+    def check_current(self, blue: str) -> Verdict:
+        """The seed's "verify the current secret is still valid": the checks, with blue."""
+        stored = self._read()
+        if self._id(stored, "current") != blue:
+            return Verdict((f"the store's current key changed while checking it (not {blue})",))
+        verdict = self.check(stored.values[self.field])
+        if verdict.ok:
+            return verdict
+        return Verdict(tuple(f"with the current key: {reason}" for reason in verdict.reasons))
+
+    def authority(self, blue: str) -> str:
+        return ""  # generated here: nobody's authority is needed to make a random value
+
     def issue(self, *, blue: str) -> Green:
+        """Write the new value as pending; nothing is applied yet (validation does that)."""
         stored = self._read()
         green = Green(self.key_id(), self.generate())
         values = {
@@ -154,36 +198,20 @@ class StaticSecretTarget:
             self._slot("pending") + ".id": Secret(green.identifier),
         }
         self.store.write(values, cas=stored.version)
-        try:
-            self._apply(values)
-        except RenewerError:
-            self._undo_issue(green.identifier)
-            raise
         return green
 
-    def _undo_issue(self, green: str) -> None:
-        """The hook refused the pending value: take it out of the store, so nothing was created.
-
-        If even that fails, the error is temporary: GREEN_ISSUING stays and the
-        next run's leftover sweep removes the pending value.
-        """
-        try:
-            stored = self._read()
-            if self._id(stored, "pending") == green:
-                self.store.write(self._without(stored, "pending"), cas=stored.version)
-        except RenewerError as error:
-            raise ServiceUnavailable(
-                f"the post-rotation hook failed and the pending value could not be removed "
-                f"({error.message}); the next run removes it"
-            ) from None
-
     def validate(self, green: Green) -> Verdict:
+        """Apply green beside the current value (hook, then platform), then use it for real."""
+        stored = self._read()
+        if self._id(stored, "pending") != green.identifier:
+            return Verdict((f"the store no longer holds the new key {green.identifier}",))
+        self._apply(stored.values, withdrawing=False)
         return self.check(green.value)
 
     def promote(self, green: Green, *, blue: str) -> None:
         stored = self._read()
         if self._id(stored, "current") == green.identifier:
-            self._apply(stored.values)  # written by a run that died before its hook
+            self._apply(stored.values, withdrawing=False)  # written by a run that stopped
             return
         values = {
             **self._without(stored, "pending", "previous"),
@@ -193,10 +221,10 @@ class StaticSecretTarget:
         if blue:
             values[self._slot("previous")] = stored.values[self.field]
             values[self._slot("previous") + ".id"] = Secret(blue)
-        self._write(stored, values)
+        self._write(stored, values, withdrawing=False)
 
     def confirm_promoted(self, *, green: str, blue: str) -> None:
-        self._apply(self._read().values)
+        self._apply(self._read().values, withdrawing=False)
 
     def restore_blue(self, *, blue: str) -> None:
         stored = self._read()
@@ -209,28 +237,33 @@ class StaticSecretTarget:
             self._slot("previous"): stored.values[self.field],
             self._slot("previous") + ".id": Secret(self._id(stored, "current")),
         }
-        self._write(stored, values)
+        self._write(stored, values, withdrawing=False)
 
     def revoke_old(self, blue: str) -> bool:
-        return self._remove(blue, slots=("previous",))
+        return self._withdraw(blue, slots=("previous",))
 
     def discard(self, green: str) -> bool:
-        return self._remove(green, slots=("pending", "previous"))
+        return self._withdraw(green, slots=("pending", "previous"))
 
-    def _remove(self, identifier: str, *, slots: tuple[str, ...]) -> bool:
-        """Remove the value labelled *identifier* from *slots*; never the current value."""
+    def _withdraw(self, identifier: str, *, slots: tuple[str, ...]) -> bool:
+        """Remove the value labelled *identifier* from *slots* (never the current value), then
+        apply the entry's values — also when an earlier, interrupted run already removed it."""
         stored = self._read()
         for slot in slots:
             if identifier and self._id(stored, slot) == identifier:
-                self._write(stored, self._without(stored, slot))
+                self._write(stored, self._without(stored, slot), withdrawing=True)
                 return True
+        self._apply(stored.values, withdrawing=True)
         return False
 
     def sweep_leftovers(self, *, keep: str) -> int:
+        """A pending value whose issue was never recorded is removed; the entry applied again."""
         stored = self.store.read()
-        if stored is None or self._slot("pending") not in stored.values:
+        if stored is None or self.field not in stored.values:
             return 0
-        if self._id(stored, "pending") == keep:
-            return 0
-        self._write(stored, self._without(stored, "pending"))
-        return 1
+        pending = self._id(stored, "pending")
+        if pending and pending != keep:
+            self._write(stored, self._without(stored, "pending"), withdrawing=True)
+            return 1
+        self._apply(stored.values, withdrawing=True)
+        return 0
