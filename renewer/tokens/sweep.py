@@ -134,7 +134,9 @@ class _Scan:
         *,
         owner: str,
         sink: str,
+        select: Callable[[TokenInfo], bool] | None = None,
     ) -> None:
+        self.select = select
         self.our_display_name = our_display_name
         self.owner = owner
         self.sink = sink
@@ -155,15 +157,18 @@ class _Scan:
             return
         try:
             info: TokenInfo | None = client.lookup_accessor(accessor)
-            stale = info is not None and is_stale(
-                info,
-                our_display_name=self.our_display_name,
-                keep_accessor=self.keep_accessor,
-                also_keep=self.also_keep,
-                owner=self.owner,
-                sink=self.sink,
-                may_revoke=BY_SCAN,
-            )
+            if info is not None and self.select is not None:
+                stale = self.select(info)
+            else:
+                stale = info is not None and is_stale(
+                    info,
+                    our_display_name=self.our_display_name,
+                    keep_accessor=self.keep_accessor,
+                    also_keep=self.also_keep,
+                    owner=self.owner,
+                    sink=self.sink,
+                    may_revoke=BY_SCAN,
+                )
             held = info is not None and info.accessor in self.also_keep
             others = (
                 info is not None
@@ -202,10 +207,13 @@ def full_scan(
     sink: str,
     also_keep: frozenset[str] = frozenset(),
     skip: frozenset[str] = frozenset(),
+    select: Callable[[TokenInfo], bool] | None = None,
 ) -> SweepReport:
     """The seed's sweep over every accessor in Vault, bounded in memory, time and rate.
 
     *skip*: accessors not even looked up (the clobbering token a heal spares).
+    *select* replaces the stale rule when a caller revokes by another proof
+    (a rotation's recovery: the token's meta names the rotation).
     """
     if not keep_accessor:
         return SweepReport(skipped="the current token's accessor is unknown")
@@ -219,7 +227,9 @@ def full_scan(
         return SweepReport(
             skipped=f"{len(accessors)} accessors exceed run.sweep_max_accessors ({max_accessors})"
         )
-    scan = _Scan(our_display_name, keep_accessor, also_keep, dry_run, owner=owner, sink=sink)
+    scan = _Scan(
+        our_display_name, keep_accessor, also_keep, dry_run, owner=owner, sink=sink, select=select
+    )
     in_flight: set[Future[None]] = set()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sweep") as pool:
         for accessor in accessors:

@@ -6,9 +6,12 @@ the rotation's name), checked exactly as a heal checks its token (looked up
 with itself, then :func:`~renewer.core.heal.accept_minted`), and written
 atomically. The ledger keeps the books so sweeps never undo the rotation:
 
-* issue: ``begin_mint`` before the mint (a crash right after it leaves a
-  token nobody recorded: the leftover sweep, or the next run's sweep, finds
-  it by display name), ``minted(green)`` after;
+* issue: ``begin_mint`` before the mint, ``minted(green)`` after. Green
+  carries meta ``renewer_rotation: <name>``. A run that died around the mint
+  is recovered from that journal and that meta only
+  (:mod:`renewer.core.leftovers`): nothing is looked for when the journal
+  says no mint began, and a token is revoked only when its meta names this
+  rotation — never because it merely carries our display name;
 * promote: blue's value is kept beside the sink, then ``committed(green)`` and
   ``hold(blue)`` in one ledger write, then the file; blue survives every sweep
   through its grace;
@@ -22,13 +25,13 @@ the sink is unhealthy (drift, expired): that is the heal's job.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from renewer import crashpoints
 from renewer.config import Config, RotationSpec, TokenSink
 from renewer.core import ledger as ledger_core
 from renewer.core.drift import Verdict, check_drift
 from renewer.core.heal import MintRequest, accept_minted, mint_request
+from renewer.core.leftovers import plan_leftovers, select_leftovers
+from renewer.core.model import TokenInfo
 from renewer.core.secret import Secret
 from renewer.errors import (
     ReauthRequired,
@@ -36,14 +39,13 @@ from renewer.errors import (
     RotationBlocked,
     Temporary,
     TokenFileError,
-    VaultDenied,
 )
 from renewer.rotation.hooks import check_verdict
-from renewer.rotation.machine import SinkView
+from renewer.rotation.plan import SinkView
 from renewer.rotation.targets import sinkfiles
 from renewer.rotation.targets.base import Green
 from renewer.tokens.env import TokenEnv
-from renewer.tokens.sweep import run_sweep
+from renewer.tokens.sweep import full_scan
 from renewer.tokens.tokenfile import read_token, write_token
 from renewer.vault import HvacVault
 
@@ -102,10 +104,18 @@ class VaultTokenTarget:
 
     # --- the protocol ---------------------------------------------------------
 
+    def check_current(self, blue: str) -> Verdict:
+        """Blue was looked up with itself and passed the drift guard when the sink was observed."""
+        return Verdict()
+
+    def authority(self, blue: str) -> str:
+        return f"the current token {blue}"
+
     def mint_request(self, blue: str) -> MintRequest:
         """The heal's mint request, tagged with this rotation (a leftover can be traced)."""
-        request = mint_request(self.sink.name, self.sink.mint, owner=self.env.owner)
-        return replace(request, meta={**request.meta, "rotation": self.rotation.name})
+        return mint_request(
+            self.sink.name, self.sink.mint, owner=self.env.owner, rotation=self.rotation.name
+        )
 
     def issue(self, *, blue: str) -> Green:
         authority = self._authority()
@@ -201,12 +211,80 @@ class VaultTokenTarget:
         return gone_now
 
     def sweep_leftovers(self, *, keep: str) -> int:
-        if not keep:
-            return 0  # not knowing the current token is a reason to revoke none
-        try:
-            report = run_sweep(
-                self.sink, self.env, self._authority(), keep_accessor=keep, full=True
+        """Revoke what this rotation provably minted and never recorded; nothing else."""
+        plan = plan_leftovers(
+            self._ledger(), sweep=self.sink.sweep, keep=keep, rotation=self.rotation.name
+        )
+        if plan.unchecked:
+            self.env.notes.append(f"{self.sink.name}: {plan.unchecked}")
+        if not keep or (not plan.confirm and not plan.scan):
+            return 0
+        client = self._authority()
+        revoked: list[str] = []
+        for accessor in plan.confirm:
+            if self._revoke_if_ours(client, accessor, keep=keep):
+                revoked.append(accessor)
+        if plan.scan:
+            revoked += self._scan(client, keep=keep)
+        return len(set(revoked))
+
+    def _revoke_if_ours(self, client: HvacVault, accessor: str, *, keep: str) -> bool:
+        """Revoke a pending accessor whose meta names this rotation; the ledger forgets it.
+
+        A pending accessor of someone else (a heal that stopped) stays in the
+        ledger for the token step, which owns it.
+        """
+        info = client.lookup_accessor(accessor)
+        ours = info is not None and bool(
+            select_leftovers(
+                [info],
+                rotation=self.rotation.name,
+                our_display_name=self.sink.expect.display_name,
+                keep=keep,
+                owner=self.env.owner,
+                sink=self.sink.name,
+                kept=self._ledger().kept(),
+                journal=True,
             )
-        except VaultDenied:
-            return 0  # the next healthy run's sweep retries (the ledger still says mint_started)
-        return len(report.revoked)
+        )
+        if info is not None and not ours:
+            return False
+        gone_now = ours and client.revoke_accessor(accessor)
+        self._put_ledger(ledger_core.revoked(self._ledger(), accessor))
+        return gone_now
+
+    def _scan(self, client: HvacVault, *, keep: str) -> list[str]:
+        def select(info: TokenInfo) -> bool:
+            return bool(
+                select_leftovers(
+                    [info],
+                    rotation=self.rotation.name,
+                    our_display_name=self.sink.expect.display_name,
+                    keep=keep,
+                    owner=self.env.owner,
+                    sink=self.sink.name,
+                    kept=kept,
+                )
+            )
+
+        kept = self._ledger().kept()
+        report = full_scan(
+            client,
+            our_display_name=self.sink.expect.display_name,
+            keep_accessor=keep,
+            dry_run=self.env.dry_run,
+            concurrency=self.env.config.run.sweep_concurrency,
+            max_accessors=self.env.config.run.sweep_max_accessors,
+            time_left=self.env.time_left,
+            owner=self.env.owner,
+            sink=self.sink.name,
+            also_keep=kept,
+            select=select,
+        )
+        if report.skipped or report.incomplete:
+            self.env.notes.append(
+                f"{self.sink.name}: the scan for a token this rotation may have minted did not "
+                f"finish ({report.skipped or report.incomplete}); the ledger keeps the mint "
+                "attempt, so the token step's sweep looks again"
+            )
+        return list(report.revoked)
