@@ -43,7 +43,7 @@ from renewer.primitives.base import (
 from renewer.primitives.http import Http
 from renewer.recipes.loader import RecipeCatalog
 from renewer.recipes.model import Recipe
-from renewer.secretstore.base import Namespace, SecretStore, replace_with
+from renewer.secretstore.base import Namespace, SecretStore, is_label, replace_with
 
 if TYPE_CHECKING:
     import requests
@@ -122,7 +122,7 @@ class Credential:
                 f"{self.store.kind} store",
                 hint=f"renewer creds set {self.name}",
             )
-        redact.register(*record.values())
+        redact.register(*(value for key, value in record.items() if not is_label(key)))
         return {key: Secret(value) for key, value in record.items()}
 
     def runtime(self) -> RuntimeState:

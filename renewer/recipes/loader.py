@@ -294,6 +294,8 @@ def _check_templates(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
         templates += [
             (("test", "headers", name), text) for name, text in recipe.test.headers.items()
         ]
+    if recipe.register is not None:
+        templates += list(recipe.register.templates())
     if recipe.token_exchange is not None:
         for section in ("claims", "params"):
             templates += [

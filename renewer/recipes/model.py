@@ -144,6 +144,37 @@ class TestSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class RegisterSpec:
+    """The ``register`` block: the one call that tells the service a secret's new value.
+
+    GitHub's webhook secret, for instance: ``PATCH
+    /repos/{{secret.owner}}/{{secret.repo}}/hooks/{{secret.hook_id}}/config`` with
+    ``{"secret": "{{secret.secret}}"}``. Templates see the entry being registered.
+    """
+
+    method: str
+    path: str
+    json: Mapping[str, Any] = field(default_factory=dict)
+    expect_status: int | None = None  # None: any 2xx
+
+    def templates(self) -> Iterator[tuple[TemplatePath, str]]:
+        """The path and every string inside the JSON body, with their places in the recipe."""
+        yield ("register", "path"), self.path
+        yield from _json_templates(("register", "json"), self.json)
+
+
+def _json_templates(where: TemplatePath, value: Any) -> Iterator[tuple[TemplatePath, str]]:
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _json_templates((*where, key), item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_templates((*where, index), item)
+
+
+@dataclass(frozen=True, slots=True)
 class Recipe:
     """One service's recipe after ``extends``, validated."""
 
@@ -160,6 +191,7 @@ class Recipe:
     token_exchange: TokenExchangeSpec | None = None
     aws: AwsSpec | None = None
     test: TestSpec | None = None
+    register: RegisterSpec | None = None
     display_name: str = ""
     description: str = ""
     docs_url: str = ""
@@ -209,6 +241,7 @@ class Recipe:
             else None,
             aws=_aws(data["aws"]) if "aws" in data and "service" in data["aws"] else None,
             test=_test(data["test"]) if "test" in data else None,
+            register=_register(data["register"]) if "register" in data else None,
             display_name=data.get("display_name", ""),
             description=data.get("description", ""),
             docs_url=data.get("docs_url", ""),
@@ -299,4 +332,13 @@ def _test(data: Mapping[str, Any]) -> TestSpec:
         headers=dict(data.get("headers", {})),
         json=data.get("json"),
         form=dict(data["form"]) if "form" in data else None,
+    )
+
+
+def _register(data: Mapping[str, Any]) -> RegisterSpec:
+    return RegisterSpec(
+        method=data["method"],
+        path=data["path"],
+        json=data.get("json", {}),
+        expect_status=data.get("expect_status"),
     )

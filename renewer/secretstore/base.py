@@ -33,6 +33,21 @@ PART_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 _REF = re.compile(rf"^({PART_PATTERN})/({PART_PATTERN})$")
 
 
+ROTATION_VERSION = "_rotation_version"
+"""A static rotation's compare-and-set counter, kept inside the secret record."""
+
+
+def is_label(key: str) -> bool:
+    """Does field *key* of a secret record hold a label rather than a secret?
+
+    A static rotation keeps key ids beside the values it rotates
+    (``secret.id``, ``secret.previous.id``) and a version counter. Those are
+    labels that logs and ``status`` may show (``k-c2dd…``), never masked as
+    secrets. Recipe fields cannot contain a dot, so no recipe field is one.
+    """
+    return key.endswith(".id") or key == ROTATION_VERSION
+
+
 class Namespace(Enum):
     """The two records of a ref."""
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import requests
 
 from renewer import redact
 from renewer.config import Config, RotationSpec
@@ -22,24 +25,26 @@ from renewer.core.drift import Verdict
 from renewer.core.secret import Secret
 from renewer.errors import ConfigError
 from renewer.rotation.hooks import CommandHook, check_verdict
+from renewer.rotation.registration import PlatformRegistration
 from renewer.rotation.signing import WebhookKind
 from renewer.rotation.targets.static import Check, StaticSecretTarget, StoreConflict, Stored
 from renewer.rotation.webhooks import WebhookCheck
-from renewer.secretstore.base import Namespace, Record, SecretRef
+from renewer.secretstore.base import ROTATION_VERSION as VERSION_FIELD
+from renewer.secretstore.base import Namespace, Record, SecretRef, is_label
 from renewer.secretstore.base import SecretStore as CredentialStore
+from renewer.template import placeholders
 from renewer.tokens.env import TokenEnv
 
-VERSION_FIELD = "_rotation_version"
+if TYPE_CHECKING:
+    from renewer.recipes.model import Recipe
+    from renewer.secretstore import Stores
+
 DEFAULT_MANIFEST = "current: ${current}\nprevious: ${previous}\npending: ${pending}\n"
 
 
 def values_only(record: Record) -> Record:
     """The record without its bookkeeping: no version counter, no key ids."""
-    return {
-        key: value
-        for key, value in record.items()
-        if key != VERSION_FIELD and not key.endswith(".id")
-    }
+    return {key: value for key, value in record.items() if not is_label(key)}
 
 
 def _version(record: Record | None) -> int:
@@ -123,12 +128,52 @@ def _manifest_template(rotation: RotationSpec) -> str:
         ) from None
 
 
+def _registration(
+    rotation: RotationSpec, config: Config, recipe: Recipe, stores: Stores
+) -> PlatformRegistration | None:
+    """The platform call of ``register:``, checked against the credential's recipe."""
+    if not rotation.register_credential:
+        return None
+    if recipe.register is None:
+        raise ConfigError(
+            f"rotation {rotation.name}: register: is set, but recipe {recipe.service} does not "
+            "describe how to register a new value (no register: block)",
+            hint="remove register: from the rotation, or use a recipe with a register: block",
+        )
+    named = {piece.key for _, text in recipe.register.templates() for piece in placeholders(text)}
+    if rotation.field not in named:
+        raise ConfigError(
+            f"rotation {rotation.name}: recipe {recipe.service}'s register call does not send "
+            f"{{{{secret.{rotation.field}}}}}, the rotated field",
+        )
+
+    def open_session() -> requests.Session:
+        from renewer.binding import BoundSession
+        from renewer.credentials.handle import open_credential
+        from renewer.primitives.http import Http
+
+        credential = open_credential(
+            config, rotation.register_credential, stores=stores, http=Http()
+        )
+        return BoundSession(credential, allow_hosts=config.credentials.recipes.allow_domains)
+
+    return PlatformRegistration(
+        rotation=rotation.name,
+        field_name=rotation.field,
+        recipe=recipe,
+        credential=rotation.register_credential,
+        open_session=open_session,
+    )
+
+
 def build_static(rotation: RotationSpec, config: Config, env: TokenEnv) -> StaticSecretTarget:
     """The static-secret target for *rotation*, on its credential's store."""
+    from renewer.credentials.handle import catalog_for
     from renewer.secretstore import Stores
 
     spec = config.credentials.credential(rotation.credential)
-    store = Stores(config).get(spec.store)
+    stores = Stores(config)
+    store = stores.get(spec.store)
     hook = (
         CommandHook(
             argv=rotation.hook,
@@ -140,9 +185,14 @@ def build_static(rotation: RotationSpec, config: Config, env: TokenEnv) -> Stati
         if rotation.hook
         else None
     )
+    register = None
+    if rotation.register_credential:
+        recipe = catalog_for(config).usable(spec.recipe)
+        register = _registration(rotation, config, recipe, stores)
     return StaticSecretTarget(
         store=CredentialSecretEntry(store, spec.secret),
         check=_checks(rotation, config, env),
         hook=hook,
+        register=register,
         field=rotation.field,
     )
