@@ -14,88 +14,23 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from renewer.core.outcome import ItemResult
-from renewer.logging import configure
 from renewer.rotation.store import RotationStore
-from renewer.run import Runtime, run_once
 from tests import leakguard
-from tests.integration.conftest import ADMIN, SOPS, CliResult, World, finish
+from tests.integration.conftest import ADMIN, SOPS, World, finish
+from tests.integration.rotating import DAY, HOUR, Rotating, previous_file
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 SATURDAY = datetime(2026, 3, 7, 12, 0, tzinfo=TOKYO).timestamp()
 SUNDAY_2AM = datetime(2026, 3, 8, 2, 0, tzinfo=TOKYO).timestamp()
-HOUR = 3600
-DAY = 86400
-
-TOKEN_ROTATION = """\
-rotations:
-  - name: devvm-token
-    type: vault-token
-    token: devvm
-    {schedule}
-    grace: {grace}
-{extra}"""
-
-
-@dataclass
-class Rotating:
-    """A World whose config also has a rotations: section, and a wall clock we choose."""
-
-    world: World
-
-    @property
-    def rotations(self) -> str:
-        return self.world.extra
-
-    @rotations.setter
-    def rotations(self, text: str) -> None:
-        self.world.extra = text
-
-    def token_rotation(
-        self, *, schedule: str = "", grace: str = "24h", extra: str = ""
-    ) -> Rotating:
-        self.rotations = TOKEN_ROTATION.format(
-            schedule=schedule or "# by hand only", grace=grace, extra=extra
-        )
-        return self
-
-    def run_at(self, when: float) -> dict[str, ItemResult]:
-        """`renewer run` in this process at wall-clock time *when*; results by kind/name."""
-        configure("json", environ={})  # this test's stderr, not an earlier test's
-        results = run_once(self.world.config(), runtime=Runtime(wall_clock=lambda: when))
-        return {f"{r.kind}/{r.name}": r for r in results}
-
-    def cli(self, *args: str) -> CliResult:
-        return self.world.cli(*args)
-
-    def advance(self, seconds: float) -> None:
-        """Vault's virtual clock moves with ours (dev server); a real Vault's does not."""
-        if self.world.vault.is_dev:
-            self.world.vault.advance(seconds)
-
-    def state(self, name: str = "devvm-token") -> dict[str, Any]:
-        path = self.world.state / "rotation" / f"{name}.json"
-        document: dict[str, Any] = json.loads(path.read_text())
-        return document
-
-    def accessor_of(self, token: str) -> str:
-        info = self.world.lookup(token)
-        assert info is not None
-        return str(info["accessor"])
 
 
 @pytest.fixture
 def rot(world: World) -> Rotating:
     return Rotating(world)
-
-
-def previous_file(world: World) -> Path:
-    return world.sink.with_name(world.sink.name + ".previous")
 
 
 class TestTokenRotationCycle:
@@ -127,7 +62,7 @@ class TestTokenRotationCycle:
             2_764_800,
             True,
         )
-        assert green_info["meta"]["rotation"] == "devvm-token"
+        assert green_info["meta"]["renewer_rotation"] == "devvm-token"
         assert world.lookup(blue) is not None, "blue stays valid through its grace"
         assert sorted(world.ours_alive()) == sorted([rot.accessor_of(blue), green_info["accessor"]])
         assert previous_file(world).read_text() == blue
@@ -163,9 +98,9 @@ class TestTokenRotationCycle:
         )
         assert state["blue"] == green_info["accessor"]
 
-    def test_rotate_now_with_no_grace_rotates_and_revokes_at_once(self, rot: Rotating) -> None:
-        """`renewer rotate NAME --now`: one token of ours before and after, a new one."""
-        world = rot.token_rotation(grace="0s").world
+    def test_rotate_now_then_a_run_after_the_grace_leaves_one_token(self, rot: Rotating) -> None:
+        """`renewer rotate NAME --now`: both valid in the grace, then only the new one."""
+        world = rot.token_rotation(grace="1h").world
         blue = world.mint_ours()
         world.write(blue)
 
@@ -173,12 +108,27 @@ class TestTokenRotationCycle:
 
         assert result.code == 0, result.err
         rotated = result.event("rotation.rotated")
-        assert "was revoked" in rotated["summary"]
-        assert world.read() != blue
+        assert "was revoked" not in rotated["summary"]
+        assert f"the old token {rot.accessor_of(blue)} stays valid until" in rotated["summary"]
+        green = world.read()
+        leakguard.remember(green)
+        assert green != blue and world.lookup(blue) is not None
+        assert result.event("rotation.report")["rotated"] == "devvm-token"
+
+        rot.advance(2 * HOUR)
+        done = rot.run_at(time.time() + 2 * HOUR)["rotation/devvm-token"]
+
+        assert done.event == "rotation.completed", done.summary
+        assert done.summary.endswith(f"{rot.accessor_of(green)} is the only one")
         assert world.lookup(blue) is None
-        assert world.ours_alive() == [rot.accessor_of(world.read())]
-        report = result.event("rotation.report")
-        assert report["rotated"] == "devvm-token"
+        assert world.ours_alive() == [rot.accessor_of(green)]
+
+    def test_grace_zero_is_refused_with_the_line(self, rot: Rotating) -> None:
+        """`grace: 0s` defeats blue/green: exit 78 naming the key and a sensible value."""
+        rot.token_rotation(grace="0s").world.write(rot.world.mint_ours())
+        result = rot.cli("check")
+        assert result.code == 78
+        assert "rotations[0].grace: must be more than 0" in result.err
 
     def test_dry_run_prints_the_next_step_and_changes_nothing(self, rot: Rotating) -> None:
         """No state file, no mint, the file untouched."""
@@ -190,7 +140,8 @@ class TestTokenRotationCycle:
 
         assert result.code == 0
         plan = result.event("rotation.plan")
-        assert "would issue a new token with the authority of" in plan["summary"]
+        assert "would check the current token" in plan["summary"]
+        assert "still works, then issue a new one" in plan["summary"]
         assert world.read() == blue
         assert len(world.ours_alive()) == 1
         assert not (world.state / "rotation").exists()
@@ -222,7 +173,7 @@ class TestTokenRotationFailures:
         assert result.code == 1
         failed = result.event("rotation.validation_failed")
         assert "check command failed" in failed["summary"]
-        assert "it was revoked" in failed["summary"]
+        assert "it was withdrawn" in failed["summary"]
         assert failed["see"] == "runbooks/rotation.md#rotation-validation-failed"
         assert world.read() == blue
         assert world.ours_alive() == [rot.accessor_of(blue)]
@@ -311,7 +262,7 @@ class TestRollbackByHand:
         assert world.ours_alive() == [rot.accessor_of(blue)]
 
 
-TOKEN_CRASH_POINTS = [
+PROMOTION_CRASH_POINTS = [
     "rotation.issue.before",
     "rotation.token.minted",
     "rotation.issue.after",
@@ -320,20 +271,33 @@ TOKEN_CRASH_POINTS = [
     "rotation.token.previous_kept",
     "rotation.token.ledger_committed",
     "rotation.promote.after",
-    "rotation.revoke_blue.before",
-    "rotation.revoke_blue.after",
 ]
+WITHDRAWAL_CRASH_POINTS = ["rotation.revoke_blue.before", "rotation.revoke_blue.after"]
+
+
+def assert_one_token_of_ours(rot: Rotating, blue: str, blue_accessor: str) -> None:
+    """One token of ours, in the file, alive; blue either still it or revoked (completed)."""
+    world = rot.world
+    in_file = world.lookup(world.read())
+    assert in_file is not None and in_file["display_name"] == world.ours
+    assert world.ours_alive() == [in_file["accessor"]]
+    state = rot.state()
+    assert state["phase"] == "blue_active"
+    assert state["blue"] in {blue_accessor, in_file["accessor"]}
+    if in_file["accessor"] != blue_accessor:
+        assert world.lookup(blue) is None
+        assert state["last_result"] == "completed"
+    assert not previous_file(world).exists()
 
 
 @pytest.mark.floor(6, 16)
 class TestCrashes:
-    @pytest.mark.parametrize("point", TOKEN_CRASH_POINTS)
-    def test_kill_9_at_each_step_then_resume_leaves_exactly_one_token(
+    @pytest.mark.parametrize("point", PROMOTION_CRASH_POINTS)
+    def test_kill_9_up_to_the_promotion_then_resume_leaves_exactly_one_token(
         self, rot: Rotating, point: str
     ) -> None:
-        """SIGKILL mid-rotation; the next runs end with one token of ours, in the file, alive;
-        blue is either still the one (cycle abandoned) or revoked (cycle completed)."""
-        world = rot.token_rotation(grace="0s").world
+        """SIGKILL in `rotate --now`; runs past the grace end with one token of ours."""
+        world = rot.token_rotation(grace="1h").world
         blue = world.mint_ours()
         world.write(blue)
         blue_accessor = rot.accessor_of(blue)
@@ -344,44 +308,32 @@ class TestCrashes:
         assert crashed.code == -9, crashed.err
         leakguard.remember(world.read())
 
-        for _ in range(2):
-            result = rot.cli("run")
-            assert result.code == 0, result.err
+        later = time.time() + 2 * HOUR
+        rot.advance(2 * HOUR)
+        for when in (later, later + 60, later + 7200):  # resume, complete, at rest
+            results = rot.run_at(when)
+            assert all(r.outcome.exit_code == 0 for r in results.values()), [
+                r.summary for r in results.values()
+            ]
+        assert_one_token_of_ours(rot, blue, blue_accessor)
 
-        in_file = world.lookup(world.read())
-        assert in_file is not None and in_file["display_name"] == world.ours
-        assert world.ours_alive() == [in_file["accessor"]]
-        state = rot.state()
-        assert state["phase"] == "blue_active"
-        assert state["blue"] in {blue_accessor, in_file["accessor"]}
-        if in_file["accessor"] != blue_accessor:
-            assert world.lookup(blue) is None
-            assert state["last_result"] == "completed"
-        assert not previous_file(world).exists()
-
-    def test_kill_9_when_revoking_blue_after_a_real_grace(self, rot: Rotating) -> None:
-        """Promote with a 1 h grace (clock in the past), crash at the revocation, resume."""
+    @pytest.mark.parametrize("point", WITHDRAWAL_CRASH_POINTS)
+    def test_kill_9_while_withdrawing_blue_after_its_grace_then_resume(
+        self, rot: Rotating, point: str
+    ) -> None:
+        """Promoted two hours ago with a 1 h grace; `rotate` dies revoking blue; `run` finishes."""
         world = rot.token_rotation(grace="1h").world
         blue = world.mint_ours()
         world.write(blue)
-        two_hours_ago = time.time() - 2 * HOUR
-        promoted = rot.run_at(two_hours_ago)
-        assert promoted["rotation/devvm-token"].event == "rotation.unchanged"
-        forced = rot.cli("rotate", "devvm-token", "--now")
-        assert forced.code == 0
+        blue_accessor = rot.accessor_of(blue)
+        promoted = rot.rotate_at(time.time() - 2 * HOUR, force=True)
+        assert promoted.event == "rotation.rotated", promoted.summary
         green = world.read()
         leakguard.remember(green)
-        state_path = world.state / "rotation" / "devvm-token.json"
-        state = json.loads(state_path.read_text())
-        state["grace_ends_at"] = time.time() - HOUR  # as if promoted two hours ago
-        state_path.write_text(json.dumps(state))
 
-        crashed = finish(
-            world.process("run", env={"RENEWER_CRASHPOINT": "rotation.revoke_blue.before"})
-        )
-        assert crashed.code == -9
+        crashed = finish(world.process("rotate", "devvm-token", env={"RENEWER_CRASHPOINT": point}))
+        assert crashed.code == -9, crashed.err
         assert rot.state()["phase"] == "blue_revoking"
-        assert world.lookup(blue) is not None
 
         result = rot.cli("run")
 
@@ -389,6 +341,32 @@ class TestCrashes:
         assert result.event("rotation.completed")
         assert world.lookup(blue) is None
         assert world.ours_alive() == [rot.accessor_of(green)]
+        assert_one_token_of_ours(rot, blue, blue_accessor)
+
+    def test_a_crashed_rotate_leaves_no_kept_token_in_a_temp_file_after_the_next_rotate(
+        self, rot: Rotating
+    ) -> None:
+        """Killed mid-write of `<sink>.previous`: the temp file holds a live token; the next
+        `renewer rotate` (not only `run`) removes it."""
+        world = rot.token_rotation(grace="1h").world
+        blue = world.mint_ours()
+        world.write(blue)
+
+        # The 8th atomic write of `rotate --now` is <sink>.previous (state x2, ledger x2,
+        # state x3 before it); killed after its fsync, before its rename.
+        crashed = finish(
+            world.process(
+                "rotate", "devvm-token", "--now", env={"RENEWER_CRASHPOINT": "write.fsynced#8"}
+            )
+        )
+        assert crashed.code == -9, crashed.err
+        leftovers = list(world.home.glob(".*vault-token.previous.renewer-tmp.*"))
+        assert leftovers, sorted(path.name for path in world.home.iterdir())
+
+        result = rot.cli("rotate", "devvm-token")
+
+        assert result.code == 0, result.err
+        assert not list(world.home.glob(".*renewer-tmp.*"))
 
 
 APPROLE = "renewer-test-approle"
@@ -439,9 +417,8 @@ class AppRoleWorld:
         return sorted(response.json()["data"]["keys"]) if response.status_code == 200 else []
 
 
-@pytest.fixture
-def approle(rot: Rotating) -> AppRoleWorld:
-    world = rot.world
+def approle_setup(world: World) -> str:
+    """An AppRole role for this test, and an authority token in the sink that may manage it."""
     vault = world.vault
     if not vault.is_dev and "approle/" not in vault.client().sys.list_auth_methods()["data"]:
         vault.client().sys.enable_auth_method("approle")
@@ -462,6 +439,13 @@ def approle(rot: Rotating) -> AppRoleWorld:
         no_parent=True,
     )
     world.write(authority)
+    return role
+
+
+@pytest.fixture
+def approle(rot: Rotating) -> AppRoleWorld:
+    world = rot.world
+    role = approle_setup(world)
     rot.rotations = APPROLE_ROTATION.format(role=role, home=world.home)
     return AppRoleWorld(rot, role)
 
@@ -596,7 +580,7 @@ class TestOutagesAndRefusals:
     def test_vault_down_while_minting_is_temporary_and_resumed(self, rot: Rotating) -> None:
         """503 on create-orphan: exit 75, GREEN_ISSUING kept; `rotate --now` later finishes."""
         controls = rot.world.vault.require_dev()
-        world = rot.token_rotation(grace="0s").world
+        world = rot.token_rotation(grace="1h").world
         world.deadline = "2s"
         blue = world.mint_ours()
         world.write(blue)
@@ -616,7 +600,9 @@ class TestOutagesAndRefusals:
         assert resumed.code == 0, resumed.err
         assert resumed.event("rotation.resumed")
         assert resumed.event("rotation.rotated")
-        assert world.ours_alive() == [rot.accessor_of(world.read())]
+        assert sorted(world.ours_alive()) == sorted(
+            [rot.accessor_of(blue), rot.accessor_of(world.read())]
+        ), "the new token and blue in its grace; nothing else"
 
     def test_an_authority_without_approle_rights_is_refused_cleanly(self, rot: Rotating) -> None:
         """403 on generate: nothing created, exit 1, the reason and the next command."""
@@ -668,9 +654,9 @@ class TestStatusIntegration:
 class TestServerErrors:
     def test_a_lost_mint_response_leaves_a_token_the_next_run_sweeps(self, rot: Rotating) -> None:
         """The mint happened but its answer was cut off: exit 75, GREEN_ISSUING; the next run
-        finds the token nobody recorded by its display name, revokes it, then rotates."""
+        finds the token nobody recorded by its renewer_rotation meta, revokes it, rotates."""
         controls = rot.world.vault.require_dev()
-        world = rot.token_rotation(grace="0s").world
+        world = rot.token_rotation(grace="1h").world
         blue = world.mint_ours()
         world.write(blue)
         controls.add_fault("truncate", path="auth/token/create-orphan", count=1)
@@ -684,25 +670,30 @@ class TestServerErrors:
         resumed = rot.cli("rotate", "devvm-token", "--now")
 
         assert resumed.code == 0, resumed.err
-        assert "removed 1 unrecorded token" in resumed.event("rotation.leftovers_swept")["summary"]
-        assert world.ours_alive() == [rot.accessor_of(world.read())]
+        swept = resumed.event("rotation.leftovers_swept")["summary"]
+        assert "removed 1 token(s) it had issued without recording them" in swept
         assert world.read() != blue
+        assert sorted(world.ours_alive()) == sorted(
+            [rot.accessor_of(blue), rot.accessor_of(world.read())]
+        )
 
     def test_a_500_when_revoking_blue_keeps_the_intent_and_blue_until_the_next_run(
         self, rot: Rotating
     ) -> None:
         """Exit 75 with BLUE_REVOKING on disk; green in the file; the next run revokes blue."""
         controls = rot.world.vault.require_dev()
-        world = rot.token_rotation(grace="0s").world
+        world = rot.token_rotation(grace="1h").world
         world.deadline = "2s"
         blue = world.mint_ours()
         world.write(blue)
+        assert rot.rotate_at(time.time() - 2 * HOUR, force=True).event == "rotation.rotated"
         controls.add_fault("status", status=500, path="auth/token/revoke-accessor")
 
-        failed = rot.cli("rotate", "devvm-token", "--now")
+        failed = rot.cli("rotate", "devvm-token")
 
         assert failed.code == 75
         assert rot.state()["phase"] == "blue_revoking"
+        assert "Vault" in rot.state()["run_error"], "status is told why the run stopped"
         green = world.read()
         leakguard.remember(green)
         assert world.lookup(blue) is not None and world.lookup(green) is not None

@@ -194,3 +194,94 @@ class TestStaticRotation:
         result = world.cli("check")
         assert result.code == 78
         assert "needs webhook: or check:" in result.err
+
+
+FLAKY = (
+    "import pathlib, shutil, sys\n"
+    "if pathlib.Path(sys.argv[3]).exists(): raise SystemExit(3)\n"
+    "shutil.copy(sys.argv[1], sys.argv[2])\n"
+)
+
+
+class TestTheOldKeyIsReallyWithdrawn:
+    def test_a_failing_final_hook_keeps_the_cycle_open_until_the_fixed_hook_ran(
+        self,
+        hooks_world: World,
+        receiver: Receiver,
+        make_secret: Callable[[str], str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Issue 19 item 1, as a user met it: after the grace the hook (current only) exits 3;
+        fixed, the next run said COMPLETED without running it and the receiver kept the old
+        key. Now: FAILED with the hook's reason, status says so, and the next run applies."""
+        world = hooks_world
+        broken = world.home / "hook-broken"
+        script = world.home / "apply.py"
+        script.write_text(FLAKY)
+        world.extra = world.extra.replace(
+            "        - -c\n"
+            '        - "import shutil, sys; shutil.copy(sys.argv[1], sys.argv[2])"\n'
+            '        - "{manifest}"\n',
+            f'        - "{script}"\n        - "{{manifest}}"\n',
+        ).replace(
+            f"        - {receiver.keys_file}\n",
+            f"        - {receiver.keys_file}\n        - {broken}\n",
+        )
+        old = make_secret("whsec")
+        assert receiver.keys_file is not None
+        receiver.keys_file.write_text(json.dumps({"accept": [old]}))
+        monkeypatch.setattr("sys.stdin", io.StringIO(old))
+        assert world.cli("creds", "set", "hooks", "--stdin").code == 0
+        first = world.cli("rotate", "hooks-secret", "--now")
+        assert first.code == 0, first.err
+        new = stored(world)["secret"]
+        broken.write_text("")
+
+        configure("json", environ={})
+        later = time.time() + 2 * HOUR
+        results = run_once(world.config(), runtime=Runtime(wall_clock=lambda: later))
+
+        failed = next(r for r in results if r.kind == "rotation")
+        assert (failed.event, failed.outcome.exit_code) == ("rotation.failed", 1)
+        assert "the post-rotation hook of hooks-secret failed: python" in failed.summary
+        assert "exited 3" in failed.summary
+        assert accepted(receiver, old), "the failed hook did not withdraw it"
+        status = world.cli("rotation", "status")
+        assert status.code == 1
+        assert "blue_revoking" in status.out and "exited 3" in status.out
+        assert "last: completed" not in status.out
+        assert world.cli("status").code == 1
+
+        broken.unlink()
+        done = world.cli("rotate", "hooks-secret")
+
+        assert done.code == 0, done.err
+        assert done.event("rotation.completed")
+        assert accepted(receiver, new)
+        assert not accepted(receiver, old), "the receiver still accepts the old key"
+        assert world.cli("rotation", "status").code == 0
+
+    def test_a_run_shows_key_ids_as_rotate_does(
+        self,
+        hooks_world: World,
+        receiver: Receiver,
+        make_secret: Callable[[str], str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Key ids are labels: `run` printed `[redacted]` where `rotate` printed `k-c2dd...`."""
+        world = hooks_world
+        old = make_secret("whsec")
+        assert receiver.keys_file is not None
+        receiver.keys_file.write_text(json.dumps({"accept": [old]}))
+        monkeypatch.setattr("sys.stdin", io.StringIO(old))
+        assert world.cli("creds", "set", "hooks", "--stdin").code == 0
+        rotated = world.cli("rotate", "hooks-secret", "--now")
+        green = rotated.event("rotation.rotated")["green"]
+        assert green.startswith("k-")
+
+        result = world.cli("run")
+
+        unchanged = result.event("rotation.unchanged")
+        assert unchanged["green"] == green
+        assert green in unchanged["summary"] or "grace period" in unchanged["summary"]
+        assert "[redacted]" not in json.dumps(unchanged)

@@ -1,15 +1,21 @@
 """Crash consistency of blue/green rotation: the state file and what it describes.
 
-Vault-token rotation (``renewer rotate devvm-token --now``, no grace): state
-``green_issuing`` → mint → ``green_issued`` → validate → ``promoting`` →
-``.previous`` + sink + ledger → ``green_active`` → revoke blue → state.
-Static secret rotation (a webhook signing secret, the receiver's keys file
-written by a post-rotation hook): pending secret in the store → webhook test
-→ promote → hook → previous removed. After each kill: the state file loads
-(never torn), the sink holds the old or a live new token of ours, every
-secret file 0600. After the next runs: exactly one token of ours alive and
-in the sink (or one secret in the store, accepted by the receiver), the
-rotation at rest (``blue_active``), no ``.previous`` file, no temp file.
+A cycle spans two runs (the grace is never 0), so each kind has two protocols:
+
+* **promotion** (``renewer rotate NAME --now``): vault-token: state
+  ``green_issuing`` → mint → ``green_issued`` → validate → ``promoting`` →
+  ``.previous`` + sink + ledger → ``green_active``; static (a webhook signing
+  secret, the receiver's keys file written by a post-rotation hook): pending
+  secret in the store → hook → test webhook → promote → hook;
+* **withdrawal** (``renewer rotate NAME`` after the grace, promoted in-process
+  with a clock two hours back): ``blue_revoking`` → revoke blue / remove the
+  previous secret → hook → ``blue_active``.
+
+After each kill: the state file loads (never torn), the sink holds the old or
+a live new token of ours, every secret file 0600. After the next runs (past
+the grace, with a clock two hours ahead): exactly one token of ours alive and
+in the sink (or one secret in the store, the only one the receiver accepts),
+the rotation at rest (``blue_active``), no ``.previous`` file, no temp file.
 """
 
 from __future__ import annotations
@@ -17,17 +23,21 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
 
+from renewer.logging import configure
+from renewer.rotation.runner import run_rotations
 from renewer.rotation.signing import WebhookKind
 from renewer.rotation.store import RotationStore
+from renewer.run import Runtime, run_once, token_env
 from renewer.secretstore import Stores
 from renewer.secretstore.base import Namespace
 from tests import leakguard
 from tests.integration.conftest import World
-from tests.integration.test_rotation import TOKEN_ROTATION, previous_file
+from tests.integration.rotating import HOUR, TOKEN_ROTATION, previous_file
 from tests.integration.test_rotation_static import CONFIG, RECIPE, TEMPLATE, accepted, stored
 from tests.reliability import budget
 from tests.reliability.crash import (
@@ -43,12 +53,35 @@ from tests.reliability.zygote import Outcome, Zygote
 from tests.webhook_receiver import Receiver, running
 
 
+def run_at(world: World, when: float) -> None:
+    """`renewer run` in this process with the wall clock at *when*; every item must be fine."""
+    configure("json", environ={})
+    results = run_once(world.config(), runtime=Runtime(wall_clock=lambda: when))
+    assert all(r.outcome.exit_code == 0 for r in results), [r.summary for r in results]
+
+
+def promote_in_the_past(world: World, name: str) -> None:
+    """`renewer rotate NAME --now` two hours ago: the 1 h grace is over now."""
+    configure("json", environ={})
+    config, when = world.config(), time.time() - 2 * HOUR
+    with token_env(config, Runtime(wall_clock=lambda: when), dry_run=False) as env:
+        (result,) = run_rotations(config, env=env, now=when, only=[name], force=True)
+    assert result.event == "rotation.rotated", result.summary
+
+
+def recover_past_the_grace(world: World) -> None:
+    """Resume (a promotion confirmed now starts its grace), complete, rest: runs hours apart."""
+    later = time.time() + 2 * HOUR
+    for when in (later, later + 2 * HOUR, later + 4 * HOUR):
+        run_at(world, when)
+
+
 class TokenRotationProtocol(Protocol):
     name = "rotation-token"
-    args = ("rotate", "devvm-token", "--now")
+    args: tuple[str, ...] = ("rotate", "devvm-token", "--now")
 
     def __init__(self, world: World) -> None:
-        world.extra = TOKEN_ROTATION.format(schedule="# by hand only", grace="0s", extra="")
+        world.extra = TOKEN_ROTATION.format(schedule="# by hand only", grace="1h", extra="")
         world.write_config()
         super().__init__(world.home, world.config_path)
         self.world = world
@@ -75,10 +108,7 @@ class TokenRotationProtocol(Protocol):
             leakguard.remember(previous_file(self.world).read_text())
 
     def recover(self) -> str:
-        for _ in range(2):  # the first run may resume the cycle, the second sees it at rest
-            result = self.world.cli("run")
-            assert result.code == 0, result.err
-            assert "Traceback" not in result.err
+        recover_past_the_grace(self.world)
         leakguard.remember(self.world.read())
         in_file = self.world.lookup(self.world.read())
         assert in_file is not None and in_file["display_name"] == self.world.ours
@@ -92,7 +122,7 @@ class TokenRotationProtocol(Protocol):
 
 class StaticRotationProtocol(Protocol):
     name = "rotation-static"
-    args = ("rotate", "hooks-secret", "--now")
+    args: tuple[str, ...] = ("rotate", "hooks-secret", "--now")
 
     def __init__(self, world: World, receiver: Receiver) -> None:
         recipes = world.home / "recipes"
@@ -107,7 +137,7 @@ class StaticRotationProtocol(Protocol):
             python=sys.executable,
             keys=receiver.keys_file,
             template=template,
-        ).replace("grace: 1h", "grace: 0s")
+        )
         world.write_config()
         super().__init__(world.home, world.config_path)
         self.world = world
@@ -131,15 +161,37 @@ class StaticRotationProtocol(Protocol):
         stored(self.world)  # decrypts and parses, or raises
 
     def recover(self) -> str:
-        for _ in range(2):
-            result = self.world.cli("run")
-            assert result.code == 0, result.err
-            assert "Traceback" not in result.err
+        recover_past_the_grace(self.world)
         state = RotationStore(self.world.state).load("hooks-secret")
         assert state is not None and state.phase.value == "blue_active"
         record = stored(self.world)
         assert accepted(self.receiver, record["secret"]), "the receiver refuses the secret in use"
+        assert self.receiver.keys_file is not None
+        keys = [key for key in json.loads(self.receiver.keys_file.read_text())["accept"] if key]
+        assert keys == [record["secret"]], "the receiver still accepts another secret at rest"
         return "pass"
+
+
+class TokenWithdrawalProtocol(TokenRotationProtocol):
+    """After the grace: `renewer rotate devvm-token` revokes blue (promoted in-process)."""
+
+    name = "rotation-token-withdraw"
+    args = ("rotate", "devvm-token")
+
+    def arm(self) -> None:
+        promote_in_the_past(self.world, "devvm-token")
+        leakguard.remember(self.world.read())
+        super().arm()
+
+
+class StaticWithdrawalProtocol(StaticRotationProtocol):
+    """After the grace: `renewer rotate hooks-secret` removes the old secret, runs the hook."""
+
+    name = "rotation-static-withdraw"
+    args = ("rotate", "hooks-secret")
+
+    def arm(self) -> None:
+        promote_in_the_past(self.world, "hooks-secret")
 
 
 @pytest.fixture
@@ -149,19 +201,26 @@ def receiver(world: World) -> Iterator[Receiver]:
         yield served
 
 
+KINDS = ["token", "static", "token-withdraw", "static-withdraw"]
+
+
 def _protocol(kind: str, request: pytest.FixtureRequest) -> Protocol:
     world: World = request.getfixturevalue("world")
     protocol: Protocol
     if kind == "token":
         protocol = TokenRotationProtocol(world)
-    else:
+    elif kind == "token-withdraw":
+        protocol = TokenWithdrawalProtocol(world)
+    elif kind == "static":
         protocol = StaticRotationProtocol(world, request.getfixturevalue("receiver"))
+    else:
+        protocol = StaticWithdrawalProtocol(world, request.getfixturevalue("receiver"))
     protocol.setup()
     return protocol
 
 
 @pytest.mark.floor(6, 16)
-@pytest.mark.parametrize("kind", ["token", "static"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_kill_at_every_step_leaves_a_resumable_rotation(
     request: pytest.FixtureRequest, zygote: Zygote, kind: str
 ) -> None:
@@ -173,7 +232,7 @@ def test_a_kill_at_every_step_leaves_a_resumable_rotation(
 
 
 @pytest.mark.floor(6, 16)
-@pytest.mark.parametrize("kind", ["token", "static"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_random_kills_leave_a_resumable_rotation(
     request: pytest.FixtureRequest, zygote: Zygote, kind: str
 ) -> None:

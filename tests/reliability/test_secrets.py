@@ -52,7 +52,7 @@ from renewer.secretstore.base import Namespace, SecretRef
 from renewer.tokens.tokenfile import TokenFile
 from tests import leakguard
 from tests.integration.conftest import World
-from tests.integration.test_rotation import previous_file
+from tests.integration.rotating import previous_file
 from tests.integration.test_rotation_static import TEMPLATE
 from tests.integration.test_run_service_credentials import runtime, store
 from tests.peers.api_server import ApiPeer
