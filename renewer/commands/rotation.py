@@ -157,7 +157,7 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
             parts.append("by hand only")
         if not row.get("cycle_started_at") and row.get("last_result") not in (None, "none"):
             parts.append(f"last: {row['last_result']}")
-        click.echo(", ".join(parts))
+        click.echo(f"{parts[0]} {', '.join(parts[1:])}")
         if row["attention"]:
             click.echo(f"attention: {row['name']}: {row['attention']}")
 

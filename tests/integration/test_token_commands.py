@@ -146,6 +146,13 @@ def test_the_demo_runs_end_to_end() -> None:
         "HEALED devvm",
         "DRIFT devvm",
         "MINTED devvm",
+        "demo-api: refreshed, valid for 6d 23h, test passed.",
+        "holds an access token the API accepts",
+        "ROTATED devvm-token: new token ",
+        "tokens named token-devvm-wizard in Vault: 2 ",
+        "COMPLETED devvm-token: withdrew the old token ",
+        "tokens named token-devvm-wizard in Vault: 1: the old one was revoked",
+        "ok    rotation/devvm-token",
         "every step behaved",
     ):
         assert line in completed.stdout

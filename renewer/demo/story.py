@@ -1,8 +1,9 @@
-"""``renewer demo``: the whole story on the embedded dev server, in a throwaway home.
+"""The demo's story: the token chapters, the others in turn, and ``main``.
 
-Nothing here is simulated inside renewer: the dev server is started on a
-free loopback port, a temporary home gets a config and a ``.vault-token``,
-and each step calls the real CLI (``run``, ``mint``, ``status``) exactly as a
+Nothing here is simulated inside renewer: the dev server and an OAuth2
+server (:mod:`renewer.demo.oauth`) are started on free loopback ports, a
+temporary home gets a config and a ``.vault-token``, and each step calls the
+real CLI (``run``, ``mint``, ``creds``, ``rotate``, ``status``) exactly as a
 person or the timer would. The setup steps play the other actors — an admin
 who minted the first token, an OIDC login, a stray kubernetes login — by
 talking to the dev server's HTTP API as its root user.
@@ -14,15 +15,19 @@ content, tokens left in Vault) and exits non-zero otherwise.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import requests
+
+if TYPE_CHECKING:
+    from renewer.demo.oauth import ServedOAuth
 
 ROOT_TOKEN = "demo-root"  # the throwaway dev server's root token; not a secret anywhere else
 OURS = "token-devvm-wizard"
@@ -106,13 +111,21 @@ class Story:
     """Runs the steps, printing a short narrative around renewer's own output."""
 
     def __init__(
-        self, out: TextIO, cli: Callable[[list[str]], int], config: Path, home: Path, vault: Vault
+        self,
+        out: TextIO,
+        cli: Callable[[list[str]], int],
+        config: Path,
+        home: Path,
+        vault: Vault,
+        *,
+        oauth: ServedOAuth | None = None,
     ) -> None:
         self.out = out
         self.cli = cli
         self.config = config
         self.home = home
         self.vault = vault
+        self.oauth = oauth
         self.token_file = home / ".vault-token"
 
     def say(self, text: str = "") -> None:
@@ -126,6 +139,19 @@ class Story:
         self.say(f"  -> exit {code}")
         if code != expect:
             raise DemoFailed(f"`renewer {' '.join(args)}` exited {code}, expected {expect}")
+
+    def renewer_with_stdin(self, text: str, *args: str, expect: int) -> None:
+        """`... | renewer ARGS`: *text* on stdin (how a secret reaches `creds set`)."""
+        saved = sys.stdin
+        sys.stdin = io.StringIO(text)
+        try:
+            self.renewer(*args, expect=expect)
+        finally:
+            sys.stdin = saved
+
+    def extend_config(self, text: str) -> None:
+        """The person adds a section to the config, as they would with an editor."""
+        self.config.write_text(self.config.read_text() + text)
 
     def clobber(self, token: str) -> None:
         self.token_file.write_text(token)
@@ -196,8 +222,17 @@ class Story:
         self.renewer("mint", "devvm", expect=0)
         self.renewer("run", expect=0)
 
-        self.step("5. Status: everything healthy")
+        if self.oauth is not None:
+            from renewer.demo.credential import credential_chapter
+
+            credential_chapter(self, self.oauth)
+        from renewer.demo.rotation import rotation_chapter
+
+        rotation_chapter(self)
+
+        self.step("7. Status: everything healthy")
         self.renewer("status", expect=self._status_expectation())
+        self.renewer("rotation", "status", expect=0)
 
     def _status_expectation(self) -> int:
         # Healthy items; the timer is not installed in a throwaway home, which status
@@ -208,12 +243,15 @@ class Story:
 def main(out: TextIO | None = None) -> int:
     """Run the demo; 0 when every step behaved as it should."""
     from renewer.cli import run_cli
+    from renewer.demo.oauth import DemoOAuth
     from renewer.devserver import DevServer
 
     out = out or sys.stdout
+    oauth = DemoOAuth(expires_in=7 * 86400).serve()  # a week: a daily run keeps it fresh
     with (
         tempfile.TemporaryDirectory(prefix="renewer-demo-") as tmp,
         DevServer(root_token=ROOT_TOKEN, dev_controls=False) as server,
+        contextlib.closing(oauth),
     ):
         home = Path(tmp)
         config = home / ".config" / "renewer" / "config.yaml"
@@ -221,12 +259,13 @@ def main(out: TextIO | None = None) -> int:
         config.write_text(CONFIG.format(addr=server.addr, home=home))
         config.chmod(0o600)
         print(
-            f"renewer demo: dev server at {server.addr}, throwaway home {home}",
+            f"renewer demo: dev server at {server.addr}, OAuth2 server at {oauth.url}, "
+            f"throwaway home {home}",
             file=out,
             flush=True,
         )
         with requests.Session() as session:
-            story = Story(out, run_cli, config, home, Vault(server.addr, session))
+            story = Story(out, run_cli, config, home, Vault(server.addr, session), oauth=oauth)
             saved = {key: os.environ.get(key) for key in ("HOME", "VAULT_TOKEN", "VAULT_ADDR")}
             os.environ["HOME"] = str(home)
             os.environ.pop("VAULT_TOKEN", None)
