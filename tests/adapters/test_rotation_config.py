@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,46 @@ def test_the_documented_example_config_loads(tmp_path: Path, document: Path) -> 
     config = load_config(path, environ=ENV)
     assert config.rotations
     assert config.rotations[0].schedule.timezone == "Asia/Tokyo"
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "config.example.yaml"
+_SECTION = re.compile(r"^# (tokens|credentials|rotations):$")
+
+
+def uncommented(text: str) -> str:
+    """The example with its commented sections switched on, as a user would by deleting `# `."""
+    lines, inside = [], False
+    for raw in text.splitlines():
+        inside = (inside or bool(_SECTION.match(raw))) and bool(raw.strip())
+        line = (raw[2:] if raw.startswith("# ") else raw.removeprefix("#")) if inside else raw
+        lines.append(line.replace("  # addr: ", "  addr: "))
+    return "\n".join(lines) + "\n"
+
+
+class TestTheInstalledExample:
+    def test_uncommented_it_is_a_valid_config_with_every_rotation_type(
+        self, tmp_path: Path
+    ) -> None:
+        """docs/config.example.yaml (what install.sh writes) shows each rotation type and its
+        policy; switched on as written, it loads without an error."""
+        path = tmp_path / "config.yaml"
+        path.write_text(uncommented(EXAMPLE.read_text()))
+
+        config = load_config(path, environ={"HOME": str(tmp_path)})
+
+        assert [r.type for r in config.rotations] == list(RotationType)
+        static = config.rotation("github-webhook")
+        assert (static.register_credential, static.credential) == ("github-api", "github-hooks")
+        assert all(r.grace > 0 for r in config.rotations)
+
+    @pytest.mark.parametrize(
+        "policy",
+        [
+            'path "auth/token/create-orphan"   { capabilities = ["update", "sudo"] }',
+            'path "auth/approle/role/ci-runner/role-id"              { capabilities = ["read"] }',
+            'path "secret/data/renewer/*" { capabilities = ["create", "read", "update"] }',
+        ],
+    )
+    def test_it_names_the_policy_each_type_needs(self, policy: str) -> None:
+        """The HCL a Vault admin pastes, beside each rotation type."""
+        assert policy in EXAMPLE.read_text()

@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from renewer.errors import RotationBlocked, RotationFailed, RotationStateInvalid
+from renewer.errors import (
+    RotationBlocked,
+    RotationFailed,
+    RotationHookFailed,
+    RotationStateInvalid,
+)
 from renewer.rotation.store import RotationStore
 from tests import leakguard
 from tests.integration.conftest import World
@@ -83,7 +88,7 @@ def test_every_rotation_error_anchor_is_a_heading() -> None:
     headings = {
         line[3:].strip() for line in RUNBOOK.read_text().splitlines() if line.startswith("## ")
     }
-    for error in (RotationFailed, RotationBlocked, RotationStateInvalid):
+    for error in (RotationFailed, RotationHookFailed, RotationBlocked, RotationStateInvalid):
         assert error.runbook == "rotation.md"
         assert error.reference in headings, error.reference
 
@@ -96,6 +101,7 @@ def test_the_runbook_has_blocks_for_each_situation() -> None:
         "in-grace",
         "in-grace",
         "in-grace",
+        "rotation",
         "rotation",
         "state-invalid",
     ]

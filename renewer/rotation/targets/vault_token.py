@@ -216,7 +216,9 @@ class VaultTokenTarget:
             self._ledger(), sweep=self.sink.sweep, keep=keep, rotation=self.rotation.name
         )
         if plan.unchecked:
-            self.env.notes.append(f"{self.sink.name}: {plan.unchecked}")
+            self.env.notes.append(
+                f"{self.sink.name}: {plan.unchecked} (see runbooks/rotation.md#recovery-unchecked)"
+            )
         if not keep or (not plan.confirm and not plan.scan):
             return 0
         client = self._authority()
