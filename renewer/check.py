@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from renewer.config import Config, TokenSink, vault_token_from_env
+from renewer.config import Config, RotationSpec, TokenSink, vault_token_from_env
 from renewer.core.drift import Verdict, check_drift
 from renewer.core.duration import format_ttl
 from renewer.core.heal import plan_heal
@@ -177,7 +177,8 @@ def _state_dir(config: Config) -> Finding:
 
 def _rotation(config: Config, index: int) -> Finding:
     """The rotation's recorded state is readable; where it stands, when it is due next."""
-    from renewer.rotation.machine import attention, new_state
+    from renewer.rotation.machine import new_state
+    from renewer.rotation.notes import attention
     from renewer.rotation.runner import next_due_at
     from renewer.rotation.schedule import as_iso
     from renewer.rotation.store import RotationStore
@@ -191,10 +192,28 @@ def _rotation(config: Config, index: int) -> Finding:
     current = state or new_state(spec.name, spec.type.value, now=time.time())
     due = as_iso(next_due_at(spec, current), spec.schedule.timezone) or "by hand only"
     phase = current.phase.value if state is not None else "not run yet"
+    registration = _registration(config, spec)
+    if registration:
+        return Finding("fail", subject, registration, EXIT_CONFIG)
     problem = attention(current, now=time.time())
     if problem:
         return Finding("warn", subject, f"{phase}; {problem}")
     return Finding("ok", subject, f"{phase}, next due {due}")
+
+
+def _registration(config: Config, spec: RotationSpec) -> str:
+    """Why a static rotation's ``register:`` cannot work with its recipe ("" when it can)."""
+    if not spec.register_credential:
+        return ""
+    from renewer.credentials.handle import catalog_for
+    from renewer.rotation.targets.credential_entry import check_registration
+
+    try:
+        credential = config.credentials.credential(spec.credential)
+        check_registration(spec, catalog_for(config).usable(credential.recipe))
+    except RenewerError as error:
+        return f"{error.message}; see {error.see}"
+    return ""
 
 
 def _vault(config: Config, connection: VaultConnection) -> Finding:

@@ -92,7 +92,8 @@ def rotation_status_command(app: AppContext, as_json: bool) -> int:
 def rotation_rows(app: AppContext, *, now: float) -> list[dict[str, Any]]:
     """One plain dict per configured rotation (no secrets: identifiers and times)."""
     from renewer.errors import RotationStateInvalid
-    from renewer.rotation.machine import attention, new_state
+    from renewer.rotation.machine import new_state
+    from renewer.rotation.notes import attention
     from renewer.rotation.runner import next_due_at
     from renewer.rotation.schedule import as_iso
     from renewer.rotation.store import RotationStore

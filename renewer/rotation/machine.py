@@ -45,8 +45,9 @@ The rules (everything that affects the state lives in this file):
 7. **Status tells the truth.** ``last_result`` is how the last *finished*
    cycle ended; a failure only needs a person while the rotation rests on it
    (a newer cycle supersedes it). A run that stopped with an error, or was
-   refused, leaves ``run_error`` until a later run of the rotation succeeds:
-   :func:`attention` turns all of that into the one sentence ``status`` shows.
+   refused, leaves ``run_error`` until a later run of the rotation succeeds
+   (any transition clears it too); :mod:`renewer.rotation.notes` writes that
+   note and turns the record into the one sentence ``status`` shows.
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 STATE_VERSION = 1
-STUCK_AFTER = 86400  # an in-flight phase older than a day means runs are failing to finish it
 
 
 class Phase(Enum):
@@ -347,40 +347,3 @@ def _record(moved: RotationState, old: RotationState, event: Event, now: float) 
             return replace(moved, green="", grace_ends_at=None)
         case _:
             return moved
-
-
-# --- what the last run left for a person --------------------------------------
-
-
-def run_failed(state: RotationState, reason: str, *, now: float) -> RotationState:
-    """A run of this rotation stopped with an error or was refused: remember why (no transition).
-
-    The phase stays where it was (rule 3: the intent is repeated next run);
-    only the note for ``status`` changes.
-    """
-    return replace(state, run_error=reason, run_failed_at=now)
-
-
-def run_succeeded(state: RotationState) -> RotationState:
-    """A run of this rotation ended without error: the previous run's note is history."""
-    return replace(state, run_error="", run_failed_at=None)
-
-
-def attention(state: RotationState, *, now: float, stuck_after: float = STUCK_AFTER) -> str:
-    """Why a person should look at this rotation; "" when nothing needs one.
-
-    In this order: the last run stopped (an error or a refusal, until a
-    later run succeeds); the rotation rests on a failed cycle (a newer cycle
-    in progress supersedes it); a cycle stuck mid-phase for *stuck_after*.
-    """
-    if state.run_error:
-        return (
-            f"the last run stopped in phase {state.phase.value}: {state.run_error} "
-            f"(renewer rotate {state.name} --dry-run shows the next step)"
-        )
-    if not state.in_cycle and state.last_result.failed:
-        reason = state.last_error or state.last_result.value.replace("_", " ")
-        return f"the last cycle failed: {reason}"
-    if state.in_flight and now - state.since > stuck_after:
-        return f"stuck in {state.phase.value}; renewer rotate {state.name} resumes it"
-    return ""

@@ -30,6 +30,7 @@ from renewer.core.outcome import Detail, ItemResult, Outcome, outcome_for_exit_c
 from renewer.errors import RenewerError, RotationBlocked
 from renewer.logging import get_logger
 from renewer.rotation import machine as m
+from renewer.rotation import notes
 from renewer.rotation import plan as p
 from renewer.rotation import report as words
 from renewer.rotation.drive import DriveReport, Step, drive
@@ -135,15 +136,15 @@ class _Run:
             result = self._drive(factories)
         except RenewerError as error:
             reason = error.message
-            self.book.note(lambda state: m.run_failed(state, reason, now=self.now))
+            self.book.note(lambda state: notes.run_failed(state, reason, now=self.now))
             return self._failure(error)
         finally:
             for note in self.env.notes[noted:]:
                 log.warning("rotation.note", item=self.spec.name, kind="rotation", summary=note)
         if result.event == "rotation.blocked":
-            self.book.note(lambda state: m.run_failed(state, result.summary, now=self.now))
+            self.book.note(lambda state: notes.run_failed(state, result.summary, now=self.now))
         else:
-            self.book.note(m.run_succeeded)
+            self.book.note(notes.run_succeeded)
         return result
 
     def _drive(self, factories: Mapping[str, TargetFactory] | None) -> ItemResult:

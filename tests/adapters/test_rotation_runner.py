@@ -15,6 +15,7 @@ from structlog.testing import capture_logs
 from renewer.config import Config, RotationSpec, load_config
 from renewer.core.outcome import ItemResult, Outcome
 from renewer.rotation import machine as m
+from renewer.rotation import notes
 from renewer.rotation.runner import run_rotations
 from renewer.rotation.store import RotationStore
 from renewer.tokens.env import TokenEnv
@@ -227,7 +228,7 @@ class TestStatusNotes:
         noted = state_of(setup)
         assert noted.phase is m.Phase.BLUE_REVOKING
         assert "cannot reach Vault" in noted.run_error
-        assert "stopped in phase blue_revoking" in m.attention(noted, now=NOW + 7200)
+        assert "stopped in phase blue_revoking" in notes.attention(noted, now=NOW + 7200)
         world.unavailable.clear()
         done = rotate(setup, world, now=NOW + 7300)
         assert done.event == "rotation.completed"

@@ -285,3 +285,20 @@ class TestTheOldKeyIsReallyWithdrawn:
         assert unchanged["green"] == green
         assert green in unchanged["summary"] or "grace period" in unchanged["summary"]
         assert "[redacted]" not in json.dumps(unchanged)
+
+
+class TestRegisterMistakes:
+    def test_register_on_a_recipe_without_a_register_call_fails_check_and_the_run(
+        self, hooks_world: World
+    ) -> None:
+        """`renewer check` names it (exit 78) before a run would; the run says the same."""
+        world = hooks_world
+        world.extra += "    register: {credential: hooks}\n"
+
+        checked = world.cli("check")
+
+        assert checked.code == 78, checked.out
+        assert "recipe hooksvc does not describe how to register a new value" in checked.out
+        rotated = world.cli("rotate", "hooks-secret", "--now")
+        assert rotated.code == 78
+        assert "does not describe how to register" in rotated.event("rotation.failed")["summary"]

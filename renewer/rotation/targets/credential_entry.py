@@ -128,12 +128,8 @@ def _manifest_template(rotation: RotationSpec) -> str:
         ) from None
 
 
-def _registration(
-    rotation: RotationSpec, config: Config, recipe: Recipe, stores: Stores
-) -> PlatformRegistration | None:
-    """The platform call of ``register:``, checked against the credential's recipe."""
-    if not rotation.register_credential:
-        return None
+def check_registration(rotation: RotationSpec, recipe: Recipe) -> None:
+    """``ConfigError`` unless *recipe* describes a register call that sends the rotated field."""
     if recipe.register is None:
         raise ConfigError(
             f"rotation {rotation.name}: register: is set, but recipe {recipe.service} does not "
@@ -146,6 +142,15 @@ def _registration(
             f"rotation {rotation.name}: recipe {recipe.service}'s register call does not send "
             f"{{{{secret.{rotation.field}}}}}, the rotated field",
         )
+
+
+def _registration(
+    rotation: RotationSpec, config: Config, recipe: Recipe, stores: Stores
+) -> PlatformRegistration | None:
+    """The platform call of ``register:``, checked against the credential's recipe."""
+    if not rotation.register_credential:
+        return None
+    check_registration(rotation, recipe)
 
     def open_session() -> requests.Session:
         from renewer.binding import BoundSession
