@@ -129,3 +129,30 @@ class TestRecoveryRevokesOnlyItsOwn:
         assert minted_by_rotation(rot, rot.accessor_of(blue)) == []
         assert rot.world.lookup(twin) is not None
         leakguard.remember(rot.world.read())
+
+    def test_another_machines_rotation_of_the_same_name_survives_the_scan(
+        self, rot: Rotating
+    ) -> None:
+        """Two devvms share a Vault and a README config: the other one's rotation token carries
+        the same renewer_rotation and sink, but another renewer_machine. Never ours to revoke."""
+        blue, twin = crash_rotation(rot, "rotation.token.minted", sweep="on-heal")
+        mine = minted_by_rotation(rot, rot.accessor_of(blue))
+        theirs = rot.world.create(
+            policies=[ADMIN, SOPS],
+            period=rot.world.period,
+            display_name=rot.world.display,
+            no_parent=True,
+            meta={
+                "renewer_machine": "0000000000000000",
+                "renewer_sink": "devvm",
+                "renewer_rotation": "devvm-token",
+            },
+        )
+
+        result = rot.cli("rotate", "devvm-token")
+
+        assert result.code == 0, result.err
+        assert result.event("rotation.leftovers_swept")["count"] == "1"
+        assert not set(mine) & set(rot.world.ours_alive())
+        assert rot.world.lookup(theirs) is not None, "another machine's token was revoked"
+        assert rot.world.lookup(twin) is not None
