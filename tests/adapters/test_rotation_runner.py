@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 
 from renewer.config import Config, RotationSpec, load_config
 from renewer.core.outcome import ItemResult, Outcome
+from renewer.logging import configure
 from renewer.rotation import machine as m
 from renewer.rotation import notes
 from renewer.rotation.runner import run_rotations
@@ -39,6 +40,12 @@ rotations:
     grace: {grace}
 """
 NOW = 1_800_000_000.0
+
+
+@pytest.fixture(autouse=True)
+def logging_to_this_tests_stderr() -> None:
+    """An earlier test may have left structlog writing to a stream that is closed now."""
+    configure("json", environ={})
 
 
 @pytest.fixture
