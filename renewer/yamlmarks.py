@@ -7,6 +7,14 @@ PyYAML (keeping each node's line), refuses what PyYAML silently accepts but a
 person never means (duplicate keys, unknown tags), and validates the result
 against a JSON Schema with jsonschema, translating each error to one line.
 
+A file under ``~/.config/renewer/recipes/`` may come from anyone, so reading
+one is bounded whatever it holds (issue 20): at most ``MAX_DOCUMENT_BYTES`` of
+text, at most ``MAX_VALUES`` values *after* aliases are expanded (nine nested
+``&a [*a ×9]`` anchors are a few hundred bytes that expand to 387 million
+values: the alias bomb), and no alias may contain itself. PyYAML's composer
+shares one node per anchor, so counting is cheap and the bomb is refused
+before it grows.
+
 The error class is a parameter so the same code reports ``ConfigError`` for
 the config and ``RecipeError`` for recipes (both exit 78).
 """
@@ -27,6 +35,10 @@ YamlPath = tuple[PathPart, ...]
 
 APPEND_TAG = "!append"
 MAX_DOCUMENT_BYTES = 1 << 20
+# The largest config seen in use has a few hundred values; a built-in recipe
+# about fifty. 100k leaves room for generated files and keeps the worst case
+# to a fraction of a second.
+MAX_VALUES = 100_000
 _MAX_REPORTED = 6
 
 try:  # the C loader is 5-10x faster; it is optional in PyYAML builds
@@ -121,6 +133,8 @@ class _Converter:
         self._lines = lines
         self._error = error
         self._scalars = yaml.SafeLoader("")
+        self._left = MAX_VALUES
+        self._open: set[int] = set()  # ids of collection nodes being converted (cycles)
 
     def _fail(self, node: yaml.Node, path: YamlPath, problem: str) -> ConfigInvalid:
         where = f"{self._source}:{node.start_mark.line + 1}"
@@ -129,18 +143,35 @@ class _Converter:
 
     def convert(self, node: yaml.Node, path: YamlPath) -> Any:
         self._lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            items = [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
-            if node.tag == APPEND_TAG:
-                return Append(items)
+        self._left -= 1
+        if self._left < 0:
+            raise self._fail(
+                node,
+                path,
+                f"more than {MAX_VALUES} values once aliases (*name) are expanded "
+                "(an alias bomb?); write the values out instead",
+            )
+        if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
             if node.tag.startswith("!"):
                 raise self._fail(node, path, f"unknown tag {node.tag}")
-            return items
+            return self._scalar(node, path)
+        if id(node) in self._open:
+            raise self._fail(node, path, "an alias (*name) refers to a value that contains it")
+        self._open.add(id(node))
+        try:
+            return self._collection(node, path)
+        finally:
+            self._open.discard(id(node))
+
+    def _collection(self, node: yaml.MappingNode | yaml.SequenceNode, path: YamlPath) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        items = [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
+        if node.tag == APPEND_TAG:
+            return Append(items)
         if node.tag.startswith("!"):
             raise self._fail(node, path, f"unknown tag {node.tag}")
-        return self._scalar(node, path)
+        return items
 
     def _scalar(self, node: yaml.Node, path: YamlPath) -> Any:
         try:
@@ -148,6 +179,10 @@ class _Converter:
         except yaml.YAMLError as exc:
             problem = getattr(exc, "problem", None) or "cannot read this value"
             raise self._fail(node, path, problem) from None
+        except (ValueError, OverflowError) as exc:
+            # A 5000-digit number, a timestamp in month 13: PyYAML's resolver
+            # says "int"/"timestamp" and Python's constructor then refuses it.
+            raise self._fail(node, path, f"cannot read this value ({exc})") from None
 
     def _mapping(self, node: yaml.MappingNode, path: YamlPath) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -1,0 +1,1 @@
+"""Issue 20: recipes, servers and local users that try to break renewer."""
