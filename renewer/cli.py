@@ -51,13 +51,14 @@ register_all(cli)
 
 def report_error(error: RenewerError) -> None:
     """Print *error* the way every runbook expects: error, hint, see."""
+    from renewer.output import say
     from renewer.redact import scrub
 
     lines = [f"error: {error.message}"]
     if error.hint:
         lines.append(f"hint: {error.hint}")
     lines.append(f"see: {error.see}")
-    click.echo(scrub("\n".join(lines)), err=True)
+    say(scrub("\n".join(lines)), err=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -92,6 +93,7 @@ def _report_unexpected(error: Exception) -> int:
     """Unexpected means a bug: say so without dumping a message that might hold a secret."""
     import traceback
 
+    from renewer.output import say
     from renewer.redact import scrub
 
     click.echo(
@@ -100,5 +102,5 @@ def _report_unexpected(error: Exception) -> int:
         err=True,
     )
     if "-vv" in sys.argv or "--verbose" in sys.argv:
-        click.echo(scrub("".join(traceback.format_exception(error))), err=True)
+        say(scrub("".join(traceback.format_exception(error))), err=True)
     return EXIT_NEEDS_HUMAN

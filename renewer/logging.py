@@ -14,7 +14,9 @@ The default is worked out here, at the edge: ``journal`` when
 ``$JOURNAL_STREAM`` is set (systemd connected our stderr to the journal),
 ``console`` on a TTY, ``json`` otherwise. Redaction runs before any renderer:
 secret-named keys are dropped and every string is scrubbed of registered
-secret values and Vault-token-shaped words.
+secret values and Vault-token-shaped words, then made printable (control
+characters and escape sequences from a server or a file shown as escapes,
+line breaks too: one event stays one line; issue 20).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any, TextIO
 
 import structlog
 
+from renewer.core.printable import printable
 from renewer.redact import MASK, scrub
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
@@ -52,18 +55,25 @@ _CONSOLE_MARK = {"warning": "warning: ", "error": "error: ", "critical": "CRITIC
 _journal: JournalLogger | None = None  # set by configure() when events go to journald
 
 
+def _clean(value: Any) -> Any:
+    """Strings scrubbed and made printable, inside lists and dicts too."""
+    if isinstance(value, str):
+        return printable(scrub(value))
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value]
+    if isinstance(value, Mapping):
+        return {_clean(str(key)): _clean(item) for key, item in value.items()}
+    return value
+
+
 def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Drop secret-named keys; scrub every string value."""
+    """Drop secret-named keys; scrub every string value and make it printable."""
     for key in list(event):
         lowered = key.lower()
         if lowered in _SECRET_KEYS or lowered.startswith("secret"):
             event[key] = MASK
             continue
-        value = event[key]
-        if isinstance(value, str):
-            event[key] = scrub(value)
-        elif isinstance(value, list | tuple):
-            event[key] = [scrub(item) if isinstance(item, str) else item for item in value]
+        event[key] = _clean(event[key])
     return event
 
 

@@ -4,7 +4,11 @@
 that processed it (a ``--only`` run does not erase the others), when the
 last run started and finished, its exit code, and a heal counter. It holds
 no secrets: display names, accessors, TTLs and sentences only. It is written
-atomically at the end of each real run (never by ``--dry-run``).
+atomically at the end of each real run (never by ``--dry-run``). Its strings
+are made printable on the way in and again on the way out (a sentence may
+quote a server; an older renewer or another program may have written the
+file), so ``status --brief`` in a login banner never carries an escape
+sequence (issue 20).
 
 The optional node_exporter textfile (``metrics.textfile``) is derived from the
 same record and written atomically with mode 0644 (node_exporter must read it).
@@ -19,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from renewer.core.outcome import ItemResult, Outcome
+from renewer.core.printable import printable_data
 from renewer.core.retry import next_streak
 from renewer.errors import StateUnwritable
 from renewer.files import ensure_private_dir, write_atomic
 
 STATE_NAME = "state.json"
 STATE_VERSION = 1
+MAX_STATE_BYTES = 8 << 20  # thousands of items; a larger file is not ours
 
 
 @dataclass
@@ -46,21 +52,26 @@ def load_state(state_dir: Path) -> RunRecord:
     """The recorded state; an unreadable file yields an empty record with ``problem`` set."""
     path = state_dir / STATE_NAME
     try:
-        document = json.loads(path.read_bytes())
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_STATE_BYTES + 1)
+        if len(raw) > MAX_STATE_BYTES:
+            return RunRecord(problem=f"{path}: larger than {MAX_STATE_BYTES} bytes; not ours")
+        document = json.loads(raw)
     except FileNotFoundError:
         return RunRecord()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         return RunRecord(problem=f"{path}: unreadable ({exc})")
     if not isinstance(document, dict) or document.get("version") != STATE_VERSION:
         return RunRecord(problem=f"{path}: unknown format")
     items = document.get("items")
     last_run = document.get("last_run")
     last_manual = document.get("last_manual")
+    heals = document.get("heals_total")
     return RunRecord(
-        items=items if isinstance(items, dict) else {},
-        last_run=last_run if isinstance(last_run, dict) else {},
-        last_manual=last_manual if isinstance(last_manual, dict) else {},
-        heals_total=int(document.get("heals_total") or 0),
+        items=printable_data(items) if isinstance(items, dict) else {},
+        last_run=printable_data(last_run) if isinstance(last_run, dict) else {},
+        last_manual=printable_data(last_manual) if isinstance(last_manual, dict) else {},
+        heals_total=heals if isinstance(heals, int) and not isinstance(heals, bool) else 0,
     )
 
 
@@ -120,16 +131,18 @@ def record_items(
 
 def _merge(record: RunRecord, results: Iterable[ItemResult], *, at: float) -> None:
     for result in results:
-        record.items[item_key(result.kind, result.name)] = {
-            "kind": result.kind,
-            "name": result.name,
-            "outcome": result.outcome.name,
-            "healthy": result.outcome.healthy,
-            "event": result.event,
-            "summary": result.summary,
-            "at": at,
-            "details": dict(result.details),
-        }
+        record.items[item_key(result.kind, result.name)] = printable_data(
+            {
+                "kind": result.kind,
+                "name": result.name,
+                "outcome": result.outcome.name,
+                "healthy": result.outcome.healthy,
+                "event": result.event,
+                "summary": result.summary,
+                "at": at,
+                "details": dict(result.details),
+            }
+        )
         if result.event == "token.healed":
             record.heals_total += 1
 

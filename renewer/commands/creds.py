@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from renewer.app import AppContext, pass_app
+from renewer.output import say, show_body
 
 if TYPE_CHECKING:
     from renewer.config import Config
@@ -71,18 +72,18 @@ def creds_list(app: AppContext, as_json: bool) -> None:
     recipes = _recipe_rows(catalog)
     if as_json:
         document = {"credentials": [asdict(s) for s in statuses], "recipes": recipes}
-        click.echo(json.dumps(document, indent=2))
+        say(json.dumps(document, indent=2))
         return
     if statuses:
         table = [("CREDENTIAL", "RECIPE", "SECRET", "STORE", "STATE")]
         table += [(s.name, s.recipe, s.secret, s.store, _state_words(s)) for s in statuses]
-        click.echo(_table(table))
+        say(_table(table))
     else:
-        click.echo("No credentials configured (see docs/credentials.md).")
-    click.echo()
+        say("No credentials configured (see docs/credentials.md).")
+    say()
     rows = [("RECIPE", "PRIMITIVE", "FROM", "DESCRIPTION")]
     rows += [(r["name"], r["primitive"], r["origin"], r["description"]) for r in recipes]
-    click.echo(_table(rows))
+    say(_table(rows))
 
 
 def _state_words(status: Any) -> str:
@@ -134,7 +135,7 @@ def creds_test(app: AppContext, name: str) -> None:
     credential = _open(app, name)
     fresh = credential.ensure_fresh()
     if not credential.primitive.has_test(credential.recipe):
-        click.echo(f"{name}: recipe {credential.recipe.service} has no test; nothing to check.")
+        say(f"{name}: recipe {credential.recipe.service} has no test; nothing to check.")
         return
     checked = credential.checked(fresh.state, refreshed=fresh.refreshed)
     spec = credential.recipe.test
@@ -146,12 +147,12 @@ def creds_test(app: AppContext, name: str) -> None:
             call = f"TLS handshake, {call}"
     refreshed = " (refreshed first)" if fresh.refreshed or checked.refreshed else ""
     if checked.result.passed:
-        click.echo(f"PASS {name}: {call}{refreshed}")
+        say(f"PASS {name}: {call}{refreshed}")
         return
-    click.echo(f"FAIL {name}: {call}{refreshed}")
+    say(f"FAIL {name}: {call}{refreshed}")
     for problem in checked.result.problems:
-        click.echo(f"  {problem}")
-    click.echo(f"hint: {credential.reauth_command}", err=True)
+        say(f"  {problem}")
+    say(f"hint: {credential.reauth_command}", err=True)
     click.get_current_context().exit(1)
 
 
@@ -177,7 +178,8 @@ def creds_call(
     """Call the service as NAME: PATH is relative to the recipe's base_url.
 
     Prints the status line to stderr and the body, as the service sent it, to
-    stdout. Exit 0 for 1xx-3xx, 1 for 4xx, 75 for 5xx or no answer.
+    stdout (on a terminal, with control characters shown as escapes). Exit 0
+    for 1xx-3xx, 1 for 4xx, 75 for 5xx or no answer.
     """
     import requests
 
@@ -203,9 +205,8 @@ def creds_call(
                 f"{name}: {method.upper()} {path}: {reason}",
                 hint="check the service and the network; try again",
             ) from None
-    click.echo(f"HTTP {response.status_code} {response.reason}", err=True)
-    sys.stdout.buffer.write(response.content)
-    sys.stdout.flush()
+    say(f"HTTP {response.status_code} {response.reason}", err=True)
+    show_body(response.content)
     if response.status_code >= 500:
         click.get_current_context().exit(75)
     if response.status_code >= 400:
@@ -284,9 +285,7 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
     current = store.read(spec.secret, Namespace.SECRET) or {}
     primitive.check_secret(name, recipe, {**current, **values})
     store.update(spec.secret, Namespace.SECRET, merge_with(values))
-    click.echo(
-        f"stored {len(values)} value(s) for {name} ({spec.secret}) in the {store.kind} store"
-    )
+    say(f"stored {len(values)} value(s) for {name} ({spec.secret}) in the {store.kind} store")
     if primitive.reauth_command(name, recipe) == f"renewer creds set {name}":
         _clear_reauth_mark(store, spec.secret)
     grant = recipe.grant if recipe.primitive == "oauth2" else None
@@ -295,7 +294,7 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
         if grant in {"authorization_code", "pkce"}
         else (f"renewer creds test {name}")
     )
-    click.echo(f"next: {step}")
+    say(f"next: {step}")
 
 
 def _clear_reauth_mark(store: Any, ref: Any) -> None:
@@ -319,7 +318,7 @@ def _values_from_prompts(fields: tuple[SecretField, ...]) -> dict[str, str]:
     for item in fields:
         label = item.label + (" (optional, Enter to skip)" if item.optional else "")
         if item.help_url:
-            click.echo(f"{item.label}: see {item.help_url}", err=True)
+            say(f"{item.label}: see {item.help_url}", err=True)
         value = click.prompt(
             label,
             hide_input=item.secret,
@@ -419,8 +418,8 @@ def auth_login(app: AppContext, name: str, timeout: str, open_browser: bool, por
     credential = _open(app, name)
 
     def announce(url: str, redirect_uri: str) -> None:
-        click.echo(f"Open this URL in a browser to authorize {name}:\n\n  {url}\n")
-        click.echo(f"Waiting up to {format_ttl(seconds)} for the redirect to {redirect_uri} ...")
+        say(f"Open this URL in a browser to authorize {name}:\n\n  {url}\n")
+        say(f"Waiting up to {format_ttl(seconds)} for the redirect to {redirect_uri} ...")
 
     opener = None
     if open_browser:
@@ -432,7 +431,7 @@ def auth_login(app: AppContext, name: str, timeout: str, open_browser: bool, por
     if runtime.expires_at is not None:
         left = round(runtime.expires_at - credential.http.now())
         valid = f"; access token valid for {format_ttl(left)}"
-    click.echo(f"authorized {name}{valid}")
+    say(f"authorized {name}{valid}")
 
 
 # --- recipes ----------------------------------------------------------------
@@ -454,7 +453,7 @@ def recipes_list(app: AppContext) -> None:
         (r["name"], r["primitive"], r["origin"], r["description"])
         for r in _recipe_rows(catalog_for(_config_or_default(app)))
     ]
-    click.echo(_table(rows))
+    say(_table(rows))
 
 
 @recipes.command("show")
@@ -467,10 +466,10 @@ def recipes_show(app: AppContext, name: str) -> None:
     from renewer.credentials.handle import catalog_for
 
     recipe = catalog_for(_config_or_default(app)).resolve(name)
-    click.echo(f"# recipe {recipe.service}, from (own file first):")
+    say(f"# recipe {recipe.service}, from (own file first):")
     for source in recipe.sources:
-        click.echo(f"#   {source}")
-    click.echo(yaml.safe_dump(_plain(recipe), sort_keys=False, allow_unicode=True).rstrip())
+        say(f"#   {source}")
+    say(yaml.safe_dump(_plain(recipe), sort_keys=False, allow_unicode=True).rstrip())
 
 
 def _plain(recipe: Recipe) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import click
 
 from renewer.app import AppContext, pass_app
 from renewer.core.retry import RetrySettings
+from renewer.output import say
 
 if TYPE_CHECKING:
     from renewer.core.retry import Retry
@@ -78,7 +79,7 @@ def notify_command(app: AppContext, unit: str, send_test: bool) -> int:
         )
     deliveries = notify(report, webhook=webhook, timeout=timeout)
     for delivery in deliveries:
-        click.echo(delivery.line())
+        say(delivery.line())
     return 0 if any(delivery.ok for delivery in deliveries) else 1
 
 
@@ -103,7 +104,7 @@ def _arm_retry(unit: str, retry: Retry) -> str | None:
         delay=retry.delay,
         summary=summary,
     )
-    click.echo(f"retry: {summary}")
+    say(f"retry: {summary}")
     return None
 
 

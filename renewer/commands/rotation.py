@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from renewer.app import AppContext, pass_app
+from renewer.output import say
 
 
 @click.command("rotate")
@@ -83,7 +84,7 @@ def rotation_status_command(app: AppContext, as_json: bool) -> int:
     rows = rotation_rows(app, now=time.time())
     if as_json:
         healthy = not any(row["attention"] for row in rows)
-        click.echo(json.dumps({"healthy": healthy, "rotations": rows}, indent=2))
+        say(json.dumps({"healthy": healthy, "rotations": rows}, indent=2))
     else:
         _print_rows(rows)
     return 1 if any(row["attention"] for row in rows) else 0
@@ -139,7 +140,7 @@ def rotation_rows(app: AppContext, *, now: float) -> list[dict[str, Any]]:
 
 def _print_rows(rows: list[dict[str, Any]]) -> None:
     if not rows:
-        click.echo("no rotations configured")
+        say("no rotations configured")
         return
     for row in rows:
         mark = "FAIL" if row["attention"] else "ok  "
@@ -158,9 +159,9 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
             parts.append("by hand only")
         if not row.get("cycle_started_at") and row.get("last_result") not in (None, "none"):
             parts.append(f"last: {row['last_result']}")
-        click.echo(f"{parts[0]} {', '.join(parts[1:])}")
+        say(f"{parts[0]} {', '.join(parts[1:])}")
         if row["attention"]:
-            click.echo(f"attention: {row['name']}: {row['attention']}")
+            say(f"attention: {row['name']}: {row['attention']}")
 
 
 COMMANDS = [rotate_command, rotation_group]

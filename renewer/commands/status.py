@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from renewer.app import AppContext, pass_app
+from renewer.output import say
 
 
 def _ago(seconds: float) -> str:
@@ -77,12 +78,10 @@ def status_command(app: AppContext, as_json: bool, brief: bool) -> int:
         if attention:
             first = attention[0]
             more = f" (+{len(attention) - 1} more)" if len(attention) > 1 else ""
-            click.echo(
-                f"renewer: {first.item or 'renewer'}: {first.reason}{more} — run `renewer status`"
-            )
+            say(f"renewer: {first.item or 'renewer'}: {first.reason}{more} — run `renewer status`")
         return 1 if attention else 0
     if as_json:
-        click.echo(json.dumps(_as_json(record, attention, timer, now), indent=2, default=str))
+        say(json.dumps(_as_json(record, attention, timer, now), indent=2, default=str))
     else:
         _print_human(record, attention, timer, now)
     return 1 if attention else 0
@@ -154,15 +153,15 @@ def _print_human(record: Any, attention: list[Any], timer: Any, now: float) -> N
 
     last = record.last_run
     if last.get("finished_at"):
-        click.echo(
+        say(
             f"last run: {_iso(last['finished_at'])} ({_ago(now - last['finished_at'])}), "
             f"exit {last.get('exit_code')}"
         )
     else:
-        click.echo("last run: never")
+        say("last run: never")
     manual = record.last_manual
     if isinstance(manual.get("at"), int | float) and manual["at"] >= last.get("finished_at", 0):
-        click.echo(
+        say(
             f"since then: `{manual.get('command')}` at {_iso(manual['at'])} "
             f"({_ago(now - manual['at'])}), exit {manual.get('exit_code')}; the items below "
             "show its outcome"
@@ -179,17 +178,17 @@ def _print_human(record: Any, attention: list[Any], timer: Any, now: float) -> N
             "ok  " if item.get("healthy") and not any(a.item == key for a in attention) else "FAIL"
         )
         name = details.get("display_name", "")
-        click.echo(f"{mark}  {key:<24} {name:<24} {ttl:<14} {item.get('summary', '')}")
-    click.echo(_timer_line(timer, now))
+        say(f"{mark}  {key:<24} {name:<24} {ttl:<14} {item.get('summary', '')}")
+    say(_timer_line(timer, now))
     if timer is not None and timer.retry_at is not None:
-        click.echo(
+        say(
             f"retry: {timer.retry_unit} at {_when(timer.retry_at, now)}, "
             "after a temporary failure (exit 75)"
         )
     for item in attention:
-        click.echo(f"attention: {item.item or 'renewer'}: {item.reason}")
+        say(f"attention: {item.item or 'renewer'}: {item.reason}")
     if not attention:
-        click.echo("healthy")
+        say("healthy")
 
 
 def _timer_line(timer: Any, now: float) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from renewer.app import AppContext, pass_app
+from renewer.output import say
 
 
 def _known_names(app: AppContext) -> set[str]:
@@ -151,7 +152,7 @@ def check_command(app: AppContext) -> int:
 
     findings = run_checks(app.config)
     for finding in findings:
-        click.echo(finding.line())
+        say(finding.line())
     return max((finding.exit_code for finding in findings), default=0)
 
 

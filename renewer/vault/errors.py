@@ -15,6 +15,7 @@ import requests
 import urllib3.exceptions
 
 from renewer.core.model import MalformedResponse
+from renewer.core.printable import printable
 from renewer.errors import (
     ReauthRequired,
     RenewerError,
@@ -64,20 +65,21 @@ def _plain(error: str) -> str:
 
 
 def first_error(exc: hvac.exceptions.VaultError) -> str:
+    """Vault's error text, one printable line: it reaches terminals, logs and state.json."""
     errors = getattr(exc, "errors", None)
     if isinstance(errors, list) and errors:
-        return "; ".join(_plain(str(error)) for error in errors)
+        return printable("; ".join(_plain(str(error)) for error in errors), limit=500)
     content_type = getattr(exc, "content_type", None)
     if content_type is not None and not content_type.startswith("application/json"):
         # A web server or proxy, not Vault: its page (HTML...) is no message for a person.
         status = getattr(exc, "status_code", None) or "an error"
-        kind = content_type.split(";")[0].strip() or "an untyped body"
+        kind = printable(content_type.split(";")[0].strip(), limit=80) or "an untyped body"
         return (
             f"the server answered HTTP {status} with {kind}, not Vault's JSON: "
             "is vault.addr a Vault server?"
         )
     text = str(getattr(exc, "text", "") or "").strip()
-    return " ".join(text[:200].split()) if text else type(exc).__name__
+    return printable(" ".join(text[:200].split())) if text else type(exc).__name__
 
 
 def retry_after(exc: BaseException) -> float | None:

@@ -1,0 +1,42 @@
+"""The one way commands print: made printable first.
+
+Command output mixes renewer's own words with text from outside: a Vault
+error, a service's reason phrase, a recipe's description, a state file.
+Every line goes through :func:`say`, which escapes whatever a terminal would
+obey (:mod:`renewer.core.printable`), keeping line breaks. A test
+(tests/hostile/test_printable_output.py) checks that no command module calls
+``click.echo`` or ``print`` itself.
+
+Masking registered secrets (:mod:`renewer.redact`) is the caller's choice, not
+done here: an authorize URL must show the OAuth ``client_id`` as it is, and
+the client id is stored beside the client secret. Error reports mask.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from renewer.core.printable import printable
+
+
+def say(text: str = "", *, err: bool = False) -> None:
+    """Print *text* and a newline to stdout (or stderr), made printable."""
+    click.echo(printable(text, keep_newlines=True), err=err)
+
+
+def show_body(content: bytes) -> None:
+    """A service's response body on stdout: as sent to a pipe, made printable for a terminal.
+
+    Piped to ``jq`` or a file, the bytes must be exact. On a terminal they
+    would be obeyed, so they are decoded (invalid UTF-8 replaced) and shown
+    with :func:`printable`, like curl refuses binary output to a terminal.
+    """
+    stream = sys.stdout
+    if stream.isatty():
+        text = content.decode("utf-8", "replace")
+        stream.write(printable(text, keep_newlines=True))
+    else:
+        stream.buffer.write(content)
+    stream.flush()
