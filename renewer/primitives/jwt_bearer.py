@@ -35,7 +35,12 @@ from renewer.core.secret import Secret
 from renewer.errors import CredentialError
 from renewer.primitives.base import CredentialState, RuntimeState, register_secret
 from renewer.primitives.oauth2 import checked_answer
-from renewer.recipes.model import Recipe, TokenExchangeSpec
+from renewer.recipes.model import (
+    JWT_BEARER_PROTOCOL_PARAMS,
+    Recipe,
+    TokenExchangeSpec,
+    protocol_params_in,
+)
 from renewer.template import TemplateError, render
 
 if TYPE_CHECKING:
@@ -152,9 +157,17 @@ def signing_key(name: str, recipe: Recipe, secret: Mapping[str, str]) -> Signing
 
 
 def _spec(name: str, recipe: Recipe) -> TokenExchangeSpec:
-    if recipe.token_exchange is None:
+    spec = recipe.token_exchange
+    if spec is None:
         raise CredentialError(f"{name}: recipe {recipe.service} has no token_exchange.endpoint")
-    return recipe.token_exchange
+    refused = protocol_params_in(spec.params, JWT_BEARER_PROTOCOL_PARAMS)  # schema: too
+    if refused:
+        raise CredentialError(
+            f"{name}: recipe {recipe.service} sets OAuth protocol parameters renewer sets "
+            f"itself: {', '.join(refused)}",
+            hint=f"remove them from token_exchange.params of recipe {recipe.service}",
+        )
+    return spec
 
 
 def _lookup(key: SigningKey, secret: Mapping[str, str], field_name: str) -> str:

@@ -40,7 +40,7 @@ from renewer.primitives.tokens import (
     TokenAnswer,
     parse_token_response,
 )
-from renewer.recipes.model import OAuthSpec, Recipe
+from renewer.recipes.model import OAuthSpec, Recipe, protocol_params_in
 
 if TYPE_CHECKING:
     import requests
@@ -228,9 +228,22 @@ class OAuth2(Primitive):
 
 
 def _spec(state: CredentialState) -> OAuthSpec:
-    if state.recipe.oauth is None:
+    """The recipe's oauth block; protocol parameters in its extras are refused once more.
+
+    The schema refuses them already; a recipe built another way (a future
+    loader, a test) must not reach a request with them either.
+    """
+    spec = state.recipe.oauth
+    if spec is None:
         raise CredentialError(f"{state.name}: recipe {state.recipe.service} has no oauth block")
-    return state.recipe.oauth
+    refused = protocol_params_in(spec.authorize_params) + protocol_params_in(spec.token_params)
+    if refused:
+        raise CredentialError(
+            f"{state.name}: recipe {state.recipe.service} sets OAuth protocol parameters "
+            f"renewer sets itself: {', '.join(refused)}",
+            hint=f"remove them from the recipe; see `renewer recipes show {state.recipe.service}`",
+        )
+    return spec
 
 
 def checked_answer(
