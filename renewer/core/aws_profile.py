@@ -24,16 +24,24 @@ Rules, each pinned by a test (and the first three by Hypothesis):
 * a missing section is appended at the end, after a blank line;
 * applying the same values twice changes nothing the second time;
 * new lines use the file's line ending (``\\r\\n`` if it has any, else ``\\n``);
+* lines end where botocore's ``configparser`` ends them, reading a file:
+  at ``\n``, ``\r`` and ``\r\n`` only (``str.splitlines`` also breaks at
+  ``\v``, ``\f``, ``\x1c``-``\x1e``, ``\x85``, ``\u2028``, ``\u2029``);
 * refused, with a :class:`ProfileFileError` whose message names no value: a
   profile whose header appears twice (botocore refuses such a file too), a
-  profile name or value that cannot be written on one line.
+  profile name, key or value holding any character some reader breaks a line
+  at (:data:`renewer.core.printable.LINE_BREAKS`, whatever the value's
+  source: a stored secret or an STS answer; issue 20) or NUL.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+
+from renewer.core.printable import fits_one_line
 
 # configparser's defaults: SECTCRE and OPTCRE, comment prefixes '#' and ';'.
 _HEADER = re.compile(r"\[(?P<header>.+)\]")
@@ -76,7 +84,8 @@ def _lines(text: str) -> list[_Line]:
     lines: list[_Line] = []
     option: int | None = None  # index of the current option line
     indent = 0
-    for text_line in text.splitlines(keepends=True):
+    # newline="": universal newlines, endings kept; what open() gives configparser.
+    for text_line in io.StringIO(text, newline=""):
         body = text_line.rstrip("\r\n")
         stripped = body.strip()
         if not stripped or stripped.startswith(_COMMENT_PREFIXES):
@@ -131,13 +140,23 @@ def _section_bounds(lines: Sequence[_Line], profile: str) -> tuple[int, int] | N
 
 
 def _check(profile: str, values: Sequence[tuple[str, str]]) -> None:
-    if not profile or any(char in profile for char in "[]\r\n") or profile != profile.strip():
+    if (
+        not profile
+        or any(char in profile for char in "[]")
+        or not fits_one_line(profile)
+        or profile != profile.strip()
+    ):
         raise ProfileFileError("the profile name must be one word without brackets or newlines")
     for key, value in values:
-        if not key or key != key.lower() or any(char in key for char in " =:[]#;\r\n"):
+        if not key or key != key.lower() or any(char in key for char in " =:[]#;"):
             raise ProfileFileError(f"{key!r} is not a lower-case option name")
-        if any(char in value for char in "\r\n") or value != value.strip():
-            raise ProfileFileError(f"the value of {key} cannot be written on one line")
+        if not fits_one_line(key):
+            raise ProfileFileError("an option name holds a line break")
+        if not fits_one_line(value) or value != value.strip():
+            raise ProfileFileError(
+                f"the value of {key} cannot be written on one line "
+                "(it holds a line break, NUL or surrounding spaces)"
+            )
 
 
 def set_profile(

@@ -26,6 +26,12 @@ Rules, each pinned by a test (tests/unit/test_printable.py):
    error page does not become an 8 MiB log line.
 5. Text that is already printable is returned as it is (the common case
    costs one C-level scan).
+
+Values written into line-based files (an AWS profile, an env file, a
+manifest) must stay on their line for every reader: :func:`fits_one_line`
+refuses each character some reader ends a line at — ``str.splitlines``
+breaks at ``\v \f \x1c-\x1e \x85 \u2028 \u2029`` too, where configparser and
+systemd do not — and NUL, where C readers stop.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from collections.abc import Mapping
 from typing import Any
 
 _KEPT_CATEGORIES = frozenset({"Zs"})  # not "printable" to str.isprintable, but harmless
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+_NOT_ON_A_LINE = LINE_BREAKS | {"\x00"}
 
 
 def _escape(char: str) -> str:
@@ -92,3 +100,8 @@ def printable_data(value: Any, *, limit: int | None = None) -> Any:
     if isinstance(value, list | tuple):
         return [printable_data(item, limit=limit) for item in value]
     return value
+
+
+def fits_one_line(text: str) -> bool:
+    """True when no reader of a line-based file would split *text* or stop inside it."""
+    return _NOT_ON_A_LINE.isdisjoint(text)

@@ -6,8 +6,9 @@ Types (product.md §3, "like certbot deploy hooks"):
   ``value`` is a template, by default the primitive's natural value;
 * ``env``: ``NAME=value`` lines for ``EnvironmentFile=`` or ``set -a; . file``.
   A value outside a conservative character set is single-quoted; a value
-  holding a quote, a newline or a control character cannot be written so
-  that every reader agrees on it, and is refused;
+  holding a quote, a line break of any kind (``\x85``, ``\u2028``… too) or a
+  control character cannot be written so that every reader agrees on it,
+  and is refused;
 * ``aws_profile``: one ``[profile]`` of an AWS shared credentials file
   (``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``
   and, for session credentials, ``x_security_token_expires``, the key
@@ -51,7 +52,7 @@ from renewer.template import TemplateError, Values, render
 
 MAX_SINK_BYTES = 1 << 20
 _SAFE = re.compile(r"^[A-Za-z0-9_./:@%+=,~-]*$")
-_QUOTABLE = re.compile(r"^[^'\x00-\x1f\x7f]*$")
+_QUOTABLE = re.compile(r"^[^'\x00-\x1f\x7f-\x9f\u2028\u2029]*$")  # C0, DEL, C1, LS, PS
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ def quote_env(value: str) -> str:
         return value
     if _QUOTABLE.match(value):
         return f"'{value}'"
-    raise ValueError("holds a quote, a newline or a control character")
+    raise ValueError("holds a quote, a line break or a control character")
 
 
 def render_sink(

@@ -28,7 +28,7 @@ class TestQuoteEnv:
     @pytest.mark.parametrize("value", ["it's", "a\nb", "tab\there", "nul\x00"])
     def test_values_no_reader_agrees_on_are_refused(self, value: str) -> None:
         """Quotes, newlines and control characters cannot be written safely."""
-        with pytest.raises(ValueError, match="quote, a newline or a control character"):
+        with pytest.raises(ValueError, match="quote, a line break or a control character"):
             quote_env(value)
 
 
