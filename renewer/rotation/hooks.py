@@ -6,9 +6,12 @@ A command is configured as an argv list whose items may name placeholders
 inside a file renewer creates 0600 in its private state dir and removes when
 the command ends (argv is world-readable in ``/proc``; environment variables
 leak into child processes and crash reports). A manifest (e.g. the
-``orchestrator apply -f {manifest}`` file) is rendered from a template with
-``string.Template`` placeholders (``${current}``, ``${previous}``), so YAML
-and JSON braces need no escaping.
+``orchestrator apply -f {manifest}`` file) is rendered from a YAML or JSON
+template with ``string.Template`` placeholders (``${current}``,
+``${previous}``) *as data* (issue 20, item 5): the template is parsed, each
+placeholder is replaced inside the string it stands in, and the result is
+written by a serializer. A secret holding ``\nreplicas: 0`` stays one string
+value; text substitution would have made it two more keys.
 
 Unknown placeholders are configuration errors, reported when the config is
 loaded. Commands run without a shell, with a timeout; their output is
@@ -18,12 +21,14 @@ scrubbed of registered secrets before it is shown.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import string
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from renewer.core.drift import Verdict
 from renewer.core.secret import Secret
@@ -67,18 +72,68 @@ def render_argv(argv: Sequence[str], values: Mapping[str, str]) -> list[str]:
     return [argument.format_map(values) for argument in argv]
 
 
-def render_manifest(template: str, values: Mapping[str, Secret]) -> bytes:
-    """The manifest with ``${name}`` replaced by secret values; ``ValueError`` if one is missing."""
+def manifest_data(template: str, *, source: str = "the manifest template") -> tuple[Any, bool]:
+    """The template as data, and whether it is JSON; ``ValueError`` naming *source* and line.
+
+    JSON when it parses as JSON (JSON is YAML too, but its writer keeps the
+    form), else one YAML document through the bounded loader of the config.
+    A placeholder must stand in a string value: ``{a: ${current}}`` is not
+    valid YAML (write ``{a: "${current}"}``), and a key cannot be one.
+    """
+    from renewer.errors import ConfigError
+    from renewer.yamlmarks import load_text
+
+    if template.lstrip().startswith(("{", "[")):
+        with contextlib.suppress(ValueError, RecursionError):
+            return _checked(json.loads(template), source), True
     try:
-        text = string.Template(template).substitute(
-            {name: value.reveal() for name, value in values.items()}
-        )
-    except KeyError as exc:
-        raise ValueError(
-            f"the manifest template names ${{{exc.args[0]}}}, which has no value"
-        ) from None
-    except ValueError as exc:
-        raise ValueError(f"the manifest template is malformed ({exc})") from None
+        document = load_text(template, source=source, error=ConfigError)
+    except ConfigError as exc:
+        raise ValueError(f"{exc} (placeholders go inside quoted strings)") from None
+    return _checked(document.data, source), False
+
+
+def _checked(data: Any, source: str) -> Any:
+    """Plain lists, dicts and scalars; placeholders only in values."""
+    if isinstance(data, Mapping):
+        for key in data:
+            if "$" in str(key):
+                raise ValueError(f"{source}: key {key!r}: a placeholder must be a value, not a key")
+        return {key: _checked(value, source) for key, value in data.items()}
+    if isinstance(data, list):  # yamlmarks' Append is a list too: written as a plain one
+        return [_checked(item, source) for item in data]
+    return data
+
+
+def _substituted(data: Any, values: Mapping[str, str]) -> Any:
+    if isinstance(data, str):
+        try:
+            return string.Template(data).substitute(values)
+        except KeyError as exc:
+            raise ValueError(
+                f"the manifest template names ${{{exc.args[0]}}}, which has no value"
+            ) from None
+        except ValueError as exc:
+            raise ValueError(f"the manifest template is malformed ({exc})") from None
+    if isinstance(data, dict):
+        return {key: _substituted(value, values) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_substituted(item, values) for item in data]
+    return data
+
+
+def render_manifest(template: str, values: Mapping[str, Secret]) -> bytes:
+    """The manifest: the template's data with ``${name}`` filled in, serialized again.
+
+    ``ValueError`` if the template is not YAML/JSON or names a value that has none.
+    """
+    import yaml
+
+    data, as_json = manifest_data(template)
+    filled = _substituted(data, {name: value.reveal() for name, value in values.items()})
+    if as_json:
+        return (json.dumps(filled, indent=2, ensure_ascii=False) + "\n").encode()
+    text = yaml.safe_dump(filled, sort_keys=False, allow_unicode=True, default_flow_style=False)
     return text.encode()
 
 

@@ -58,11 +58,11 @@ class TestTemplates:
             check_argv(["probe", argument], CHECK_PLACEHOLDERS)
 
     def test_a_manifest_template_gets_every_value(self) -> None:
-        """`${current}` and `${previous}` in YAML need no escaping of braces."""
-        template = "keys: {current: ${current}, previous: ${previous}}\n"
+        """`${current}` and `${previous}` fill the strings they stand in; YAML is written again."""
+        template = 'keys: {current: "${current}", previous: "v-${previous}"}\n'
         values = {"current": Secret("new-value"), "previous": Secret("old-value")}
         assert render_manifest(template, values) == (
-            b"keys: {current: new-value, previous: old-value}\n"
+            b"keys:\n  current: new-value\n  previous: v-old-value\n"
         )
 
     def test_a_manifest_naming_an_absent_value_is_refused(self) -> None:

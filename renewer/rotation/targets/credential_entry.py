@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from renewer.recipes.model import Recipe
     from renewer.secretstore import Stores
 
-DEFAULT_MANIFEST = "current: ${current}\nprevious: ${previous}\npending: ${pending}\n"
+DEFAULT_MANIFEST = 'current: "${current}"\nprevious: "${previous}"\npending: "${pending}"\n'
 
 
 def values_only(record: Record) -> Record:
@@ -117,15 +117,23 @@ def _checks(rotation: RotationSpec, config: Config, env: TokenEnv) -> Check:
 
 
 def _manifest_template(rotation: RotationSpec) -> str:
+    """The hook's template, checked now: a template that is not YAML/JSON is a config error."""
+    from renewer.rotation.hooks import manifest_data
+
     if rotation.hook_template is None:
         return DEFAULT_MANIFEST
     try:
-        return Path(rotation.hook_template).read_text()
+        text = Path(rotation.hook_template).read_text()
     except OSError as exc:
         raise ConfigError(
             f"rotation {rotation.name}: cannot read the hook template {rotation.hook_template}: "
             f"{exc.strerror}"
         ) from None
+    try:
+        manifest_data(text, source=str(rotation.hook_template))
+    except ValueError as exc:
+        raise ConfigError(f"rotation {rotation.name}: hook template: {exc}") from None
+    return text
 
 
 def check_registration(rotation: RotationSpec, recipe: Recipe) -> None:
