@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from renewer import __version__
+from renewer.childenv import child_env
 from renewer.core.health import check_attention
 from renewer.logging import get_logger, journal_active
 from renewer.redact import register, scrub
@@ -221,7 +222,12 @@ def send_desktop(
     ]
     try:
         completed = subprocess.run(
-            argv, capture_output=True, text=True, timeout=DESKTOP_TIMEOUT, check=False
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=DESKTOP_TIMEOUT,
+            check=False,
+            env=child_env(),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Delivery("desktop", ok=False, detail=type(exc).__name__)

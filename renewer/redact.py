@@ -50,6 +50,11 @@ def scrub(text: str) -> str:
     return _VAULT_TOKEN.sub(MASK, text)
 
 
+def holds_secret(text: str) -> bool:
+    """True when *text* contains a registered secret or a Vault-token-shaped word."""
+    return scrub(text) != text
+
+
 def forget_all() -> None:
     """Clear the registry (tests start each case from nothing)."""
     global _pattern  # noqa: PLW0603 - one process-wide registry, on purpose

@@ -27,13 +27,13 @@ from pathlib import Path
 
 import structlog
 
+from renewer.childenv import child_env
 from renewer.credentials.spec import HookSpec
 from renewer.errors import HookFailed
 from renewer.redact import scrub
 
 MAX_OUTPUT = 4096
 _GRACE = 2.0
-_DROPPED = ("VAULT_TOKEN",)
 
 log = structlog.get_logger("renewer")
 
@@ -49,13 +49,14 @@ class HookResult:
 def hook_environment(
     base: Mapping[str, str], *, credential: str, sink_paths: Sequence[Path]
 ) -> dict[str, str]:
-    """The hook's environment: *base* without ``VAULT_TOKEN``, plus names and paths."""
-    env = {key: value for key, value in base.items() if key not in _DROPPED}
-    env["RENEWER_CREDENTIAL"] = credential
-    env["RENEWER_SINKS"] = ":".join(str(path) for path in sink_paths)
+    """The hook's environment: *base* without credentials, plus names and paths."""
+    extra = {
+        "RENEWER_CREDENTIAL": credential,
+        "RENEWER_SINKS": ":".join(str(path) for path in sink_paths),
+    }
     for index, path in enumerate(sink_paths):
-        env[f"RENEWER_SINK_{index}"] = str(path)
-    return env
+        extra[f"RENEWER_SINK_{index}"] = str(path)
+    return child_env(extra, base=base)
 
 
 def run_hook(

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from renewer.childenv import child_env
 from renewer.core.drift import Verdict
 from renewer.core.secret import Secret
 from renewer.errors import RotationBlocked, RotationHookFailed
@@ -182,12 +183,15 @@ class CommandResult:
 def run_command(
     argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
 ) -> CommandResult:
-    """Run *argv* (no shell); *env* None inherits ours. Never raises for the command's failure."""
+    """Run *argv* (no shell); never raises for the command's failure.
+
+    The child gets *env* (None: ours) without credentials (:mod:`renewer.core.childenv`).
+    """
     name = os.path.basename(argv[0]) if argv else "?"
     try:
         completed = subprocess.run(
             list(argv),
-            env=None if env is None else dict(env),
+            env=child_env(base=env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

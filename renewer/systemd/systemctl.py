@@ -10,10 +10,11 @@ answer too: None, never an exception.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from dataclasses import dataclass
+
+from renewer.childenv import child_env
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,8 @@ class Answer:
 
 def systemctl(*args: str, timeout: float = 5.0) -> Answer | None:
     """``systemctl --user ARGS``; None when it cannot be run or does not answer in time."""
-    env = {**os.environ, "TZ": "UTC", "LC_ALL": "C", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
+    # Our environment without credentials (renewer.core.childenv), fixed clock words.
+    env = child_env({"TZ": "UTC", "LC_ALL": "C", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"})
     try:
         completed = subprocess.run(
             ["systemctl", "--user", *args],
