@@ -62,7 +62,10 @@ def report_error(error: RenewerError) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point: no core dumps from here on, then the CLI."""
+    from renewer.hardening import forbid_core_dumps
+
+    forbid_core_dumps()  # before any secret is read; a refused call leaves the other
     sys.exit(run_cli(argv))
 
 
