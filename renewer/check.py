@@ -164,7 +164,14 @@ def _token_helper(config: Config) -> list[Finding]:
 
 
 def _state_dir(config: Config) -> Finding:
+    from renewer.errors import StateUntrusted
+    from renewer.files import require_trusted
+
     path = config.state_dir
+    try:
+        require_trusted(path, what="state dir")
+    except StateUntrusted as exc:
+        return Finding("fail", "state dir", f"{exc}; fix: {exc.hint}", exc.exit_code)
     if not path.exists():
         return Finding("ok", "state dir", f"{path} will be created (0700) on the first run")
     mode = path.stat().st_mode & 0o777

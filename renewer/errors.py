@@ -159,6 +159,13 @@ class StateUnwritable(NeedsHuman):
     reference: ClassVar[str] = "state-unwritable"
 
 
+class StateUntrusted(NeedsHuman):
+    """A state or store path belongs to another user or others may write it; renewer
+    neither reads nor writes there (the hint is the fix command)."""
+
+    reference: ClassVar[str] = "state-untrusted"
+
+
 # --- temporary (exit 75) ----------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from renewer import crashpoints
+from renewer.core.pathtrust import PathFacts, judge
 
 TEMP_INFIX = ".renewer-tmp."
 SECRET_FILE_MODE = 0o600
@@ -89,6 +90,37 @@ def ensure_private_dir(directory: Path) -> None:
         with contextlib.suppress(FileExistsError):  # another run made it meanwhile
             path.mkdir(mode=SECRET_DIR_MODE)
     directory.mkdir(mode=SECRET_DIR_MODE, exist_ok=True)
+
+
+def require_trusted(path: Path, *, what: str) -> None:
+    """Raise ``StateUntrusted`` unless *path* (symlinks resolved) is safe to hold state.
+
+    The rules are :func:`renewer.core.pathtrust.judge`'s; for a path that does
+    not exist yet, the directories it would be created in are judged.
+    """
+    from renewer.errors import StateUntrusted
+
+    resolved = Path(os.path.realpath(path))
+    facts = []
+    for item in (resolved, *resolved.parents):
+        try:
+            info = os.stat(item)
+        except FileNotFoundError:
+            continue
+        facts.append(PathFacts(str(item), info.st_uid, info.st_mode))
+    exists = bool(facts) and facts[0].path == str(resolved)
+    target = facts[0] if exists else None
+    ancestors = facts[1:] if exists else facts
+    verdict = judge(target, ancestors, uid=os.getuid(), given=str(path), what=what)
+    if verdict is not None:
+        raise StateUntrusted(f"{verdict.problem}; renewer will not use it", hint=verdict.fix)
+
+
+def ensure_trusted_dir(directory: Path, *, what: str = "state dir") -> None:
+    """:func:`ensure_private_dir`, then :func:`require_trusted`: where state may live."""
+    require_trusted(directory, what=what)  # before creating anything below a bad parent
+    ensure_private_dir(directory)
+    require_trusted(directory, what=what)
 
 
 def _writer_alive(pid: int) -> bool:

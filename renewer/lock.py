@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from renewer.errors import LockBusy
-from renewer.files import ensure_private_dir
+from renewer.files import ensure_trusted_dir
 
 LOCK_NAME = "renewer.lock"
 _POLL = 0.1
@@ -43,7 +43,7 @@ def run_lock(
     name: str = LOCK_NAME,
 ) -> Iterator[Path]:
     """Hold the exclusive lock for the block; raise ``LockBusy`` after *timeout* seconds."""
-    ensure_private_dir(state_dir)
+    ensure_trusted_dir(state_dir)  # another user's or a shared dir: refused (issue 20)
     path = state_dir / name
     give_up = clock() + timeout
     while True:

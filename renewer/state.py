@@ -25,8 +25,8 @@ from typing import Any
 from renewer.core.outcome import ItemResult, Outcome
 from renewer.core.printable import printable_data
 from renewer.core.retry import next_streak
-from renewer.errors import StateUnwritable
-from renewer.files import ensure_private_dir, write_atomic
+from renewer.errors import StateUntrusted, StateUnwritable
+from renewer.files import ensure_trusted_dir, require_trusted, write_atomic
 
 STATE_NAME = "state.json"
 STATE_VERSION = 1
@@ -51,6 +51,11 @@ def item_key(kind: str, name: str) -> str:
 def load_state(state_dir: Path) -> RunRecord:
     """The recorded state; an unreadable file yields an empty record with ``problem`` set."""
     path = state_dir / STATE_NAME
+    try:
+        require_trusted(state_dir, what="state dir")
+        require_trusted(path, what="state file")
+    except StateUntrusted as exc:  # another user's text must not reach the login banner
+        return RunRecord(problem=f"{exc} (fix: {exc.hint})")
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_STATE_BYTES + 1)
@@ -156,7 +161,7 @@ def _save(state_dir: Path, record: RunRecord) -> None:
         "items": record.items,
     }
     try:
-        ensure_private_dir(state_dir)
+        ensure_trusted_dir(state_dir)
         write_atomic(
             state_dir / STATE_NAME, (json.dumps(document, indent=2, default=str) + "\n").encode()
         )

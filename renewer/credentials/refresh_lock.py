@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from renewer.errors import LockBusy
-from renewer.files import ensure_private_dir
+from renewer.files import ensure_trusted_dir
 
 DEFAULT_TIMEOUT = 30.0
 _POLL = 0.02
@@ -46,7 +46,7 @@ def held(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[None]:
     """Hold an exclusive lock on *path*; wait at most *timeout* seconds, then raise ``LockBusy``."""
-    ensure_private_dir(path.parent)
+    ensure_trusted_dir(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     try:
         deadline = now() + timeout

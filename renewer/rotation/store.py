@@ -24,7 +24,13 @@ from typing import Any
 
 from renewer import crashpoints
 from renewer.errors import RotationStateInvalid, StateUnwritable
-from renewer.files import UnsafeFile, ensure_private_dir, read_small_file, write_atomic
+from renewer.files import (
+    UnsafeFile,
+    ensure_trusted_dir,
+    read_small_file,
+    require_trusted,
+    write_atomic,
+)
 from renewer.rotation.machine import STATE_VERSION, LastResult, Phase, RotationState
 
 DIRECTORY = "rotation"
@@ -59,6 +65,7 @@ class RotationStore:
     def load(self, name: str) -> RotationState | None:
         """The state of rotation *name*, None when it was never recorded."""
         path = self.path(name)
+        require_trusted(path, what="rotation state")
         try:
             raw = read_small_file(path, max_bytes=MAX_STATE_BYTES).content
         except FileNotFoundError:
@@ -73,7 +80,7 @@ class RotationStore:
     def save(self, state: RotationState) -> None:
         """Record *state* durably (0600, atomic); :class:`StateUnwritable` when it cannot be."""
         try:
-            ensure_private_dir(self.directory)
+            ensure_trusted_dir(self.directory)
             write_atomic(self.path(state.name), encode(state))
         except OSError as exc:
             raise StateUnwritable(

@@ -29,7 +29,14 @@ from pathlib import Path
 
 from renewer.credentials.refresh_lock import held
 from renewer.errors import CredentialError
-from renewer.files import UnsafeFile, ensure_private_dir, read_small_file, write_atomic
+from renewer.files import (
+    UnsafeFile,
+    ensure_private_dir,
+    ensure_trusted_dir,
+    read_small_file,
+    require_trusted,
+    write_atomic,
+)
 from renewer.secretstore.base import Change, Namespace, Record, SecretRef
 
 BLOB_VERSION = 1
@@ -106,6 +113,7 @@ class LocalStore:
 
     def read(self, ref: SecretRef, namespace: Namespace) -> Record | None:
         path = self.path(ref, namespace)
+        require_trusted(path, what="secret store entry")
         try:
             blob = read_small_file(path, max_bytes=MAX_BLOB_BYTES).content
         except FileNotFoundError:
@@ -125,7 +133,7 @@ class LocalStore:
             ) from None
 
     def update(self, ref: SecretRef, namespace: Namespace, change: Change) -> Record:
-        ensure_private_dir(self.directory)
+        ensure_trusted_dir(self.directory, what="secret store")
         with held(
             self.directory / ".lock", timeout=self.lock_timeout, what=f"store {self.directory}"
         ):
@@ -144,6 +152,7 @@ class LocalStore:
             return record
 
     def _load_key(self, *, create: bool = False) -> bytes:
+        require_trusted(self.key_file, what="store key")
         try:
             facts = read_small_file(self.key_file, max_bytes=4096)
         except FileNotFoundError:
@@ -179,7 +188,7 @@ class LocalStore:
 
     def _create_key(self) -> bytes:
         key = os.urandom(KEY_SIZE)
-        ensure_private_dir(self.key_file.parent)
+        ensure_trusted_dir(self.key_file.parent, what="store key directory")
         write_atomic(self.key_file, key)
         return key
 

@@ -14,7 +14,7 @@ from typing import Any
 from renewer import crashpoints
 from renewer.core.ledger import LedgerEntry
 from renewer.errors import StateUnwritable
-from renewer.files import ensure_private_dir, write_atomic
+from renewer.files import ensure_trusted_dir, require_trusted, write_atomic
 
 LEDGER_NAME = "ledger.json"
 LEDGER_VERSION = 1
@@ -35,6 +35,7 @@ class Ledger:
         person to look at), renewer starts from an empty ledger, and the next
         heal's full scan finds whatever the lost entries knew.
         """
+        require_trusted(self.path, what="ledger")  # its accessors decide what is revoked
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -69,7 +70,7 @@ class Ledger:
             "sinks": {name: _as_json(value) for name, value in sorted(entries.items())},
         }
         try:
-            ensure_private_dir(self.path.parent)
+            ensure_trusted_dir(self.path.parent)
             write_atomic(self.path, (json.dumps(document, indent=2) + "\n").encode())
         except OSError as exc:
             raise StateUnwritable(
