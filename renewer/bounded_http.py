@@ -12,10 +12,28 @@ when the time allowed for the answer is over.
 What a refused answer *means* differs by caller (Vault: malformed, temporary;
 a service: unusable, a credential error), so the caller supplies the
 exception through ``refuse``.
+
+What the environment may change (issue 20, item 10). Vault's session takes
+nothing from it (``trust_env=False``: the config names Vault and its CA,
+``$VAULT_CACERT`` at most). A service session (token endpoints, STS, service
+APIs) takes the network plumbing a devvm may need and nothing else, read
+explicitly here rather than by requests' ``trust_env``:
+
+* the proxy variables (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``,
+  ``NO_PROXY``), resolved per request: behind a corporate proxy the services
+  are reachable no other way, and TLS goes through it end to end;
+* ``REQUESTS_CA_BUNDLE`` (else ``CURL_CA_BUNDLE``) as the trust store, when no
+  caller chose one: a TLS-inspecting proxy's CA is installed that way, as on
+  our own build machines; only the person's own environment can set it;
+* never ``~/.netrc``: renewer authenticates every request itself, and a
+  password kept there for another tool would be sent to the service as Basic
+  auth whenever a recipe injects its credential elsewhere (a query key, a
+  form field).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +64,7 @@ class BoundedAnswers(requests.adapters.HTTPAdapter):
         refuse: Refuse,
         time_left: Callable[[], float] | None = None,
         answer_seconds: float = 30.0,
+        proxies_from_env: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -53,10 +72,18 @@ class BoundedAnswers(requests.adapters.HTTPAdapter):
         self._refuse = refuse
         self._time_left = time_left
         self._answer_seconds = answer_seconds
+        self._proxies_from_env = proxies_from_env
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
     ) -> requests.Response:
+        if self._proxies_from_env:
+            # The session does not trust the environment (no netrc); what a service
+            # session takes from it is read here: proxies (NO_PROXY too), a CA bundle.
+            if not kwargs.get("proxies"):
+                kwargs["proxies"] = requests.utils.get_environ_proxies(request.url or "")
+            if kwargs.get("verify", True) is True:
+                kwargs["verify"] = _environ_ca_bundle() or True
         started = time.monotonic()
         response = super().send(request, stream=True, **kwargs)
         if stream:
@@ -107,6 +134,11 @@ class BoundedAnswers(requests.adapters.HTTPAdapter):
             chunks.append(chunk)
 
 
+def _environ_ca_bundle() -> str | None:
+    """requests' own rule for the CA bundle from the environment."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
 def bound(session: requests.Session, adapter: BoundedAnswers) -> requests.Session:
     """Mount *adapter* for http and https on *session* and ask for undecoded answers."""
     session.headers["Accept-Encoding"] = "identity"  # no decompression bombs
@@ -118,10 +150,17 @@ def bound(session: requests.Session, adapter: BoundedAnswers) -> requests.Sessio
 def service_session(
     *, answer_seconds: float = 30.0, session: requests.Session | None = None
 ) -> requests.Session:
-    """A session for token endpoints, STS and service APIs: answers capped at 8 MiB."""
+    """A session for token endpoints, STS and service APIs: answers capped at 8 MiB.
+
+    From the environment it takes proxies and a CA bundle, never ~/.netrc (module docstring).
+    """
     session = session if session is not None else requests.Session()
+    session.trust_env = False  # no ~/.netrc; proxies and the CA bundle: the adapter
     adapter = BoundedAnswers(
-        max_bytes=SERVICE_ANSWER_BYTES, refuse=service_refused, answer_seconds=answer_seconds
+        max_bytes=SERVICE_ANSWER_BYTES,
+        refuse=service_refused,
+        answer_seconds=answer_seconds,
+        proxies_from_env=True,
     )
     return bound(session, adapter)
 

@@ -293,6 +293,7 @@ class Mtls(Primitive):
         from renewer.primitives.checks import run_recipe_test
 
         session = requests.Session()
+        session.trust_env = False  # direct, like the handshake above; no netrc (issue 20)
         session.headers["Accept-Encoding"] = "identity"
         adapter = _CheckingAdapter(context, max_bytes=SERVICE_ANSWER_BYTES, refuse=service_refused)
         session.mount(_origin(state.recipe.base_url), adapter)
