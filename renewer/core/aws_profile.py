@@ -29,6 +29,8 @@ Rules, each pinned by a test (and the first three by Hypothesis):
   ``\v``, ``\f``, ``\x1c``-``\x1e``, ``\x85``, ``\u2028``, ``\u2029``);
 * refused, with a :class:`ProfileFileError` whose message names no value: a
   profile whose header appears twice (botocore refuses such a file too), a
+  profile followed by an indented header (a key added before it would turn
+  it into part of that key's value for configparser), a
   profile name, key or value holding any character some reader breaks a line
   at (:data:`renewer.core.printable.LINE_BREAKS`, whatever the value's
   source: a stored secret or an STS answer; issue 20) or NUL.
@@ -175,6 +177,13 @@ def set_profile(
     if bounds is None:
         return _append_section(text, profile, values, newline)
     start, end = bounds
+    if end < len(lines) and lines[end].text[:1].isspace():
+        # configparser reads an indented header as a header only while no option
+        # precedes it: after a key renewer adds, it would become part of that value.
+        raise ProfileFileError(
+            f"the header after profile [{profile}] is indented; botocore could read it as "
+            "part of the profile's last value"
+        )
     continued = {line.owner for line in lines[start + 1 : end] if line.owner is not None}
     dropped: set[int] = set()  # option lines whose continuations go too
     kept: list[str] = []

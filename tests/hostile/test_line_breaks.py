@@ -165,8 +165,9 @@ def test_botocore_reads_back_exactly_what_was_written_or_nothing_is_written(
     values = [("aws_access_key_id", "AKIAEXAMPLE"), ("aws_secret_access_key", secret)]
     try:
         written = set_profile(text, "dev", values)
-    except ProfileFileError:
-        assert not fits_one_line(secret) or secret != secret.strip() or _profile_twice(text)
+    except ProfileFileError as refused:
+        if fits_one_line(secret) and secret == secret.strip():
+            assert "appears 2 times" in str(refused) or "is indented" in str(refused)
         return
     path.write_bytes(written.encode())
 
@@ -177,9 +178,3 @@ def test_botocore_reads_back_exactly_what_was_written_or_nothing_is_written(
     assert {name: body for name, body in after.items() if name != "dev"} == {
         name: body for name, body in before.items() if name != "dev"
     }
-
-
-def _profile_twice(text: str) -> bool:
-    import io
-
-    return sum(line.strip() == "[dev]" for line in io.StringIO(text, newline="")) > 1

@@ -264,3 +264,9 @@ def test_applying_the_same_values_again_is_a_no_op(
     once = set_profile(text, profile, values)
 
     assert set_profile(once, profile, values) == once
+
+
+def test_a_profile_followed_by_an_indented_header_is_refused() -> None:
+    """'\\v[default]' after [dev] is a header until a key precedes it; then a continuation."""
+    with pytest.raises(ProfileFileError, match="is indented"):
+        set_profile("[dev]\n\x0b[default]\n", "dev", [("aws_access_key_id", "AKIA")])
