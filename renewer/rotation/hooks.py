@@ -134,7 +134,9 @@ def render_manifest(template: str, values: Mapping[str, Secret]) -> bytes:
     filled = _substituted(data, {name: value.reveal() for name, value in values.items()})
     if as_json:
         return (json.dumps(filled, indent=2, ensure_ascii=False) + "\n").encode()
-    text = yaml.safe_dump(filled, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    # ASCII out: PyYAML writes \x85 and \u2028 raw with allow_unicode, and reads them
+    # back as line breaks; escaped, every value comes back as itself.
+    text = yaml.safe_dump(filled, sort_keys=False, allow_unicode=False, default_flow_style=False)
     return text.encode()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from renewer.core.secret import Secret
@@ -95,6 +95,7 @@ def test_a_template_that_is_not_data_is_refused_with_its_line(template: str, wor
 secrets = st.text(st.characters(codec="utf-8"), max_size=30)
 
 
+@example(current="", previous="\u2028", pending="\x85")  # YAML line breaks, found here
 @given(current=secrets, previous=secrets, pending=secrets)
 def test_whatever_the_secrets_the_default_manifest_has_three_keys_holding_them(
     current: str, previous: str, pending: str
