@@ -21,9 +21,12 @@ import click
 from renewer.core.printable import printable
 
 
-def say(text: str = "", *, err: bool = False) -> None:
-    """Print *text* and a newline to stdout (or stderr), made printable."""
-    click.echo(printable(text, keep_newlines=True), err=err)
+def say(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print *text* and a newline (unless *nl* is false) to stdout or stderr, made printable.
+
+    Printable text is written unchanged: a token printed for ``$(...)`` stays exact.
+    """
+    click.echo(printable(text, keep_newlines=True), err=err, nl=nl)
 
 
 def show_body(content: bytes) -> None:

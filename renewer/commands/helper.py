@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from renewer.app import AppContext, pass_app
+from renewer.output import say
 
 _SINK = click.option(
     "--sink",
@@ -53,8 +54,8 @@ def install_command(app: AppContext, sink_name: str | None, clis: tuple[str, ...
             "neither vault nor bao is on PATH", hint="name the CLI: --cli vault or --cli bao"
         )
     for line in install(config, choose_sink(config, sink_name), chosen, environ=os.environ):
-        click.echo(line)
-    click.echo(
+        say(line)
+    say(
         "from now on a login keeps the periodic token in the file; CLI commands act as it "
         "(the audit log shows its display name). Undo: renewer token-helper uninstall"
     )
@@ -72,7 +73,7 @@ def uninstall_command(clis: tuple[str, ...]) -> int:
 
     data_dir, home = data_and_home(os.environ)
     for line in uninstall(data_dir, home, clis or CLIS, environ=os.environ):
-        click.echo(line)
+        say(line)
     return 0
 
 
@@ -91,12 +92,12 @@ def login_token_command(app: AppContext, sink_name: str | None) -> int:
     sink = choose_sink(config, sink_name)
     login = kept.read_kept(config, sink.name, kept.Kind.LOGIN)
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(login.kept_at))
-    click.echo(
+    say(
         f"renewer: the login token kept for {sink.name} at {when} ({login.path}); "
         f"use it once: {USE_LOGIN_ONCE}",
         err=True,
     )
-    click.echo(login.token.reveal())  # $(...) drops the newline
+    say(login.token.reveal())  # $(...) drops the newline
     return 0
 
 
@@ -111,7 +112,7 @@ def restore_command(app: AppContext, sink_name: str | None) -> int:
 
     config = app.config
     sink = choose_sink(config, sink_name)
-    click.echo(kept.restore(config, sink, wait=min(LOCK_WAIT, float(config.run.lock_timeout))))
+    say(kept.restore(config, sink, wait=min(LOCK_WAIT, float(config.run.lock_timeout))))
     return 0
 
 
@@ -127,7 +128,7 @@ def get_command(app: AppContext, sink_name: str | None) -> int:
     token, problem = read_token_bytes(str(choose_sink(app.config, sink_name).path))
     if problem:
         raise TokenFileError(problem)
-    click.echo(token.decode("ascii", "replace"), nl=False)
+    say(token.decode("ascii", "replace"), nl=False)
     return 0
 
 
