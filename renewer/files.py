@@ -111,9 +111,29 @@ def require_trusted(path: Path, *, what: str) -> None:
     exists = bool(facts) and facts[0].path == str(resolved)
     target = facts[0] if exists else None
     ancestors = facts[1:] if exists else facts
-    verdict = judge(target, ancestors, uid=os.getuid(), given=str(path), what=what)
+    verdict = judge(
+        target, ancestors, uid=os.getuid(), given=str(path), what=what, unmapped=_unmapped_uid()
+    )
     if verdict is not None:
         raise StateUntrusted(f"{verdict.problem}; renewer will not use it", hint=verdict.fix)
+
+
+def _unmapped_uid() -> int | None:
+    """The overflow uid when this process's user namespace hides other owners, else None.
+
+    The units run renewer with ``PrivateUsers=yes``: only the user is mapped,
+    and root's ``/home`` shows as 65534 (renewer.core.pathtrust, rule 4).
+    """
+    try:
+        mapping = Path("/proc/self/uid_map").read_text().split()
+    except OSError:
+        return None
+    if mapping[:3] == ["0", "0", "4294967295"]:  # the initial namespace: every uid is real
+        return None
+    try:
+        return int(Path("/proc/sys/kernel/overflowuid").read_text())
+    except (OSError, ValueError):
+        return 65534
 
 
 def ensure_trusted_dir(directory: Path, *, what: str = "state dir") -> None:

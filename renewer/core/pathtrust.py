@@ -13,7 +13,13 @@ the banner (issue 20, item 9). So before renewer reads or writes there, the
 2. every directory above it must belong to this user or to root, and must
    not be writable by group or others unless it has the sticky bit (``/tmp``:
    nobody can rename or remove what they do not own there);
-3. root (uid 0) trusts only itself and root, like everyone else.
+3. root (uid 0) trusts only itself and root, like everyone else;
+4. inside a user namespace that maps only this user (the units'
+   ``PrivateUsers=yes``), root and every other user show as the overflow uid
+   (65534): a directory above owned by it (``/home``) cannot be told apart,
+   so only its write bits are judged there. The path itself must still be
+   this user's, and every run outside the sandbox (by hand, ``status``)
+   judges the real owners.
 
 The verdict carries the exact fix command: ``chmod`` when the path is the
 user's own, ``mv … .untrusted`` (renewer then makes a new one) when it is
@@ -59,12 +65,14 @@ def judge(
     uid: int,
     given: str,
     what: str,
+    unmapped: int | None = None,
 ) -> Untrusted | None:
     """None when *target* (resolved from *given*) and its *ancestors* are safe for *what*.
 
     *ancestors* are the existing directories above, nearest first, up to
     ``/``. A *target* of None does not exist yet: only the directories it
-    would be created in are judged.
+    would be created in are judged. *unmapped* is the overflow uid when this
+    process runs in a user namespace that hides other owners (rule 4).
     """
     resolved = target.path if target is not None else given
     where = f"{what} {given}" + (f" (→ {resolved})" if resolved != given else "")
@@ -73,7 +81,7 @@ def judge(
         if verdict is not None:
             return verdict
     for parent in ancestors:
-        verdict = _judge_parent(parent, uid=uid, where=where)
+        verdict = _judge_parent(parent, uid=uid, where=where, unmapped=unmapped)
         if verdict is not None:
             return verdict
     return None
@@ -99,8 +107,10 @@ def _judge_target(target: PathFacts, *, uid: int, given: str, where: str) -> Unt
     return None
 
 
-def _judge_parent(parent: PathFacts, *, uid: int, where: str) -> Untrusted | None:
-    if parent.uid not in {uid, 0}:
+def _judge_parent(
+    parent: PathFacts, *, uid: int, where: str, unmapped: int | None
+) -> Untrusted | None:
+    if parent.uid not in {uid, 0} and parent.uid != unmapped:
         return Untrusted(
             f"{where} is inside {parent.path}, which belongs to uid {parent.uid}", _ELSEWHERE
         )

@@ -80,6 +80,17 @@ class TestJudge:
         assert found is not None and words in found.problem
         assert found.fix.startswith("set state_dir")
 
+    def test_in_a_private_user_namespace_an_unmapped_parent_is_judged_by_its_bits(self) -> None:
+        """PrivateUsers=yes: root's /home shows as 65534; the state dir is still mine."""
+        hidden = [PathFacts("/home/me", ME, DIR | 0o755), PathFacts("/home", 65534, DIR | 0o755)]
+        assert verdict(state(), hidden) is not None  # outside a namespace: refused
+        inside = judge(state(), hidden, uid=ME, given="/home/me/state", what="s", unmapped=65534)
+        assert inside is None
+        shared = [PathFacts("/home", 65534, DIR | 0o777)]
+        assert judge(state(), shared, uid=ME, given="/s", what="s", unmapped=65534) is not None
+        stranger = state(uid=65534)
+        assert judge(stranger, HOME, uid=ME, given="/s", what="s", unmapped=65534) is not None
+
     def test_the_fix_quotes_paths_for_the_shell(self) -> None:
         found = verdict(state(mode=DIR | 0o770, path="/home/me/my state"), HOME)
         assert found is not None and found.fix == "chmod 700 '/home/me/my state'"
