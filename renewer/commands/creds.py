@@ -192,9 +192,7 @@ def creds_call(
     if body is not None and "content-type" not in {key.lower() for key in extra}:
         extra["Content-Type"] = "application/json" if _is_json(body) else "text/plain"
     credential = _open(app, name)
-    with BoundSession(
-        credential, allow_hosts=app.config.credentials.recipes.allow_domains
-    ) as session:
+    with BoundSession(credential) as session:
         try:
             response = session.request(method.upper(), path, data=body, headers=extra)
         except (requests.ConnectionError, requests.Timeout) as exc:

@@ -1,38 +1,67 @@
-"""Where a recipe may send a credential: its own service's domain, or an allowlisted host.
+"""Where a credential may go: its recipe's site (recipe URLs), its base URL's origin (requests).
 
-Pure: URLs and the allowlist in, verdicts out. No DNS, no network.
+Pure: URLs, allowlists and a *site_of* function in, verdicts out. No DNS, no
+network. What a site is comes from the Public Suffix List, which lives in
+the shell (:mod:`renewer.publicsuffix`); here it is the *site_of* argument.
 Design: seed 004 §11 (a recipe whose ``token_url`` is ``https://evil.com``
-must be caught), product.md §3 ("refused unless allowlisted").
+must be caught), product.md §3 ("refused unless allowlisted"), issue 16.
 
 Rules, each pinned by a test:
 
 * a URL must be ``https``, or ``http`` to a loopback host (127.0.0.0/8,
   ``::1``, ``localhost``): anything else would send secrets in clear;
-* the *site* of a host is its registrable domain, approximated without the
-  public suffix list: the last two labels, or three when the last is a
-  two-letter country code and the second-to-last a generic word (``co.uk``,
-  ``com.au``); an IP address is its own site. ``api.github.com`` and
-  ``github.com`` share the site ``github.com``; ``www.googleapis.com`` and
-  ``oauth2.googleapis.com`` share ``googleapis.com``;
-* a URL on the base URL's site is allowed (ports do not matter: a loopback
-  test server and its API on two ports of 127.0.0.1 are one site);
-* any other host is allowed only when an allowlist entry equals it or is a
-  parent domain of it (``example.com`` allows ``auth.example.com``);
-* :func:`check_same_host` is the stricter rule for ``bind``: an absolute URL
-  must name the base URL's exact host (or an allowlisted one), and must not
-  downgrade https to http.
+* **the recipe rule** (:func:`check_same_site`, for the URLs a recipe names:
+  ``token_url``, ``authorize_url``, ``token_exchange.endpoint``, STS, extra
+  origins): a URL on the base URL's *site* (its registrable domain by the
+  Public Suffix List: ``victim.workers.dev`` and ``attacker.workers.dev``
+  are two sites, ``api.github.com`` and ``github.com`` one) is allowed;
+  ports do not matter here (a loopback IdP and its API on two ports of
+  127.0.0.1 are one site). Any other host is allowed only when an allowlist
+  entry equals it or is a parent domain of it (``example.com`` allows
+  ``auth.example.com``);
+* **the origin rule** (:func:`check_origin`, for every request that carries
+  a credential: ``bind``, ``creds call``, and each redirect hop): the
+  request's origin (scheme, host, port; default ports filled in) must be
+  the base URL's origin or one the recipe lists in ``allowed_origins``.
+  Another port of the same host is another origin, and so is http on an
+  https host;
+* :func:`is_absolute` decides what a caller's URL is: only
+  ``scheme://...`` at the very start is absolute; ``/search?next=https://x``
+  and ``projects:list`` are paths relative to the base URL.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Collection
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-_GENERIC_SECOND_LEVEL = frozenset(
-    {"ac", "co", "com", "edu", "go", "gov", "gv", "ltd", "mil", "ne", "net", "or", "org", "plc"}
-)
+SiteOf = Callable[[str], str]
+
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Origin:
+    """RFC 6454's origin of an http(s) URL: scheme, host (lower case, no trailing dot), port."""
+
+    scheme: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = _DEFAULT_PORTS.get(self.scheme)
+        return f"{self.scheme}://{host}" + ("" if self.port == default else f":{self.port}")
+
+
+def is_absolute(url: str) -> bool:
+    """True when *url* starts with ``scheme://``; anything else is a path under the base URL."""
+    return bool(_ABSOLUTE.match(url))
 
 
 def host_of(url: str) -> str | None:
@@ -42,6 +71,15 @@ def host_of(url: str) -> str | None:
     except ValueError:
         return None
     return host.rstrip(".").lower() if host else None
+
+
+def origin_of(url: str) -> Origin | None:
+    """The origin of an absolute http(s) *url*, or None when it has none."""
+    parts = _split(url)
+    if parts is None or parts.scheme not in _DEFAULT_PORTS:
+        return None
+    host = (parts.hostname or "").rstrip(".").lower()
+    return Origin(parts.scheme, host, parts.port or _DEFAULT_PORTS[parts.scheme])
 
 
 def is_loopback(host: str) -> bool:
@@ -54,19 +92,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def site_of(host: str) -> str:
-    """The registrable domain of *host* by the approximation in the module docstring."""
-    host = host.rstrip(".").lower()
+def is_ip_address(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        pass
-    else:
-        return host
-    labels = host.split(".")
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _GENERIC_SECOND_LEVEL:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+        return False
+    return True
 
 
 def is_allowlisted(host: str, allow: Collection[str]) -> bool:
@@ -102,7 +133,9 @@ def check_transport(url: str) -> str | None:
     return f"{url!r} is not an http(s) URL"
 
 
-def check_same_site(url: str, *, base_url: str, allow: Collection[str] = ()) -> str | None:
+def check_same_site(
+    url: str, *, base_url: str, site_of: SiteOf, allow: Collection[str] = ()
+) -> str | None:
     """Why *url* is outside *base_url*'s site (and not allowlisted), or None when it is fine."""
     problem = check_transport(url)
     if problem:
@@ -113,22 +146,34 @@ def check_same_site(url: str, *, base_url: str, allow: Collection[str] = ()) -> 
     if site_of(host) == site_of(base_host) or is_allowlisted(host, allow):
         return None
     return (
-        f"{url} leaves the service's domain {site_of(base_host)} (host {host} is not allowlisted)"
+        f"{url} leaves the service's site {site_of(base_host)} "
+        f"(host {host} is another site, and not allowlisted)"
     )
 
 
-def check_same_host(url: str, *, base_url: str, allow: Collection[str] = ()) -> str | None:
-    """Why an absolute *url* may not receive *base_url*'s credential, or None when it may."""
-    problem = check_transport(url)
-    if problem:
-        return problem
-    target, base = _split(url), _split(base_url)
+def check_origin(url: str, *, base_url: str, allowed: Collection[Origin] = ()) -> str | None:
+    """Why an absolute *url* may not receive *base_url*'s credential, or None when it may.
+
+    The message names the origin only: never the path or the query, where a
+    caller's (or an injected) secret may sit.
+    """
+    target, base = origin_of(url), origin_of(base_url)
     if target is None or base is None:
-        return f"{url!r} has no host"
-    host = (target.hostname or "").rstrip(".").lower()
-    base_host = (base.hostname or "").rstrip(".").lower()
-    if base.scheme == "https" and target.scheme != "https":
-        return f"{url} would downgrade {base_host}'s https to http"
-    if host == base_host or is_allowlisted(host, allow):
+        return "the URL is not an absolute http(s) URL"
+    if target == base or target in allowed:
         return None
-    return f"{url} is on {host}, not on the service's host {base_host} (and not allowlisted)"
+    if target.host == base.host and base.scheme == "https" and target.scheme == "http":
+        return f"{target} would downgrade {base}'s https to http"
+    return f"{target} is not the service's origin {base}, nor one its recipe allows"
+
+
+def safe_url(url: str) -> str:
+    """*url* without its query, fragment and user info: fit for a message."""
+    parts = _split(url)
+    if parts is None:
+        return "the URL"
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"

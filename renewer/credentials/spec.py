@@ -352,6 +352,7 @@ def parse(document: Document, *, environ: dict[str, str], home: str) -> Credenti
         dirs=tuple(resolve(d) for d in recipes_data.get("dirs", [str(config_dir / "recipes")])),
         allow_domains=tuple(host.lower() for host in recipes_data.get("allow_domains", [])),
     )
+    _check_allowlist(document, recipes.allow_domains)
     token_names = [item["name"] for item in data.get("tokens", [])]
     credentials = tuple(
         _credential(document, index, item, secrets, resolve, token_names=token_names)
@@ -359,6 +360,23 @@ def parse(document: Document, *, environ: dict[str, str], home: str) -> Credenti
     )
     _check(document, credentials, secrets, recipes, resolve)
     return CredentialsSection(credentials=credentials, secrets=secrets, recipes=recipes)
+
+
+def _check_allowlist(document: Document, hosts: tuple[str, ...]) -> None:
+    """An entry allows its subdomains: a public suffix would allow every site below it."""
+    if not hosts:
+        return
+    from renewer.core.domains import is_loopback
+    from renewer.recipes.sites import is_public_suffix
+
+    for index, host in enumerate(hosts):
+        if is_public_suffix(host) and not is_loopback(host):
+            raise ConfigError(
+                f"{document.where(('recipes', 'allow_domains', index))}: {host} is a public "
+                "suffix (anyone can own a name under it): allowing it would allow every site "
+                "below it",
+                hint=f"list the exact host instead, e.g. myapp.{host}",
+            )
 
 
 def _secrets(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from renewer.core.domains import is_absolute
 from renewer.core.expect import NOT_JSON, check_answer
 from renewer.primitives.base import CredentialState, Primitive, TestResult
 from renewer.template import TemplateError, render
@@ -23,7 +24,7 @@ MAX_BODY_BYTES = 1 << 20
 
 def join_url(base_url: str, path: str) -> str:
     """*path* relative to *base_url* (``/users/me`` on ``https://x/v1`` is ``https://x/v1/users/me``)."""
-    if path.startswith(("http://", "https://")):
+    if is_absolute(path):
         return path
     if not path:
         return base_url

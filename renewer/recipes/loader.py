@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from renewer.core.domains import check_same_site, check_transport
+from renewer.core.domains import check_same_site, check_transport, is_absolute, origin_of
 from renewer.core.jwt_claims import RESERVED
 from renewer.core.merge import deep_merge, plain
 from renewer.errors import RecipeError
@@ -47,6 +47,11 @@ MAX_EXTENDS_DEPTH = 8
 _SUFFIXES = (".yaml", ".yml")
 _MAX_REPORTED = 6
 _ALLOW_HINT = "if that host really belongs to the service, add it to recipes.allow_domains"
+# Token endpoints run by identity providers for many services, trusted as a
+# destination of any recipe: what a recipe sends there reaches the provider,
+# never a third party. Google's APIs (www.googleapis.com) and its token
+# endpoint are two sites by the Public Suffix List (googleapis.com is a suffix).
+IDENTITY_HOSTS = ("oauth2.googleapis.com",)
 
 
 @functools.cache
@@ -417,11 +422,8 @@ def _check_mtls(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
     ]
 
 
-def _check_urls(recipe: Recipe, allow: Collection[str]) -> list[tuple[TemplatePath, str]]:
-    problems: list[tuple[TemplatePath, str]] = []
-    transport = check_transport(recipe.base_url)
-    if transport:
-        problems.append((("base_url",), transport))
+def _url_targets(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
+    """Every URL of *recipe*, besides ``base_url``, that a secret travels to."""
     targets: list[tuple[TemplatePath, str]] = []
     if recipe.oauth is not None:
         targets.append((("oauth", "token_url"), recipe.oauth.token_url))
@@ -432,21 +434,47 @@ def _check_urls(recipe: Recipe, allow: Collection[str]) -> list[tuple[TemplatePa
         targets.append((("token_exchange", "endpoint"), exchange["endpoint"]))
     if recipe.aws is not None and recipe.aws.sts is not None:
         targets.append((("aws", "sts", "endpoint"), recipe.aws.sts.endpoint))
-    if recipe.test is not None:
-        path = recipe.test.path
-        if path.startswith(("http://", "https://")):
-            targets.append((("test", "path"), path))
-        elif not path.startswith("/"):
-            problems.append(
-                (("test", "path"), "expected a path starting with '/' (relative to base_url)")
-            )
+    origins = recipe.data.get("allowed_origins", [])
+    for index, origin in enumerate(origins if isinstance(origins, list) else []):
+        targets.append((("allowed_origins", index), str(origin)))
+    if recipe.test is not None and is_absolute(recipe.test.path):
+        targets.append((("test", "path"), recipe.test.path))
+    return targets
+
+
+def _check_test_path(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
+    """A test goes to base_url's origin (or an allowed one), like every request with the secret."""
+    if recipe.test is None:
+        return []
+    path = recipe.test.path
+    if not is_absolute(path):
+        if path.startswith("/"):
+            return []
+        return [(("test", "path"), "expected a path starting with '/' (relative to base_url)")]
+    if origin_of(path) in {origin_of(recipe.base_url), *recipe.allowed_origins}:
+        return []
+    return [
+        (
+            ("test", "path"),
+            "the test sends the credential: use a path relative to base_url "
+            "(or an origin listed in allowed_origins)",
+        )
+    ]
+
+
+def _check_urls(recipe: Recipe, allow: Collection[str]) -> list[tuple[TemplatePath, str]]:
+    from renewer.recipes.sites import site_of
+
+    transport = check_transport(recipe.base_url)
     if transport:
-        return problems
-    for target_path, url in targets:
-        problem = check_same_site(url, base_url=recipe.base_url, allow=allow)
+        return [(("base_url",), transport), *_check_test_path(recipe)]
+    problems: list[tuple[TemplatePath, str]] = []
+    trusted = (*allow, *IDENTITY_HOSTS)
+    for target_path, url in _url_targets(recipe):
+        problem = check_same_site(url, base_url=recipe.base_url, site_of=site_of, allow=trusted)
         if problem:
             problems.append((target_path, problem))
-    return problems
+    return problems + _check_test_path(recipe)
 
 
 def recipe_names(dirs: Sequence[Path], *, builtin_dir: Path = BUILTIN_DIR) -> frozenset[str]:

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from renewer.core.domains import Origin, origin_of
+
 # What ``{{runtime.*}}`` may name, per primitive. The refresh token is not in
 # any of them on purpose: it never leaves the store, not even into a sink.
 RUNTIME_KEYS: Mapping[str, frozenset[str]] = {
@@ -240,6 +242,7 @@ class Recipe:
     docs_url: str = ""
     tags: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()  # the files it was built from, the recipe's own first
+    allowed_origins: frozenset[Origin] = frozenset()  # besides base_url's, for bind/creds call
     data: Mapping[str, Any] = field(default_factory=dict, repr=False)  # the merged mapping
 
     @property
@@ -290,6 +293,11 @@ class Recipe:
             docs_url=data.get("docs_url", ""),
             tags=tuple(data.get("tags", [])),
             sources=sources,
+            allowed_origins=frozenset(
+                origin
+                for origin in (origin_of(str(url)) for url in data.get("allowed_origins", []))
+                if origin is not None
+            ),
             data=data,
         )
 

@@ -289,6 +289,15 @@ class TestRefusals:
 
         assert "recipes.allow_domains[0]: expected a host name like auth.example.com" in text
 
+    @pytest.mark.parametrize("suffix", ["workers.dev", "github.io", "co.uk", "com"])
+    def test_a_public_suffix_cannot_be_allowlisted(self, tmp_path: Path, suffix: str) -> None:
+        """Allowing workers.dev would allow every tenant below it; the exact host is asked for."""
+        with pytest.raises(ConfigError) as caught:
+            load(tmp_path, {"recipes": {"allow_domains": ["login.example.org", suffix]}})
+
+        assert f"recipes.allow_domains[1]: {suffix} is a public suffix" in caught.value.message
+        assert caught.value.hint == f"list the exact host instead, e.g. myapp.{suffix}"
+
 
 class TestCertificateAndProfileKeys:
     def test_pki_settings_are_parsed_with_defaults(self, tmp_path: Path) -> None:

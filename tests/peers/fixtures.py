@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.peers.api_server import ApiPeer
 from tests.peers.aws_server import MotoPeer
 from tests.peers.hostile_vault import HostileVault
+from tests.peers.httpbin_peer import HttpbinPeer
 from tests.peers.jwt_token_server import JwtTokenPeer
 from tests.peers.oauth_server import OAuthPeer
 from tests.workspace import Workspace
@@ -80,3 +81,17 @@ def moto_peer() -> Iterator[MotoPeer]:
         yield peer
     finally:
         peer.stop()
+
+
+def _httpbin() -> Iterator[HttpbinPeer]:
+    peer = HttpbinPeer()
+    try:
+        yield peer
+    finally:
+        peer.stop()
+
+
+# Two httpbins: the service, and another origin (same host, another port) that
+# a request or a redirect must not carry the credential to.
+httpbin = pytest.fixture(_httpbin, name="httpbin")
+httpbin_other = pytest.fixture(_httpbin, name="httpbin_other")
