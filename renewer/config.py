@@ -146,6 +146,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "deadline": _DURATION,
                 "lock_timeout": _DURATION,
+                "interval": _DURATION,
                 "sweep_concurrency": {"type": "integer", "minimum": 1, "maximum": 64},
                 "sweep_max_accessors": {"type": "integer", "minimum": 1},
                 "retry": {
@@ -285,6 +286,9 @@ class RunSettings:
 
     deadline: int = 60
     lock_timeout: int = 30
+    # How often the timer runs renewer (the shipped one: daily). `status` judges
+    # expiries against the next run: the timer's elapse, else the last run + this.
+    interval: int = 86400
     sweep_concurrency: int = 8
     sweep_max_accessors: int = 200_000
     # after exit 75 under systemd: backoff of renewer-retry@.timer (renewer.core.retry)
@@ -487,6 +491,7 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
         run=RunSettings(
             deadline=parse_duration(run.get("deadline", 60)),
             lock_timeout=parse_duration(run.get("lock_timeout", 30)),
+            interval=parse_duration(run.get("interval", "1d")),
             # int(): JSON Schema accepts 8.0 as an integer, YAML reads it as a float
             sweep_concurrency=int(run.get("sweep_concurrency", 8)),
             sweep_max_accessors=int(run.get("sweep_max_accessors", 200_000)),

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 from renewer import __version__
 from renewer.childenv import child_env
-from renewer.core.health import check_attention
+from renewer.core.health import DEFAULT_INTERVAL, check_attention, next_run_at
 from renewer.logging import get_logger, journal_active
 from renewer.redact import register, scrub
 from renewer.state import RunRecord
@@ -133,7 +133,14 @@ def build_report(
     notes: list[str] = list(problems)
     if record.problem:
         notes.append(record.problem)
-    for attention in check_attention(record.items, record.last_run, now=now):
+    finished = record.last_run.get("finished_at")
+    next_run = next_run_at(
+        timer_next=None,
+        last_finished=finished if isinstance(finished, int | float) else None,
+        interval=DEFAULT_INTERVAL,
+        now=now,
+    )
+    for attention in check_attention(record.items, record.last_run, now=now, next_run=next_run):
         item = record.items.get(attention.item)
         if item is None:
             notes.append(attention.reason)

@@ -23,7 +23,7 @@ from renewer.core.outcome import ItemResult, Outcome, exit_code
 from renewer.files import sweep_temp_files
 from renewer.lock import run_lock
 from renewer.logging import get_logger
-from renewer.state import RunRecord, record_run, write_textfile
+from renewer.state import RunRecord, item_key, record_run, write_textfile
 from renewer.tokens.env import TokenEnv
 from renewer.tokens.ledger import Ledger
 from renewer.tokens.owner import installation_owner
@@ -169,9 +169,18 @@ def run_once(
                 finished_at=finished,
                 exit_code=exit_code(results),
                 invocation=invocation,
+                configured=configured_items(config),
             )
             write_metrics(config, record, now=finished)
     return results
+
+
+def configured_items(config: Config) -> set[str]:
+    """The state-file keys of every item the config lists now."""
+    keys = {item_key("token", sink.name) for sink in config.tokens}
+    keys.update(item_key("credential", spec.name) for spec in config.credentials.credentials)
+    keys.update(item_key("rotation", spec.name) for spec in config.rotations)
+    return keys
 
 
 def write_metrics(config: Config, record: RunRecord, *, now: float) -> None:

@@ -17,7 +17,7 @@ same record and written atomically with mode 0644 (node_exporter must read it).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,10 @@ def load_state(state_dir: Path) -> RunRecord:
     )
 
 
+# Kinds of items a config lists; one no longer configured leaves the record.
+CONFIGURED_KINDS = frozenset({"token", "credential", "rotation"})
+
+
 def record_run(
     state_dir: Path,
     results: Iterable[ItemResult],
@@ -88,6 +92,7 @@ def record_run(
     finished_at: float,
     exit_code: int,
     invocation: str = "",
+    configured: Collection[str] | None = None,
 ) -> RunRecord:
     """Merge this run's results into the state file and return the new record.
 
@@ -95,8 +100,18 @@ def record_run(
     ``OnFailure=`` handler compares it with the failed start's to know whether
     this record explains that failure. ``temporary_streak`` counts consecutive
     exit-75 runs, the retry backoff's attempt number (renewer.core.retry).
+
+    *configured* holds the keys (``credential/NAME``...) of every item the
+    config has now; an item of those kinds that is not among them was removed
+    from the config, and its last outcome would haunt ``status`` forever.
     """
     record = load_state(state_dir)
+    if configured is not None:
+        record.items = {
+            key: item
+            for key, item in record.items.items()
+            if key in configured or item.get("kind") not in CONFIGURED_KINDS
+        }
     _merge(record, results, at=finished_at)
     record.last_run = {
         "started_at": started_at,

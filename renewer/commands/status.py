@@ -57,21 +57,30 @@ def status_command(app: AppContext, as_json: bool, brief: bool) -> int:
 
     Reads what the last runs recorded and asks the user manager when the
     timer last ran and runs next; asks nothing of Vault. Attention is needed
-    when an item's last outcome needs a person, a token expires within a day,
-    no run finished for two days, or the timer is not installed, enabled and
-    running. Exit 0 when healthy, 1 when attention is needed. --brief prints
-    one line only then (for a login banner).
+    when an item's last outcome needs a person, an item will expire before
+    the next scheduled run can renew it (tokens refreshed from a stored
+    grant or key are renewed even after they expire), no run finished for
+    two days, or the timer is not installed, enabled and running. Exit 0
+    when healthy, 1 when attention is needed. --brief prints one line only
+    then (for a login banner).
     """
     from renewer.core.health import check_attention
     from renewer.state import load_state
     from renewer.systemd import timer_status
 
     now = time.time()
-    record = load_state(app.config.state_dir)
-    attention = list(check_attention(record.items, record.last_run, now=now))
+    config = app.config
+    record = load_state(config.state_dir)
+    timer = timer_status(timeout=2.0 if brief else 3.0)
+    interval = float(config.run.interval)
+    next_run = scheduled_run(timer, record.last_run, interval=interval, now=now)
+    attention = list(
+        check_attention(
+            record.items, record.last_run, now=now, next_run=next_run, interval=interval
+        )
+    )
     if record.problem:
         attention.insert(0, _attention("", record.problem))
-    timer = timer_status(timeout=2.0 if brief else 3.0)
     if timer is not None:
         attention.extend(_attention("", problem) for problem in timer.problems())
     if brief:
@@ -85,6 +94,33 @@ def status_command(app: AppContext, as_json: bool, brief: bool) -> int:
     else:
         _print_human(record, attention, timer, now)
     return 1 if attention else 0
+
+
+def timer_next_elapse(timer: Any) -> float | None:
+    """The timer's next elapse as a timestamp, when systemd rendered it in UTC."""
+    from datetime import UTC, datetime
+
+    text = str(getattr(timer, "next_run", "") or "")
+    if not text.endswith(" UTC"):
+        return None  # another zone's abbreviation cannot be read reliably: use the interval
+    try:
+        moment = datetime.strptime(text.removesuffix(" UTC"), "%a %Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC).timestamp()
+
+
+def scheduled_run(timer: Any, last_run: Any, *, interval: float, now: float) -> float:
+    """When the next run is due: the timer's next elapse, else the last run plus *interval*."""
+    from renewer.core.health import next_run_at
+
+    finished = last_run.get("finished_at") if isinstance(last_run, dict) else None
+    return next_run_at(
+        timer_next=timer_next_elapse(timer) if timer is not None else None,
+        last_finished=finished if isinstance(finished, int | float) else None,
+        interval=interval,
+        now=now,
+    )
 
 
 def _attention(item: str, reason: str) -> Any:

@@ -264,6 +264,7 @@ def _success(
         "sinks_written": len(done.written),
         "hooks_run": done.hooks,
         "expires_at": expires,
+        "refreshes_after_expiry": credential.primitive.refreshes_after_expiry(state),
         "recipe": credential.recipe.service,
     }
     name = credential.name

@@ -261,6 +261,15 @@ class Primitive:
         """When what the credential holds stops working, if known (for status)."""
         return state.runtime.expires_at
 
+    def refreshes_after_expiry(self, state: CredentialState) -> bool:
+        """Whether the next run renews this credential even after :meth:`expires_at` has passed.
+
+        True when a new one is made from something that outlives it (a refresh
+        token, a stored key, Vault PKI); ``status`` then does not count the
+        expiry of what the sinks hold as a reason for a person to look.
+        """
+        return False
+
     def adapter(self, state: CredentialState) -> requests.adapters.HTTPAdapter | None:
         """A transport for requests to the service (e.g. with a client certificate)."""
         return None

@@ -189,6 +189,10 @@ class Mtls(Primitive):
         found = material(state)
         return found.facts.not_after if found is not None and found.facts else None
 
+    def refreshes_after_expiry(self, state: CredentialState) -> bool:
+        """With ``pki:`` a new certificate is issued with the Vault token, not the old one."""
+        return self.pki is not None
+
     # --- renewing ------------------------------------------------------------------
 
     def refresh(self, state: CredentialState, *, http: Http) -> RuntimeState:

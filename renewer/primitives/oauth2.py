@@ -158,6 +158,13 @@ class OAuth2(Primitive):
     def default_sink_value(self, recipe: Recipe) -> str:
         return "{{runtime.access_token}}"
 
+    def refreshes_after_expiry(self, state: CredentialState) -> bool:
+        """Client credentials always; code grants while they hold a usable refresh token."""
+        if state.recipe.grant == "client_credentials":
+            return True
+        runtime = state.runtime
+        return runtime.refresh_token is not None and _spec(state).refresh
+
     def reauth_command(self, name: str, recipe: Recipe) -> str:
         if recipe.grant in CODE_GRANTS:
             return f"renewer auth login {name}"

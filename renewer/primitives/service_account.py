@@ -123,6 +123,10 @@ class ServiceAccount(Primitive):
                     hint=f"renewer creds set {name}",
                 )
 
+    def refreshes_after_expiry(self, state: CredentialState) -> bool:
+        """The stored key mints the next token or session, however late."""
+        return True
+
     def default_sink_value(self, recipe: Recipe) -> str:
         if recipe.kind == "aws_sigv4":
             return "{{runtime.aws_access_key_id}}"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from renewer.core.backoff import MIN_ATTEMPT_TIME, retry_delay
 from renewer.core.duration import format_duration, format_ttl, parse_duration
-from renewer.core.health import EXPIRY_WARNING, STALE_RUN_AFTER, check_attention
+from renewer.core.health import RUN_SLACK, STALE_RUN_AFTER, check_attention, next_run_at
 from renewer.core.naming import vault_display_name
 from renewer.core.outcome import ItemResult, Outcome, exit_code, outcome_for_exit_code, worst
 from renewer.core.renewal import CapCause, cap_advice, check_renewal
@@ -235,24 +235,95 @@ class TestOutcomes:
 
 
 NOW = 1_800_000_000.0
+DAY = 86400.0
 
 
 class TestAttention:
     def test_never_ran_needs_attention(self) -> None:
         """No record at all is not healthy."""
-        assert check_attention({}, {}, now=NOW)[0].reason == "renewer has never completed a run"
+        reasons = check_attention({}, {}, now=NOW, next_run=NOW + DAY)
+        assert reasons[0].reason == "renewer has never completed a run"
 
     def test_a_recent_healthy_run_needs_nothing(self) -> None:
         """The normal case."""
-        items = {"token/devvm": {"healthy": True, "details": {"expires_at": NOW + 30 * 86400}}}
-        assert check_attention(items, {"finished_at": NOW - 3600}, now=NOW) == ()
+        items = {"token/devvm": {"healthy": True, "details": {"expires_at": NOW + 30 * DAY}}}
+        assert (
+            check_attention(items, {"finished_at": NOW - 3600}, now=NOW, next_run=NOW + DAY) == ()
+        )
 
     def test_a_stale_run_an_unhealthy_item_and_a_near_expiry_each_count(self) -> None:
         """Three independent reasons, reported in a stable order."""
         items = {
             "token/a": {"healthy": False, "summary": "DRIFT a"},
-            "token/b": {"healthy": True, "details": {"expires_at": NOW + EXPIRY_WARNING - 60}},
+            "token/b": {"healthy": True, "details": {"expires_at": NOW + 3 * 3600}},
         }
-        reasons = check_attention(items, {"finished_at": NOW - STALE_RUN_AFTER - 1}, now=NOW)
+        finished = {"finished_at": NOW - STALE_RUN_AFTER - 1}
+        reasons = check_attention(items, finished, now=NOW, next_run=NOW + DAY)
         assert [r.item for r in reasons] == ["", "token/a", "token/b"]
         assert reasons[1].reason == "DRIFT a"
+        assert reasons[2].reason.startswith("expires in 3h 0m, before the next run (~")
+
+    def test_a_refreshed_hourly_token_on_a_daily_timer_is_healthy(self) -> None:
+        """Issue 16: a 1-hour OAuth token refreshed every run is not 'attention'."""
+        details = {"expires_at": NOW + 3540, "refreshes_after_expiry": True}
+        items = {"credential/x": {"healthy": True, "details": details}}
+
+        assert check_attention(items, {"finished_at": NOW}, now=NOW, next_run=NOW + DAY) == ()
+
+    def test_an_expiry_is_judged_against_the_next_run(self) -> None:
+        """A Vault token must outlive the next run plus its slack; the timer's elapse decides."""
+        details = {"expires_at": NOW + 5 * 3600}
+        items = {"token/t": {"healthy": True, "details": details}}
+        last = {"finished_at": NOW}
+
+        assert check_attention(items, last, now=NOW, next_run=NOW + 3600) == ()
+        late = check_attention(items, last, now=NOW, next_run=NOW + 4.5 * 3600)
+        assert [r.item for r in late] == ["token/t"]
+
+    def test_an_expired_item_says_when(self) -> None:
+        """Past its expiry: the reason gives the moment, in UTC."""
+        items = {"token/t": {"healthy": True, "details": {"expires_at": NOW - 60}}}
+        reasons = check_attention(items, {"finished_at": NOW}, now=NOW, next_run=NOW + DAY)
+        assert reasons[0].reason == "expired at 2027-01-15 07:59 UTC"
+
+    def test_a_longer_interval_moves_the_stale_threshold(self) -> None:
+        """A weekly timer is not stale after two days."""
+        last = {"finished_at": NOW - 3 * DAY}
+        assert check_attention({}, last, now=NOW, next_run=NOW + DAY, interval=7 * DAY) == ()
+        assert check_attention({}, last, now=NOW, next_run=NOW + DAY) != ()
+
+
+class TestNextRun:
+    def test_the_timer_elapse_wins(self) -> None:
+        """The user manager knows best (an after-boot trigger, a calendar)."""
+        assert next_run_at(timer_next=NOW + 420, last_finished=NOW, interval=DAY, now=NOW) == (
+            NOW + 420
+        )
+
+    def test_without_a_timer_the_interval_counts_from_the_last_run(self) -> None:
+        """Last run + interval, but never in the past; no run at all: from now."""
+        assert next_run_at(timer_next=None, last_finished=NOW - 3600, interval=DAY, now=NOW) == (
+            NOW - 3600 + DAY
+        )
+        assert (
+            next_run_at(timer_next=None, last_finished=NOW - 2 * DAY, interval=DAY, now=NOW) == NOW
+        )
+        assert next_run_at(timer_next=None, last_finished=None, interval=DAY, now=NOW) == NOW + DAY
+
+
+@given(
+    expires_in=st.floats(min_value=-DAY, max_value=30 * DAY),
+    next_in=st.floats(min_value=0, max_value=7 * DAY),
+    self_renewing=st.booleans(),
+)
+def test_expiry_is_a_reason_exactly_when_the_next_run_cannot_renew_in_time(
+    expires_in: float, next_in: float, self_renewing: bool
+) -> None:
+    """The promise of `status`: no wolf for self-renewing items, no silence for the others."""
+    details = {"expires_at": NOW + expires_in, "refreshes_after_expiry": self_renewing}
+    items = {"credential/c": {"healthy": True, "details": details}}
+
+    reasons = check_attention(items, {"finished_at": NOW}, now=NOW, next_run=NOW + next_in)
+
+    flagged = any(r.item == "credential/c" for r in reasons)
+    assert flagged == (not self_renewing and expires_in < next_in + RUN_SLACK)
