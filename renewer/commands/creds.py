@@ -259,8 +259,11 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
     Values are never taken from the command line (it is visible to every
     process on the machine). Fields marked secret are not echoed.
     """
+    import time
+
     from renewer import redact
     from renewer.credentials.handle import catalog_for
+    from renewer.credentials.refresh_lock import held, lock_path
     from renewer.primitives import primitive_for
     from renewer.primitives.base import register_secret
     from renewer.secretstore import Stores
@@ -280,19 +283,72 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
     _check_values(name, fields, values)
     store = Stores(config).get(spec.store)
     primitive = primitive_for(recipe.primitive)
-    current = store.read(spec.secret, Namespace.SECRET) or {}
-    primitive.check_secret(name, recipe, {**current, **values})
-    store.update(spec.secret, Namespace.SECRET, merge_with(values))
-    say(f"stored {len(values)} value(s) for {name} ({spec.secret}) in the {store.kind} store")
-    if primitive.reauth_command(name, recipe) == f"renewer creds set {name}":
-        _clear_reauth_mark(store, spec.secret)
+    with held(
+        lock_path(config.state_dir, name),
+        timeout=float(config.run.lock_timeout),
+        what=f"credential {name}",
+    ):
+        current = store.read(spec.secret, Namespace.SECRET) or {}
+        primitive.check_secret(name, recipe, {**current, **values})
+        changed = frozenset(key for key, value in values.items() if current.get(key) != value)
+        # The runtime state first: a crash between the two writes leaves old values
+        # with nothing derived from them, never new values beside an old token.
+        voided = _void_derived(store, spec.secret, primitive, changed)
+        store.update(spec.secret, Namespace.SECRET, merge_with(values))
+        if primitive.reauth_command(name, recipe) == f"renewer creds set {name}":
+            _clear_reauth_mark(store, spec.secret)
+    say(
+        f"stored {len(values)} value(s) for {name} ({spec.secret}) in the {store.kind} store"
+        + (f"; {len(changed)} changed" if current and changed else "")
+    )
+    if voided:
+        say(f"dropped {voided} made with the previous values: the next use gets a new one")
+    for warning in primitive.secret_warnings(name, recipe, values, now=time.time()):
+        say(f"warning: {warning}", err=True)
     grant = recipe.grant if recipe.primitive == "oauth2" else None
     step = (
         f"renewer auth login {name}"
-        if grant in {"authorization_code", "pkce"}
+        if grant in {"authorization_code", "pkce"} and not _has_refresh_token(store, spec.secret)
         else (f"renewer creds test {name}")
     )
     say(f"next: {step}")
+
+
+def _void_derived(store: Any, ref: Any, primitive: Any, changed: frozenset[str]) -> str:
+    """Apply the primitive's rule for what a new secret voids; say what went, or ''."""
+    from renewer.primitives.base import RuntimeState, RuntimeStateDamaged
+    from renewer.secretstore.base import Namespace
+
+    if not changed:
+        return ""
+    words: list[str] = []
+
+    def void(record: dict[str, str] | None) -> dict[str, str]:
+        try:
+            runtime = RuntimeState.from_record(record)
+        except RuntimeStateDamaged:
+            runtime = RuntimeState()
+        kept: RuntimeState = primitive.after_new_secret(runtime, changed)
+        if runtime.access_token is not None and kept.access_token is None:
+            session = "aws_access_key_id" in runtime.extra
+            words.append("the STS session" if session else "the access token")
+        if runtime.refresh_token is not None and kept.refresh_token is None:
+            words.append("the refresh token")
+        return kept.to_record()
+
+    store.update(ref, Namespace.RUNTIME, void)
+    return " and ".join(words)
+
+
+def _has_refresh_token(store: Any, ref: Any) -> bool:
+    from renewer.primitives.base import RuntimeState, RuntimeStateDamaged
+    from renewer.secretstore.base import Namespace
+
+    try:
+        runtime = RuntimeState.from_record(store.read(ref, Namespace.RUNTIME))
+    except RuntimeStateDamaged:
+        return False
+    return runtime.refresh_token is not None
 
 
 def _clear_reauth_mark(store: Any, ref: Any) -> None:

@@ -253,6 +253,12 @@ class Primitive:
     def check_secret(self, name: str, recipe: Recipe, values: Mapping[str, str]) -> None:
         """Refuse values that cannot work (``CredentialError``), before they are stored."""
 
+    def secret_warnings(
+        self, name: str, recipe: Recipe, values: Mapping[str, str], *, now: float
+    ) -> tuple[str, ...]:
+        """Problems worth saying about values that are stored anyway (an expired certificate)."""
+        return ()
+
     def has_test(self, recipe: Recipe) -> bool:
         """Whether :meth:`test` checks anything (by default: the recipe has a test)."""
         return recipe.test is not None
@@ -260,6 +266,15 @@ class Primitive:
     def expires_at(self, state: CredentialState) -> float | None:
         """When what the credential holds stops working, if known (for status)."""
         return state.runtime.expires_at
+
+    def after_new_secret(self, runtime: RuntimeState, changed: frozenset[str]) -> RuntimeState:
+        """What of *runtime* still holds once the secret fields *changed* have new values.
+
+        Whatever was made from an old value (an access token fetched with the
+        old client secret, a session signed with the old key) must not be
+        tested in place of the new one. By default nothing is derived.
+        """
+        return runtime
 
     def refreshes_after_expiry(self, state: CredentialState) -> bool:
         """Whether the next run renews this credential even after :meth:`expires_at` has passed.

@@ -158,6 +158,20 @@ class OAuth2(Primitive):
     def default_sink_value(self, recipe: Recipe) -> str:
         return "{{runtime.access_token}}"
 
+    def after_new_secret(self, runtime: RuntimeState, changed: frozenset[str]) -> RuntimeState:
+        """A new client id voids the grant; a new client secret voids the access token only.
+
+        A refresh token belongs to the client, not to its secret: it is kept,
+        and the next use refreshes with the new secret, which proves it (or
+        is refused). The needs-a-login mark goes too: the new values deserve
+        a try.
+        """
+        if not changed:
+            return runtime
+        if "client_id" in changed:
+            return RuntimeState()
+        return RuntimeState(refresh_token=runtime.refresh_token, scope=runtime.scope)
+
     def refreshes_after_expiry(self, state: CredentialState) -> bool:
         """Client credentials always; code grants while they hold a usable refresh token."""
         if state.recipe.grant == "client_credentials":

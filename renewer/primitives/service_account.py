@@ -123,6 +123,10 @@ class ServiceAccount(Primitive):
                     hint=f"renewer creds set {name}",
                 )
 
+    def after_new_secret(self, runtime: RuntimeState, changed: frozenset[str]) -> RuntimeState:
+        """Every token and session was made with the stored key: a new value voids them all."""
+        return RuntimeState() if changed else runtime
+
     def refreshes_after_expiry(self, state: CredentialState) -> bool:
         """The stored key mints the next token or session, however late."""
         return True
