@@ -10,8 +10,11 @@ Rules, each pinned by a test:
   ``iat + ttl``; *ttl* is between 1 and :data:`MAX_TTL` seconds (Google
   refuses assertions that live longer than an hour, and a short assertion
   is worth less to anyone who copies it);
-* ``iss`` and ``aud`` are required and non-empty; ``sub`` is set only when a
-  subject is given (Google: domain-wide delegation to that user);
+* ``iss`` and ``aud`` are required and non-empty; ``sub`` is the subject
+  when one is given (Google: domain-wide delegation to that user); without
+  one it is the issuer when *subject_is_issuer* (RFC 7523 §3: ``sub`` is a
+  MUST, and a client acting for itself is its own subject), else absent
+  (Google's own flow, which its client libraries follow);
 * ``scope`` is the scopes joined by spaces, in the order given, without
   repeats, and only when there are scopes and the caller puts them in the
   assertion (Google does; generic servers usually take a ``scope`` form
@@ -76,6 +79,7 @@ def plan_assertion(
     key_id: str | None = None,
     jti: str | None = None,
     extra: Mapping[str, str] | None = None,
+    subject_is_issuer: bool = False,
 ) -> Assertion:
     """The header and claims by the rules in the module docstring."""
     if algorithm not in ALGORITHMS:
@@ -94,8 +98,8 @@ def plan_assertion(
     issued = int(now)
     claims: dict[str, str | int] = {"iss": issuer, "aud": audience, "iat": issued}
     claims["exp"] = issued + ttl
-    if subject:
-        claims["sub"] = subject
+    if subject or subject_is_issuer:
+        claims["sub"] = subject or issuer
     scope = join_scopes(scopes)
     if scope and scope_in_assertion:
         claims["scope"] = scope

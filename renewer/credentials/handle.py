@@ -126,10 +126,15 @@ class Credential:
         return {key: Secret(value) for key, value in record.items()}
 
     def runtime(self) -> RuntimeState:
-        """The stored runtime state (empty when there is none yet)."""
+        """The stored runtime state (empty when there is none yet).
+
+        A needs-a-person mark set while the recipe was different is void: the
+        refusal may have been the recipe's (its claims, its URLs), so the
+        changed recipe gets one try, and is marked again if it is refused.
+        """
         record = self.store.read(self.spec.secret, Namespace.RUNTIME)
         try:
-            return RuntimeState.from_record(record)
+            return RuntimeState.from_record(record).for_recipe(self.recipe.fingerprint)
         except RuntimeStateDamaged as exc:
             raise CredentialError(
                 f"{self.name}: the stored runtime state of {self.spec.secret} is damaged ({exc})",
@@ -218,7 +223,9 @@ class Credential:
                 current = RuntimeState.from_record(record)
             except RuntimeStateDamaged:
                 current = RuntimeState()
-            return current.marked_for_reauth(redact.scrub(reason)[:300]).to_record()
+            return current.marked_for_reauth(
+                redact.scrub(reason)[:300], recipe=self.recipe.fingerprint
+            ).to_record()
 
         with contextlib.suppress(RenewerError, OSError):
             self.store.update(self.spec.secret, Namespace.RUNTIME, mark)

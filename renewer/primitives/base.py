@@ -91,6 +91,7 @@ class RuntimeState:
     expires_at: float | None = None
     needs_reauth: bool = False
     reauth_reason: str = ""
+    reauth_recipe: str = ""  # the recipe's fingerprint when the mark was set
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)  # kind-specific values
 
     _FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -103,6 +104,7 @@ class RuntimeState:
             "expires_at",
             "needs_reauth",
             "reauth_reason",
+            "reauth_recipe",
         }
     )
 
@@ -122,6 +124,7 @@ class RuntimeState:
             expires_at=_time(record, "expires_at"),
             needs_reauth=record.get("needs_reauth") == "true",
             reauth_reason=record.get("reauth_reason", ""),
+            reauth_recipe=record.get("reauth_recipe", ""),
             extra={k: v for k, v in record.items() if k not in cls._FIELDS},
         )
 
@@ -137,13 +140,25 @@ class RuntimeState:
             "expires_at": "" if self.expires_at is None else repr(self.expires_at),
             "needs_reauth": "true" if self.needs_reauth else "",
             "reauth_reason": self.reauth_reason,
+            "reauth_recipe": self.reauth_recipe if self.needs_reauth else "",
         }
         record.update({key: value for key, value in values.items() if value})
         return record
 
-    def marked_for_reauth(self, reason: str) -> RuntimeState:
-        """The same state, flagged so ``status`` and ``creds list`` show it."""
-        return replace(self, needs_reauth=True, reauth_reason=reason)
+    def marked_for_reauth(self, reason: str, *, recipe: str = "") -> RuntimeState:
+        """The same state, flagged so ``status`` and ``creds list`` show it.
+
+        *recipe* is the fingerprint of the recipe the refusal happened with: a
+        refusal may be the recipe's fault (the claims of an assertion, a token
+        URL), so a changed recipe deserves one more try (:meth:`for_recipe`).
+        """
+        return replace(self, needs_reauth=True, reauth_reason=reason, reauth_recipe=recipe)
+
+    def for_recipe(self, fingerprint: str) -> RuntimeState:
+        """The state as seen with the recipe *fingerprint*: a mark set with another is void."""
+        if self.needs_reauth and self.reauth_recipe and self.reauth_recipe != fingerprint:
+            return replace(self, needs_reauth=False, reauth_reason="", reauth_recipe="")
+        return self
 
     def template_values(self) -> dict[str, str]:
         """``{{runtime.*}}`` values; the refresh token is never among them."""

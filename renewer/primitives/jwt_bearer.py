@@ -201,6 +201,7 @@ def assertion(state: CredentialState, key: SigningKey, *, now: float) -> str:
             key_id=key.key_id or None,
             jti=secrets.token_urlsafe(16) if state.recipe.kind == "generic_jwt" else None,
             extra=extra,
+            subject_is_issuer=state.recipe.kind == "generic_jwt",
         )
     except (AssertionProblem, TemplateError) as exc:
         raise CredentialError(

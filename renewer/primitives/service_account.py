@@ -73,9 +73,7 @@ class ServiceAccount(Primitive):
 
             secret = {key: value.reveal() for key, value in state.secret.items()}
             key = signing_key(state.name, state.recipe, secret)
-            return exchange(
-                state, key, http=http, reauth=self.reauth_command(state.name, state.recipe)
-            )
+            return exchange(state, key, http=http, reauth=refused_assertion_hint(state))
         if kind == "aws_sigv4":
             from renewer.primitives.aws import request_session
 
@@ -135,6 +133,17 @@ class ServiceAccount(Primitive):
         if recipe.kind == "aws_sigv4":
             return "{{runtime.aws_access_key_id}}"
         return "{{runtime.access_token}}"
+
+
+def refused_assertion_hint(state: CredentialState) -> str:
+    """What to do when a token endpoint refuses an assertion: the key, or the recipe's claims."""
+    service = state.recipe.service
+    return (
+        f"renewer creds set {state.name} if the key was replaced or deleted; if the key is "
+        f"right, the endpoint refused the claims recipe {service} makes (iss, sub, aud, "
+        f"scope): compare them with what it expects, `renewer recipes show {service}` "
+        "(a fixed recipe is tried again by the next run)"
+    )
 
 
 def _unknown_kind(name: str, recipe: Recipe) -> CredentialError:

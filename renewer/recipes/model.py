@@ -251,6 +251,15 @@ class Recipe:
         return self.service.startswith("_")
 
     @property
+    def fingerprint(self) -> str:
+        """A short digest of the merged recipe: changes when anything in it changes."""
+        import hashlib
+        import json
+
+        text = json.dumps(self.data, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
     def runtime_keys(self) -> frozenset[str]:
         return RUNTIME_KEYS.get(self.primitive, frozenset())
 

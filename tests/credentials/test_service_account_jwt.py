@@ -378,7 +378,8 @@ class TestRefusals:
             workspace.open("cal").ensure_fresh()
 
         assert "account disabled" in caught.value.message
-        assert caught.value.hint == "renewer creds set cal"
+        assert caught.value.hint.startswith("renewer creds set cal if the key was replaced")
+        assert "`renewer recipes show gcal`" in caught.value.hint
         assert workspace.runtime(REF).needs_reauth
         assert jwt_peer.requests == 1
 

@@ -14,6 +14,7 @@ from tests.peers.hostile_vault import HostileVault
 from tests.peers.httpbin_peer import HttpbinPeer
 from tests.peers.jwt_token_server import JwtTokenPeer
 from tests.peers.oauth_server import OAuthPeer
+from tests.peers.pyjwt_endpoint import PyJwtEndpoint
 from tests.workspace import Workspace
 
 
@@ -95,3 +96,13 @@ def _httpbin() -> Iterator[HttpbinPeer]:
 # a request or a redirect must not carry the credential to.
 httpbin = pytest.fixture(_httpbin, name="httpbin")
 httpbin_other = pytest.fixture(_httpbin, name="httpbin_other")
+
+
+@pytest.fixture
+def pyjwt_endpoint() -> Iterator[PyJwtEndpoint]:
+    """A JWT-bearer token endpoint that verifies with PyJWT (RFC 7523 claims required)."""
+    peer = PyJwtEndpoint()
+    try:
+        yield peer
+    finally:
+        peer.stop()

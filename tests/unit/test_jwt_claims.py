@@ -48,9 +48,14 @@ class TestPlanAssertion:
         assert plan_.expires_at == 1_700_003_600
 
     def test_subject_for_domain_wide_delegation(self) -> None:
-        """sub is present only when a subject is given."""
+        """Google's flow: sub is present only when a subject is given."""
         assert plan(subject="admin@example.com").claims["sub"] == "admin@example.com"
         assert "sub" not in plan().claims
+
+    def test_rfc_7523_subject_defaults_to_the_issuer(self) -> None:
+        """sub is a MUST in RFC 7523 §3: a client acting for itself is its own subject."""
+        assert plan(subject_is_issuer=True).claims["sub"] == "sa@p.iam"
+        assert plan(subject="u@x", subject_is_issuer=True).claims["sub"] == "u@x"
 
     def test_scopes_can_stay_out_of_the_assertion(self) -> None:
         """Generic servers take scope as a form parameter."""

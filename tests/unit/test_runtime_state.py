@@ -53,3 +53,21 @@ class TestRuntimeState:
     def test_repr_hides_tokens(self) -> None:
         """A state in a traceback shows no token."""
         assert "at-123456" not in repr(RuntimeState(access_token=Secret("at-123456")))
+
+
+class TestMarkAndRecipe:
+    def test_a_mark_is_void_under_another_recipe(self) -> None:
+        """A refusal may be the recipe's fault: a changed recipe gets a try."""
+        marked = RuntimeState().marked_for_reauth("invalid_grant", recipe="abc")
+        again = RuntimeState.from_record(marked.to_record())
+
+        assert again.for_recipe("abc").needs_reauth
+        assert not again.for_recipe("def").needs_reauth
+        assert again.for_recipe("def").reauth_reason == ""
+
+    def test_a_mark_without_a_recipe_stays(self) -> None:
+        """Marks written before recipes were fingerprinted hold until a person acts."""
+        marked = RuntimeState().marked_for_reauth("invalid_grant")
+
+        assert marked.for_recipe("anything").needs_reauth
+        assert "reauth_recipe" not in RuntimeState().to_record()
