@@ -58,7 +58,7 @@ class PyJwtEndpoint:
             assertion = request.form.get("assertion", "")
             try:
                 issuer = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
-                key, algorithm = self.keys[issuer]
+                key, algorithm = self.keys[str(issuer)]
                 claims = jwt.decode(
                     assertion,
                     key,
