@@ -142,7 +142,8 @@ def creds_test(app: AppContext, name: str) -> None:
     if spec is None:
         call = "TLS handshake with the client certificate"
     else:
-        call = f"{spec.method} {spec.path} → HTTP {checked.result.status}"
+        status = checked.result.status
+        call = f"{spec.method} {spec.path}" + ("" if status is None else f" → HTTP {status}")
         if credential.recipe.primitive == "mtls":
             call = f"TLS handshake, {call}"
     refreshed = " (refreshed first)" if fresh.refreshed or checked.refreshed else ""
@@ -282,7 +283,7 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
         register_secret(value)
     _check_values(name, fields, values)
     store = Stores(config).get(spec.store)
-    primitive = primitive_for(recipe.primitive)
+    primitive = primitive_for(recipe.primitive, pki=spec.pki)
     with held(
         lock_path(config.state_dir, name),
         timeout=float(config.run.lock_timeout),

@@ -23,8 +23,11 @@ caller stores that record (one atomic write) before any sink sees it, and
 never leaves a new certificate beside an old key.
 
 ``test`` is a real TLS handshake with the client certificate against the
-``base_url``'s host and port (plus one request, because under TLS 1.3 a
-server refuses a client certificate only after the handshake), then the
+``base_url``'s host and port, then one ``GET /`` whose first byte is read,
+because under TLS 1.3 a server refuses a client certificate only after the
+handshake. A ``GET``: servers such as ``openssl s_server -www`` never answer
+a ``HEAD``. An answer, whatever its status, means the certificate was
+accepted; so does silence until the timeout (nothing refused it). Then the
 recipe's HTTP ``test``, if any, over the same kind of connection. The
 server is verified against the secret's ``ca_cert`` when set (and only
 against it), else the system's trust store.
@@ -306,6 +309,22 @@ class Mtls(Primitive):
         finally:
             session.close()
 
+    def secret_warnings(
+        self, name: str, recipe: Recipe, values: Mapping[str, str], *, now: float
+    ) -> tuple[str, ...]:
+        """A certificate stored although it is expired or not yet valid: say so at once."""
+        cert, key = values.get("client_cert"), values.get("client_key")
+        if not cert or not key:
+            return ()
+        found = _read("secret", cert, key, chain_of(cert))
+        if found.facts is None:
+            return ()
+        decision = check_certificate(found.facts, key_public=found.key_public, now=now)
+        if decision.state not in {certs.EXPIRED, certs.NOT_YET_VALID}:
+            return ()
+        usable = "" if self.pki is None else "; pki: will issue a new one on the next run"
+        return (f"{name}: client_cert: {decision.reason}: the service will refuse it{usable}",)
+
     def check_secret(self, name: str, recipe: Recipe, values: Mapping[str, str]) -> None:
         """A certificate and key that belong together; a CA that parses."""
         cert, key = values.get("client_cert"), values.get("client_key")
@@ -422,35 +441,45 @@ def handshake(state: CredentialState, context: ssl.SSLContext, *, http: Http) ->
     if parts.scheme != "https" or not parts.hostname:
         return (f"base_url {state.recipe.base_url} is not https: there is no TLS to test",)
     host, port = parts.hostname, parts.port or 443
-    request = f"HEAD / HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
+    request = f"GET / HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
 
     def once() -> tuple[str, ...]:
         try:
             raw = socket.create_connection((host, port), timeout=http.policy.timeout)
         except OSError as exc:
             raise TransientFailure(f"could not connect to {host}:{port}") from exc
-        try:
-            with raw, context.wrap_socket(raw, server_hostname=host) as tls:
-                tls.sendall(request.encode())
+        with raw:
+            try:
+                return probe(context.wrap_socket(raw, server_hostname=host))
+            except TimeoutError:
+                raise TransientFailure(f"no TLS handshake with {host}:{port} in time") from None
+            except ssl.SSLCertVerificationError as exc:
+                return (
+                    f"the server's certificate is not trusted ({exc.verify_message}); "
+                    "store its CA as ca_cert",
+                )
+            except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError) as exc:
+                # TLS 1.3 servers judge the client certificate after the handshake; a
+                # refusal's alert may be lost to the reset of a socket closed with our
+                # request unread. Say what was seen, and what it most likely means.
+                return (
+                    f"the server closed the connection during TLS ({type(exc).__name__}); "
+                    "it most likely refused the client certificate",
+                )
+            except ssl.SSLError as exc:
+                reason = (exc.reason or type(exc).__name__).lower().replace("_", " ")
+                return (f"the TLS handshake failed: {reason}",)
+            except OSError as exc:
+                return (f"the TLS connection failed ({type(exc).__name__})",)
+
+    def probe(tls: ssl.SSLSocket) -> tuple[str, ...]:
+        """After the handshake: a refusal arrives as an alert or a close; anything else is fine."""
+        with tls:
+            tls.sendall(request.encode())
+            try:
                 first = tls.recv(_READ_BYTES)
-        except ssl.SSLCertVerificationError as exc:
-            return (
-                f"the server's certificate is not trusted ({exc.verify_message}); "
-                "store its CA as ca_cert",
-            )
-        except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError) as exc:
-            # TLS 1.3 servers judge the client certificate after the handshake; a
-            # refusal's alert may be lost to the reset of a socket closed with our
-            # request unread. Say what was seen, and what it most likely means.
-            return (
-                f"the server closed the connection during TLS ({type(exc).__name__}); "
-                "it most likely refused the client certificate",
-            )
-        except ssl.SSLError as exc:
-            reason = (exc.reason or type(exc).__name__).lower().replace("_", " ")
-            return (f"the TLS handshake failed: {reason}",)
-        except OSError as exc:
-            return (f"the TLS connection failed ({type(exc).__name__})",)
+            except TimeoutError:
+                return ()  # no refusal, no answer within the timeout: the certificate stood
         if not first:
             return (
                 "the server closed the connection without answering; it may have refused "
