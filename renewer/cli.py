@@ -7,6 +7,7 @@ or requests (issue #9: help must stay fast).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -70,7 +71,25 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_cli(argv: list[str] | None = None) -> int:
-    """Run the CLI and return the exit code instead of exiting (tests, demo)."""
+    """Run the CLI and return the exit code instead of exiting (tests, demo).
+
+    Everything the command writes to stdout and stderr passes the secret
+    scrubber (:class:`renewer.redact.ScrubbingText`), whoever wrote it.
+    """
+    from renewer.redact import ScrubbingText
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ScrubbingText(saved[0]), ScrubbingText(saved[1])
+    try:
+        return _run(argv)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to add
+                stream.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         result = cli.main(args=argv, prog_name="renewer", standalone_mode=False)
     except RenewerError as error:

@@ -42,7 +42,12 @@ class RenewerError(Exception):
     @property
     def see(self) -> str:
         """Where the runbook explains this failure, relative to the repository."""
-        return f"runbooks/{self.runbook}#{self.reference}"
+        return self.see_for(self.reference)
+
+    @classmethod
+    def see_for(cls, reference: str) -> str:
+        """A section of this class's runbook (for results that are not raised)."""
+        return f"runbooks/{cls.runbook}#{reference}"
 
     def __str__(self) -> str:
         return self.message

@@ -8,12 +8,21 @@ token) is registered here, and every line renewer prints or logs passes
 through :func:`scrub`, which masks any registered value and anything shaped
 like a Vault token. Registration is process-local and cheap; values shorter
 than 6 characters are not registered (they would mask ordinary words).
+
+"Every line renewer prints" is enforced at the edge: the CLI's entry point
+puts :class:`ScrubbingText` around stdout and stderr for the whole command,
+so a ``click.echo`` that forgets to scrub cannot leak either. Text is
+scrubbed a line at a time (a secret never spans lines); bytes written to
+the streams' ``buffer`` (``creds call`` prints a service's answer as it
+came) are scrubbed per write by :func:`scrub_bytes`.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import threading
+from typing import Any, TextIO
 
 MASK = "[redacted]"
 _MIN_LENGTH = 6
@@ -22,11 +31,13 @@ _VAULT_TOKEN = re.compile(r"\b(?:hvs|hvb|hvr|s|b|r)\.[A-Za-z0-9_-]{20,}")
 _lock = threading.Lock()
 _known: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+_bytes_pattern: re.Pattern[bytes] | None = None
+_VAULT_TOKEN_BYTES = re.compile(_VAULT_TOKEN.pattern.encode())
 
 
 def register(*values: str | bytes | None) -> None:
     """Remember secret *values* so :func:`scrub` masks them wherever they appear."""
-    global _pattern  # noqa: PLW0603 - one process-wide registry, on purpose
+    global _pattern, _bytes_pattern  # noqa: PLW0603 - one process-wide registry, on purpose
     added = False
     with _lock:
         for value in values:
@@ -40,6 +51,7 @@ def register(*values: str | bytes | None) -> None:
         if added:
             ordered = sorted(_known, key=len, reverse=True)
             _pattern = re.compile("|".join(re.escape(value) for value in ordered))
+            _bytes_pattern = re.compile(b"|".join(re.escape(v.encode()) for v in ordered))
 
 
 def scrub(text: str) -> str:
@@ -55,9 +67,83 @@ def holds_secret(text: str) -> bool:
     return scrub(text) != text
 
 
+def scrub_bytes(data: bytes) -> bytes:
+    """:func:`scrub` for bytes: every registered secret (UTF-8) and Vault-token shape masked."""
+    pattern = _bytes_pattern
+    if pattern is not None:
+        data = pattern.sub(MASK.encode(), data)
+    return _VAULT_TOKEN_BYTES.sub(MASK.encode(), data)
+
+
 def forget_all() -> None:
     """Clear the registry (tests start each case from nothing)."""
-    global _pattern  # noqa: PLW0603 - one process-wide registry, on purpose
+    global _pattern, _bytes_pattern  # noqa: PLW0603 - one process-wide registry, on purpose
     with _lock:
         _known.clear()
         _pattern = None
+        _bytes_pattern = None
+
+
+class ScrubbingBytes(io.RawIOBase):
+    """A binary stream that writes every chunk through :func:`scrub_bytes`."""
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__()
+        self._raw = raw
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._raw.write(scrub_bytes(chunk))
+        return len(chunk)
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+
+class ScrubbingText(io.TextIOBase):
+    """A text stream that writes whole lines through :func:`scrub`; see the module docstring.
+
+    A partial line waits for its newline, or for :meth:`flush` (a prompt).
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self._pending = ""
+        raw = getattr(stream, "buffer", None)
+        self.buffer = ScrubbingBytes(raw) if raw is not None else None
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._stream, "errors", None)
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self._pending += text
+        if "\n" in self._pending:
+            lines, _, self._pending = self._pending.rpartition("\n")
+            self._stream.write(scrub(lines + "\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, ""
+            self._stream.write(scrub(pending))
+        self._stream.flush()

@@ -150,10 +150,13 @@ def creds_test(app: AppContext, name: str) -> None:
     if checked.result.passed:
         say(f"PASS {name}: {call}{refreshed}")
         return
+    from renewer.errors import CredentialError
+
     say(f"FAIL {name}: {call}{refreshed}")
     for problem in checked.result.problems:
         say(f"  {problem}")
-    say(f"hint: {credential.reauth_command}", err=True)
+    say(f"hint: {credential.test_failure_hint(checked.result)}", err=True)
+    say(f"see: {CredentialError.see_for('credential-failed')}", err=True)
     click.get_current_context().exit(1)
 
 
@@ -205,7 +208,7 @@ def creds_call(
                 hint="check the service and the network; try again",
             ) from None
     say(f"HTTP {response.status_code} {response.reason}", err=True)
-    show_body(response.content)
+    show_body(response.content)  # scrubbed of known secrets on the way out (renewer.redact)
     if response.status_code >= 500:
         click.get_current_context().exit(75)
     if response.status_code >= 400:
@@ -262,7 +265,6 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
     """
     import time
 
-    from renewer import redact
     from renewer.credentials.handle import catalog_for
     from renewer.credentials.refresh_lock import held, lock_path
     from renewer.primitives import primitive_for
@@ -278,8 +280,9 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
     if not fields:
         raise click.UsageError(f"recipe {recipe.service} declares no required_secrets")
     values = _values_from_stdin(fields) if from_stdin else _values_from_prompts(fields)
-    redact.register(*values.values())
-    for value in values.values():
+    from renewer.credentials.handle import secret_values
+
+    for value in secret_values(recipe, values):
         register_secret(value)
     _check_values(name, fields, values)
     store = Stores(config).get(spec.store)

@@ -12,7 +12,13 @@ Rules, each pinned by a test:
   be equal (``1`` does not match ``true``, nor ``"1"``);
 * problems are returned, not raised, in a stable order, and never quote a
   string from the answer: a service may echo something private, so a
-  mismatch says "a different string" instead.
+  mismatch says "a different string" instead;
+* :func:`blame` says whose a failure most likely is: the **credential**'s
+  when the service refused it (401 or 403, unless the test expects that
+  status) or there was no HTTP answer at all (a TLS refusal of a client
+  certificate); otherwise the **recipe**'s: the service took the credential
+  and answered something the test does not expect (a 404, another status,
+  a JSON mismatch), so storing the secret again would not help.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from collections.abc import Mapping
 from typing import Any
 
 NOT_JSON: Any = object()  # the body was not JSON (pass as *body*)
+CREDENTIAL = "credential"
+RECIPE = "recipe"
+_REFUSALS = frozenset({401, 403})
 
 
 def check_answer(
@@ -43,6 +52,15 @@ def check_answer(
         else:
             problems.extend(_compare(expect_json, body, "body"))
     return tuple(problems)
+
+
+def blame(status: int | None, *, expect_status: int | None = None) -> str:
+    """:data:`CREDENTIAL` or :data:`RECIPE`, by the rules in the module docstring."""
+    if status is None:
+        return CREDENTIAL
+    if status in _REFUSALS and status != expect_status:
+        return CREDENTIAL
+    return RECIPE
 
 
 def _compare(expected: Any, actual: Any, where: str) -> list[str]:

@@ -122,7 +122,7 @@ class Credential:
                 f"{self.store.kind} store",
                 hint=f"renewer creds set {self.name}",
             )
-        redact.register(*(value for key, value in record.items() if not is_label(key)))
+        redact.register(*secret_values(self.recipe, record))
         return {key: Secret(value) for key, value in record.items()}
 
     def runtime(self) -> RuntimeState:
@@ -262,6 +262,32 @@ class Credential:
 
     def default_sink_value(self) -> str:
         return self.primitive.default_sink_value(self.recipe)
+
+    def test_failure_hint(self, result: TestResult) -> str:
+        """The command that fixes a failed test: the secret's or the recipe's (expect.blame)."""
+        from renewer.core.expect import CREDENTIAL, blame
+
+        spec = self.recipe.test
+        expected = spec.expect_status if spec is not None else None
+        if blame(result.status, expect_status=expected) == CREDENTIAL:
+            return self.reauth_command
+        service = self.recipe.service
+        return (
+            f"the service accepted the request but its answer (HTTP {result.status}) is not what "
+            f"recipe {service}'s test expects: compare the test with the service's API, "
+            f"`renewer recipes show {service}`"
+        )
+
+
+def secret_values(recipe: Recipe, record: dict[str, str]) -> list[str]:
+    """The values of *record* to keep out of output: all but fields declared ``secret: false``.
+
+    A client id or an issuer is printed on purpose (an authorize URL carries
+    the client id); masking it would break what it is printed for.
+    A rotation's labels (key ids, a version counter: ``is_label``) are not secrets either.
+    """
+    public = {item.key for item in recipe.required_secrets if not item.secret}
+    return [value for key, value in record.items() if key not in public and not is_label(key)]
 
 
 def _remaining(runtime: RuntimeState, now: float) -> int | None:

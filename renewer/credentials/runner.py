@@ -46,7 +46,7 @@ from renewer.credentials.handle import Credential, catalog_for, open_credential
 from renewer.credentials.hooks import run_hook
 from renewer.credentials.sinks import SinkContent, needs_write, sink_content, write_sink
 from renewer.credentials.spec import CredentialSpec, TestPolicy
-from renewer.errors import CredentialReauthRequired, HookFailed, RenewerError
+from renewer.errors import CredentialError, CredentialReauthRequired, HookFailed, RenewerError
 from renewer.files import ensure_private_dir, write_atomic
 from renewer.primitives.base import Action, CredentialState, TestResult
 from renewer.primitives.http import Http, RetryPolicy
@@ -193,7 +193,8 @@ class _Run:
             "no sink was written.",
             {
                 "status": result.status,
-                "hint": credential.reauth_command,
+                "hint": credential.test_failure_hint(result),
+                "see": CredentialError.see_for("credential-failed"),
                 "refreshed": done.refreshed,
             },
         )

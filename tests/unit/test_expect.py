@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from renewer.core.expect import NOT_JSON, check_answer
+from renewer.core.expect import CREDENTIAL, NOT_JSON, RECIPE, blame, check_answer
 
 
 class TestCheckAnswer:
@@ -77,3 +77,23 @@ class TestCheckAnswer:
         assert check_answer(status=200, body=[], expect_json={"ok": True}) == (
             "body: expected an object, got a list",
         )
+
+
+class TestBlame:
+    @pytest.mark.parametrize(
+        ("status", "expect_status", "who"),
+        [
+            (401, None, CREDENTIAL),
+            (403, 200, CREDENTIAL),
+            (None, 200, CREDENTIAL),  # no HTTP answer: a TLS refusal of the certificate
+            (401, 401, RECIPE),  # the test expects a refusal (an endpoint probing auth)
+            (404, 200, RECIPE),
+            (200, None, RECIPE),  # 2xx with a JSON mismatch
+            (500, 200, RECIPE),
+        ],
+    )
+    def test_refusals_blame_the_credential_and_the_rest_the_recipe(
+        self, status: int | None, expect_status: int | None, who: str
+    ) -> None:
+        """Storing the secret again only helps when the service refused it."""
+        assert blame(status, expect_status=expect_status) == who
