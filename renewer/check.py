@@ -54,6 +54,7 @@ def run_checks(config: Config) -> list[Finding]:
     findings = [Finding("ok", "config", f"{config.source} is valid")]
     findings.append(_state_dir(config))
     findings.extend(_rotation(config, index) for index in range(len(config.rotations)))
+    findings.extend(_recipes(config))
     findings.extend(_credentials(config))
     findings.extend(_token_helper(config))
     if not config.tokens:
@@ -86,6 +87,36 @@ def run_checks(config: Config) -> list[Finding]:
 
 
 _RECIPE_STATES = {"recipe-invalid"}
+
+
+def _recipes(config: Config) -> list[Finding]:
+    """Every recipe file in the user's recipe directories, used or not, resolves and passes."""
+    from renewer.credentials.handle import catalog_for
+    from renewer.recipes.sites import snapshot_date
+
+    catalog = catalog_for(config)
+    user = [name for name in catalog.names() if catalog.files[name][0].origin == "user"]
+    if not user:
+        return []
+    findings = []
+    for name in user:
+        try:
+            catalog.resolve(name)
+        except RenewerError as error:
+            detail = error.message.splitlines()[0] + (f"; {error.hint}" if error.hint else "")
+            subject = f"recipe {name} ({catalog.files[name][0].path})"
+            findings.append(Finding("fail", subject, detail, error.exit_code))
+    if not findings:
+        dirs = ", ".join(str(path) for path in config.credentials.recipes.dirs)
+        findings.append(
+            Finding(
+                "ok",
+                "recipes",
+                f"{len(user)} user recipe(s) in {dirs} valid "
+                f"(sites by the Public Suffix List of {snapshot_date()})",
+            )
+        )
+    return findings
 
 
 def _credentials(config: Config) -> list[Finding]:

@@ -151,6 +151,17 @@ class _Converter:
                 f"more than {MAX_VALUES} values once aliases (*name) are expanded "
                 "(an alias bomb?); write the values out instead",
             )
+        if node.tag == APPEND_TAG and not isinstance(node, yaml.SequenceNode):
+            raise self._fail(
+                node,
+                path,
+                f"{APPEND_TAG} marks a list (its items go after the parent's); "
+                + (
+                    "a mapping is always merged with the parent's key by key: drop the tag"
+                    if isinstance(node, yaml.MappingNode)
+                    else "this value is not a list"
+                ),
+            )
         if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
             if node.tag.startswith("!"):
                 raise self._fail(node, path, f"unknown tag {node.tag}")
@@ -165,6 +176,8 @@ class _Converter:
 
     def _collection(self, node: yaml.MappingNode | yaml.SequenceNode, path: YamlPath) -> Any:
         if isinstance(node, yaml.MappingNode):
+            if node.tag.startswith("!"):
+                raise self._fail(node, path, f"unknown tag {node.tag}")
             return self._mapping(node, path)
         items = [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
         if node.tag == APPEND_TAG:

@@ -10,6 +10,11 @@ Rules, each pinned by a test:
   an expected object must be present with a matching value (objects match
   recursively, so extra keys in the answer are fine); lists and scalars must
   be equal (``1`` does not match ``true``, nor ``"1"``);
+* a top-level ``expect_json`` key that starts with ``$`` is a JSON path
+  (:mod:`renewer.core.jsonpath`: ``$.data[0].id``, ``$.items[*].active``)
+  and its value is matched by the same rules against each node it selects;
+  through a wildcard every node must match and there must be one; any other
+  key is a member name, as above (``ok: true`` is the seed's Slack example);
 * problems are returned, not raised, in a stable order, and never quote a
   string from the answer: a service may echo something private, so a
   mismatch says "a different string" instead;
@@ -25,6 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from renewer.core.jsonpath import Missing, PathError, parse_path, select
 
 NOT_JSON: Any = object()  # the body was not JSON (pass as *body*)
 CREDENTIAL = "credential"
@@ -50,8 +57,27 @@ def check_answer(
         if body is NOT_JSON:
             problems.append("expected a JSON body, got something else")
         else:
-            problems.extend(_compare(expect_json, body, "body"))
+            members = {k: v for k, v in expect_json.items() if not str(k).startswith("$")}
+            if members:
+                problems.extend(_compare(members, body, "body"))
+            for path, expected in expect_json.items():
+                if str(path).startswith("$"):
+                    problems.extend(_check_path(str(path), expected, body))
     return tuple(problems)
+
+
+def _check_path(path: str, expected: Any, body: Any) -> list[str]:
+    try:
+        steps = parse_path(path)
+    except PathError as exc:
+        return [f"{path}: not a usable JSON path ({exc})"]
+    problems: list[str] = []
+    for node in select(steps, body):
+        if isinstance(node, Missing):
+            problems.append(f"{node.location}: {node.reason}")
+        else:
+            problems.extend(_compare(expected, node.value, node.location))
+    return problems
 
 
 def blame(status: int | None, *, expect_status: int | None = None) -> str:

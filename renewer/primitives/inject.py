@@ -1,4 +1,4 @@
-"""Putting a credential on a request: header, query, JSON/form body, or HTTP Basic auth.
+"""Putting a credential on a request: header, query, JSON/form body, HTTP Basic or Digest auth.
 
 :func:`plan_injection` renders the recipe's ``inject`` templates (pure);
 :func:`apply_injection` edits a ``requests.PreparedRequest`` in place. Every
@@ -8,6 +8,11 @@ in that spelling too, so a log of the request cannot show it either.
 
 Body injection adds fields to a JSON object body (an empty body becomes
 one) or to a form body; any other body is refused rather than corrupted.
+
+Digest auth (RFC 7616, seed 004 §3.1) cannot be computed in advance: the
+request goes out bare, and requests' ``HTTPDigestAuth`` answers the server's
+``401`` challenge by resending it once with the digest (the password itself
+never travels). Each request makes its own challenge round trip.
 """
 
 from __future__ import annotations
@@ -39,11 +44,13 @@ class Injection:
     query: Mapping[str, str] = field(default_factory=dict)
     body: Mapping[str, str] = field(default_factory=dict)
     basic_auth: tuple[str, str] | None = field(default=None, repr=False)
+    digest_auth: tuple[str, str] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:  # the values are secrets: show only where they go
         return (
             f"Injection(headers={sorted(self.headers)}, query={sorted(self.query)}, "
-            f"body={sorted(self.body)}, basic_auth={self.basic_auth is not None})"
+            f"body={sorted(self.body)}, basic_auth={self.basic_auth is not None}, "
+            f"digest_auth={self.digest_auth is not None})"
         )
 
 
@@ -55,17 +62,17 @@ def plan_injection(state: CredentialState) -> Injection:
     def rendered(section: Mapping[str, str]) -> dict[str, str]:
         return {name: _render(state, template, values) for name, template in section.items()}
 
-    basic = None
-    if spec.basic_auth is not None:
-        basic = (
-            _render(state, spec.basic_auth[0], values),
-            _render(state, spec.basic_auth[1], values),
-        )
+    def pair(templates: tuple[str, str] | None) -> tuple[str, str] | None:
+        if templates is None:
+            return None
+        return _render(state, templates[0], values), _render(state, templates[1], values)
+
     return Injection(
         headers=rendered(spec.header),
         query=rendered(spec.query),
         body=rendered(spec.body),
-        basic_auth=basic,
+        basic_auth=pair(spec.basic_auth),
+        digest_auth=pair(spec.digest_auth),
     )
 
 
@@ -95,6 +102,10 @@ def apply_injection(request: requests.PreparedRequest, injection: Injection) -> 
         request.url = _with_query(request.url or "", injection.query)
     if injection.body:
         _inject_body(request, injection.body)
+    if injection.digest_auth is not None:
+        from requests.auth import HTTPDigestAuth
+
+        HTTPDigestAuth(*injection.digest_auth)(request)  # answers the 401 challenge once
 
 
 def _with_query(url: str, fields: Mapping[str, str]) -> str:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from renewer.core.domains import check_same_site, check_transport, is_absolute, origin_of
+from renewer.core.jsonpath import PathError, parse_path
 from renewer.core.jwt_claims import RESERVED
 from renewer.core.merge import deep_merge, plain
 from renewer.errors import RecipeError
@@ -273,6 +274,7 @@ def check_recipe(
 ) -> list[tuple[TemplatePath, str]]:
     """Problems a schema cannot see, as (path, message); empty when the recipe is sound."""
     problems = _check_templates(recipe)
+    problems += _check_expect_paths(recipe)
     problems += _check_client(recipe)
     problems += _check_service_account(recipe)
     problems += _check_mtls(recipe)
@@ -330,6 +332,19 @@ def _check_templates(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
                         f"primitive (available: {available})",
                     )
                 )
+    return problems
+
+
+def _check_expect_paths(recipe: Recipe) -> list[tuple[TemplatePath, str]]:
+    """Every ``$`` key of ``test.expect_json`` parses (a typo fails here, not in a test)."""
+    expect = recipe.test.expect_json if recipe.test is not None else None
+    problems: list[tuple[TemplatePath, str]] = []
+    for key in expect or {}:
+        if str(key).startswith("$"):
+            try:
+                parse_path(str(key))
+            except PathError as exc:
+                problems.append((("test", "expect_json", key), f"not a JSON path: {exc}"))
     return problems
 
 

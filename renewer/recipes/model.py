@@ -57,19 +57,22 @@ class InjectSpec:
     query: Mapping[str, str] = field(default_factory=dict)
     body: Mapping[str, str] = field(default_factory=dict)
     basic_auth: tuple[str, str] | None = None
+    digest_auth: tuple[str, str] | None = None  # RFC 7616: answered to the server's challenge
 
     def templates(self) -> Iterator[tuple[TemplatePath, str]]:
         """Every template with its path in the recipe, for validation."""
         for section in ("header", "query", "body"):
             for name, template in getattr(self, section).items():
                 yield ("inject", section, name), template
-        if self.basic_auth is not None:
-            yield ("inject", "basic_auth", "username"), self.basic_auth[0]
-            yield ("inject", "basic_auth", "password"), self.basic_auth[1]
+        for section in ("basic_auth", "digest_auth"):
+            pair = getattr(self, section)
+            if pair is not None:
+                yield ("inject", section, "username"), pair[0]
+                yield ("inject", section, "password"), pair[1]
 
     @property
     def empty(self) -> bool:
-        return not (self.header or self.query or self.body or self.basic_auth)
+        return not (self.header or self.query or self.body or self.basic_auth or self.digest_auth)
 
 
 # OAuth parameters renewer sets itself: who the client is, where the code goes,
@@ -312,12 +315,13 @@ class Recipe:
 
 
 def _inject(data: Mapping[str, Any]) -> InjectSpec:
-    basic = data.get("basic_auth")
+    basic, digest = data.get("basic_auth"), data.get("digest_auth")
     return InjectSpec(
         header=dict(data.get("header", {})),
         query=dict(data.get("query", {})),
         body=dict(data.get("body", {})),
         basic_auth=(basic["username"], basic["password"]) if basic else None,
+        digest_auth=(digest["username"], digest["password"]) if digest else None,
     )
 
 
