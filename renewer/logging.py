@@ -95,23 +95,10 @@ def sentence(event: Mapping[str, Any]) -> str:
 
 
 def render_console(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
-    """A summary carries its own keyword (OK, HEALED, DRIFT…); other events get the level.
-
-    A warning or an error also gets its ``hint`` (the fixing command) and
-    ``see`` (the runbook section) on lines of their own, as the CLI prints an
-    error, unless the summary already says them: the JSON and journal
-    renderers carry them as fields.
-    """
+    """A summary carries its own keyword (OK, HEALED, DRIFT…); other events get the level."""
     if event.get("summary"):
-        text = sentence(event)
-    else:
-        text = _CONSOLE_MARK.get(str(event.get("level")), "") + sentence(event)
-    if event.get("level") in _CONSOLE_MARK:
-        for key in ("hint", "see"):
-            value = event.get(key)
-            if isinstance(value, str) and value and value not in text:
-                text += f"\n  {key}: {value}"
-    return text
+        return sentence(event)
+    return _CONSOLE_MARK.get(str(event.get("level")), "") + sentence(event)
 
 
 def render_json(_: Any, __: str, event: MutableMapping[str, Any]) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import threading
 from typing import Any, TextIO
 
@@ -65,6 +66,23 @@ def scrub(text: str) -> str:
 def holds_secret(text: str) -> bool:
     """True when *text* contains a registered secret or a Vault-token-shaped word."""
     return scrub(text) != text
+
+
+def print_secret(text: str) -> None:
+    """Write *text* to stdout past the scrubber: only for a command whose answer IS the secret.
+
+    A Vault token helper's ``get`` (``renewer token-helper get``) and ``login-token``
+    print a token for the caller to use; everything else goes through :class:`ScrubbingText`.
+    Made printable like every line a command writes (renewer.output); a token is
+    printable already, so it stays exact.
+    """
+    from renewer.core.printable import printable
+
+    stream = sys.stdout
+    stream.flush()
+    raw = getattr(stream, "unscrubbed", stream)
+    raw.write(printable(text, keep_newlines=True))
+    raw.flush()
 
 
 def scrub_bytes(data: bytes) -> bytes:
@@ -112,6 +130,7 @@ class ScrubbingText(io.TextIOBase):
     def __init__(self, stream: TextIO) -> None:
         super().__init__()
         self._stream = stream
+        self.unscrubbed = stream  # for print_secret() alone
         self._pending = ""
         raw = getattr(stream, "buffer", None)
         self.buffer = ScrubbingBytes(raw) if raw is not None else None

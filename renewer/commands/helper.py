@@ -84,6 +84,7 @@ def login_token_command(app: AppContext, sink_name: str | None) -> int:
     """Print the login token kept at the last healed login (for one-off use)."""
     import time
 
+    from renewer.redact import print_secret
     from renewer.tokens import kept
     from renewer.tokens.helper import USE_LOGIN_ONCE
     from renewer.tokens.helper_install import choose_sink
@@ -97,7 +98,7 @@ def login_token_command(app: AppContext, sink_name: str | None) -> int:
         f"use it once: {USE_LOGIN_ONCE}",
         err=True,
     )
-    say(login.token.reveal())  # $(...) drops the newline
+    print_secret(login.token.reveal() + "\n")  # $(...) drops the newline
     return 0
 
 
@@ -122,13 +123,14 @@ def restore_command(app: AppContext, sink_name: str | None) -> int:
 def get_command(app: AppContext, sink_name: str | None) -> int:
     """The protocol's get: print the sink's token (the helper script does this faster)."""
     from renewer.errors import TokenFileError
+    from renewer.redact import print_secret
     from renewer.tokens.helper_entry import read_token_bytes
     from renewer.tokens.helper_install import choose_sink
 
     token, problem = read_token_bytes(str(choose_sink(app.config, sink_name).path))
     if problem:
         raise TokenFileError(problem)
-    say(token.decode("ascii", "replace"), nl=False)
+    print_secret(token.decode("ascii", "replace"))
     return 0
 
 

@@ -184,16 +184,17 @@ class _Run:
         if result.passed:
             return checked.state, None
         problems = "; ".join(result.problems)
+        hint = credential.test_failure_hint(result)
         return checked.state, ItemResult(
             KIND,
             credential.name,
             Outcome.NEEDS_HUMAN,
             "credential.test_failed",
             f"{credential.name}: the {credential.recipe.service} test failed ({problems}); "
-            "no sink was written.",
+            f"no sink was written; hint: {hint}",
             {
                 "status": result.status,
-                "hint": credential.test_failure_hint(result),
+                "hint": hint,
                 "see": CredentialError.see_for("credential-failed"),
                 "refreshed": done.refreshed,
             },
@@ -313,12 +314,15 @@ def _failure(name: str, error: RenewerError) -> ItemResult:
     else:
         event = "credential.failed"
     message = scrub(error.message.splitlines()[0] if error.message else type(error).__name__)
+    # The fixing command is part of the sentence, so every renderer (console, journal,
+    # status, the failure notice) shows it; sentence() adds the runbook's `see:`.
+    summary = message.rstrip(".") + (f"; hint: {scrub(error.hint)}" if error.hint else "")
     return ItemResult(
         KIND,
         name,
         outcome,
         event,
-        message if message.endswith(".") else message + ".",
+        summary,
         {
             "error": type(error).__name__,
             "message": scrub(error.message),
