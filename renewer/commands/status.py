@@ -96,27 +96,14 @@ def status_command(app: AppContext, as_json: bool, brief: bool) -> int:
     return 1 if attention else 0
 
 
-def timer_next_elapse(timer: Any) -> float | None:
-    """The timer's next elapse as a timestamp, when systemd rendered it in UTC."""
-    from datetime import UTC, datetime
-
-    text = str(getattr(timer, "next_run", "") or "")
-    if not text.endswith(" UTC"):
-        return None  # another zone's abbreviation cannot be read reliably: use the interval
-    try:
-        moment = datetime.strptime(text.removesuffix(" UTC"), "%a %Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC).timestamp()
-
-
 def scheduled_run(timer: Any, last_run: Any, *, interval: float, now: float) -> float:
-    """When the next run is due: the timer's next elapse, else the last run plus *interval*."""
+    """When the next run happens: the user manager's (``list-timers``' moment, a pending
+    retry included), else the last run plus *interval* (no user manager to ask)."""
     from renewer.core.health import next_run_at
 
     finished = last_run.get("finished_at") if isinstance(last_run, dict) else None
     return next_run_at(
-        timer_next=timer_next_elapse(timer) if timer is not None else None,
+        timer_next=timer.next_run_at if timer is not None else None,
         last_finished=finished if isinstance(finished, int | float) else None,
         interval=interval,
         now=now,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,46 @@ class TestRecoveryInStatus:
         assert result.code == 0, report["attention"]
         assert report["items"][0]["event"] == "token.minted"
         assert report["last_run"]["exit_code"] == 1
+
+
+class TestExpiryAgainstTheTimer:
+    """Issue 16, item 1: an expiry is judged against the next run the user manager reports."""
+
+    @staticmethod
+    def _shortened(world: World, *, hours: float) -> None:
+        """The recorded token now expires in *hours* (status only reads the record)."""
+        path = world.state / "state.json"
+        document = json.loads(path.read_text())
+        (item,) = [v for k, v in document["items"].items() if k.startswith("token/")]
+        item["details"]["expires_at"] = time.time() + hours * 3600
+        path.write_text(json.dumps(document))
+
+    @staticmethod
+    def _show(in_hours: float) -> str:
+        moment = time.strftime(
+            "%a %Y-%m-%d %H:%M:%S UTC", time.gmtime(time.time() + in_hours * 3600)
+        )
+        return ENABLED.replace("Fri 2026-11-27 00:19:42 UTC", moment)
+
+    def test_a_token_that_outlives_the_next_run_is_healthy(
+        self, healthy: World, tmp_path: Path
+    ) -> None:
+        """Ten hours left, the timer fires in two: that run renews it."""
+        self._shortened(healthy, hours=10)
+
+        code, out = status_with(healthy, self._show(2), tmp_path=tmp_path)
+
+        assert code == 0, out
+        assert out.splitlines()[-1] == "healthy"
+
+    def test_a_token_that_dies_before_the_next_run_needs_a_person(
+        self, healthy: World, tmp_path: Path
+    ) -> None:
+        """Ten hours left, the timer fires in a day: said now, with the moment."""
+        self._shortened(healthy, hours=10)
+
+        code, out = status_with(healthy, self._show(24), tmp_path=tmp_path)
+
+        assert code == 1
+        (line,) = [line for line in out.splitlines() if line.startswith("attention: token/")]
+        assert "expires in 9h 59m, before the next run (~" in line or "expires in 10h 0m" in line
