@@ -168,7 +168,7 @@ def _registration(
         credential = open_credential(
             config, rotation.register_credential, stores=stores, http=Http()
         )
-        return BoundSession(credential, allow_hosts=config.credentials.recipes.allow_domains)
+        return BoundSession(credential)  # bound to its recipe's origins (allowed_origins)
 
     return PlatformRegistration(
         rotation=rotation.name,
