@@ -7,9 +7,12 @@ obey (:mod:`renewer.core.printable`), keeping line breaks. A test
 (tests/hostile/test_printable_output.py) checks that no command module calls
 ``click.echo`` or ``print`` itself.
 
-Masking registered secrets (:mod:`renewer.redact`) is the caller's choice, not
-done here: an authorize URL must show the OAuth ``client_id`` as it is, and
-the client id is stored beside the client secret. Error reports mask.
+Masking registered secrets is not done here but at the edge: the CLI wraps
+stdout and stderr in :class:`renewer.redact.ScrubbingText` for the whole
+command, so whatever is printed is masked. Only secret fields are registered
+(an authorize URL shows the OAuth ``client_id``, a ``secret: false`` field);
+a command whose answer is the secret (a token helper's ``get``) prints it
+with :func:`renewer.redact.print_secret`.
 """
 
 from __future__ import annotations
