@@ -26,7 +26,7 @@ import logging as stdlib_logging
 import os
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -194,6 +194,25 @@ def choose_format(requested: str | None, environ: Mapping[str, str], stream: Tex
     return "console" if isatty is not None and isatty() else "json"
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the moment of each write.
+
+    Binding ``sys.stderr`` when logging is configured kept that stream for
+    good: after anything that swaps it for a while (click's ``CliRunner``, a
+    caller capturing output) and closes it, every later event failed with
+    "I/O operation on closed file".
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure(
     log_format: str | None = None,
     *,
@@ -203,7 +222,8 @@ def configure(
 ) -> str:
     """Configure structlog for this process and return the format in effect."""
     env = os.environ if environ is None else environ
-    out = stream if stream is not None else sys.stderr
+    # the duck-typed stand-in has every method print() and the loggers call
+    out = stream if stream is not None else cast(TextIO, _CurrentStderr())
     chosen = choose_format(log_format, env, out)
     level = _LEVELS["debug"] if verbosity >= 2 else _LEVELS["info"]
     shared: list[Any] = [

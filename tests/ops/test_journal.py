@@ -239,6 +239,24 @@ class TestFallback:
         assert not active
 
 
+class TestStderr:
+    def test_events_follow_sys_stderr_after_the_first_one_is_closed(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Configured under a capture that is closed later, logging writes to the stderr of now."""
+        capture, later = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "stderr", capture)
+        try:
+            renewer_logging.configure("json")
+            capture.close()  # what click's CliRunner does after an invoke
+            monkeypatch.setattr(sys, "stderr", later)
+            renewer_logging.get_logger().info("token.renewed", item="devvm")
+        finally:
+            structlog.reset_defaults()
+
+        assert '"event": "token.renewed"' in later.getvalue()
+
+
 class TestJournalFields:
     def test_keys_are_upper_cased_and_prefixed(self) -> None:
         """item → RENEWER_ITEM; odd characters become _; no leading underscore."""
