@@ -19,12 +19,29 @@ A token marked by another renewer is never revoked by either.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from renewer.core.model import TokenInfo
+from renewer.core.model import SweepMode, TokenInfo
 from renewer.core.owner import Ownership, ownership
 
 BY_SCAN = frozenset({Ownership.MINE, Ownership.UNMARKED})
 BY_LEDGER = frozenset({Ownership.MINE, Ownership.UNMARKED, Ownership.LEGACY})
+ONLY_MINE = frozenset({Ownership.MINE})
+
+
+def scan_scope(mode: SweepMode, *, by_hand: bool = False) -> frozenset[Ownership]:
+    """What a full scan may revoke, given the sink's ``sweep:`` mode.
+
+    The seed's strays (named like ours, no renewer marks: made by hand or by
+    an old script) are swept only where the person chose full scans: ``on-heal``,
+    ``always``, or ``renewer sweep --full`` (*by_hand*). Under ``ledger`` and
+    ``never`` a full scan runs for one reason only, to find a mint whose answer
+    was lost in a crash; that token carries this machine's marks for this
+    sink, so nothing else is revoked there.
+    """
+    if by_hand or mode in (SweepMode.ON_HEAL, SweepMode.ALWAYS):
+        return BY_SCAN
+    return ONLY_MINE
 
 
 def is_stale(
@@ -106,3 +123,52 @@ def select_stale(
         if stale_here and info.accessor not in stale:
             stale.append(info.accessor)
     return tuple(stale)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What a sweep did. Accessors are not secrets; token values never appear here."""
+
+    revoked: tuple[str, ...] = ()  # revoked now (or, in a dry run, would be)
+    gone: tuple[str, ...] = ()  # ledger entries Vault no longer knows (or no longer ours)
+    scanned: int = 0  # accessors the full scan looked up
+    ours_remaining: int | None = None  # tokens named like ours left alive (full scan only)
+    elsewhere: int = 0  # named like ours, marked by another renewer: left alone (full scan)
+    unmarked_kept: int = 0  # named like ours, no renewer marks, out of this scan's scope
+    skipped: str = ""  # why the full scan did not run
+    incomplete: str = ""  # why a sweep stopped early
+
+    def merge(self, other: SweepReport) -> SweepReport:
+        return SweepReport(
+            revoked=self.revoked + tuple(a for a in other.revoked if a not in self.revoked),
+            gone=self.gone + other.gone,
+            scanned=self.scanned + other.scanned,
+            ours_remaining=other.ours_remaining
+            if other.ours_remaining is not None
+            else self.ours_remaining,
+            elsewhere=self.elsewhere + other.elsewhere,
+            unmarked_kept=self.unmarked_kept + other.unmarked_kept,
+            skipped=self.skipped or other.skipped,
+            incomplete=self.incomplete or other.incomplete,
+        )
+
+    def describe(self) -> str:
+        verb = "revoked"
+        parts = [f"{verb} {len(self.revoked)} stale token(s)"]
+        if self.ours_remaining is not None:
+            parts.append(f"{self.ours_remaining} of ours remain")
+        if self.elsewhere:
+            parts.append(
+                f"{self.elsewhere} token(s) with our name but another renewer's marks "
+                "(another machine, home or sink) left alone"
+            )
+        if self.unmarked_kept:
+            parts.append(
+                f"{self.unmarked_kept} token(s) with our name but no renewer marks left alone "
+                "(this sink's sweep mode does not sweep strays; `renewer sweep NAME --full` does)"
+            )
+        if self.skipped:
+            parts.append(f"full scan skipped: {self.skipped}")
+        if self.incomplete:
+            parts.append(f"sweep incomplete: {self.incomplete}")
+        return ", ".join(parts)

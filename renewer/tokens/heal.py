@@ -24,6 +24,7 @@ from renewer.core.model import AuthGrant, SweepMode, TokenInfo
 from renewer.core.outcome import ItemResult, Outcome
 from renewer.core.renewal import check_renewal
 from renewer.core.secret import Secret
+from renewer.core.sweep import SweepReport
 from renewer.errors import (
     HealRejected,
     ReauthRequired,
@@ -36,7 +37,7 @@ from renewer.errors import (
 from renewer.tokens.env import TokenEnv
 from renewer.tokens.forecast import DRIFT_SEE, dry_run_plan
 from renewer.tokens.results import cap_words, failure, token_details
-from renewer.tokens.sweep import SweepReport, run_sweep
+from renewer.tokens.sweep import run_sweep
 from renewer.tokens.tokenfile import write_token
 from renewer.vault import HvacVault
 

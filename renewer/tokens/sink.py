@@ -160,7 +160,7 @@ def sweep_now(sink: TokenSink, env: TokenEnv, *, full: bool) -> ItemResult:
         reconcile(sink, env, info, ours=True)
         if not env.dry_run:
             env.ledger.put(sink.name, ledger_core.observe(env.ledger.get(sink.name), info.accessor))
-        report = run_sweep(sink, env, client, keep_accessor=info.accessor, full=full)
+        report = run_sweep(sink, env, client, keep_accessor=info.accessor, full=full, by_hand=full)
     except RenewerError as error:
         return failure(sink, error, recovery=env.recovery(sink))
     verb = "would revoke" if env.dry_run else "revoked"

@@ -24,61 +24,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from renewer.config import TokenSink
 from renewer.core import ledger as ledger_core
 from renewer.core.model import TokenInfo
-from renewer.core.owner import ownership
-from renewer.core.sweep import BY_LEDGER, BY_SCAN, is_stale
+from renewer.core.owner import Ownership, ownership
+from renewer.core.sweep import BY_LEDGER, BY_SCAN, SweepReport, is_stale, scan_scope
 from renewer.errors import RenewerError, VaultDenied, VaultError
 from renewer.vault import HvacVault
 
 if TYPE_CHECKING:
     from renewer.tokens.env import TokenEnv
-
-
-@dataclass(frozen=True, slots=True)
-class SweepReport:
-    """What a sweep did. Accessors are not secrets; token values never appear here."""
-
-    revoked: tuple[str, ...] = ()  # revoked now (or, in a dry run, would be)
-    gone: tuple[str, ...] = ()  # ledger entries Vault no longer knows (or no longer ours)
-    scanned: int = 0  # accessors the full scan looked up
-    ours_remaining: int | None = None  # tokens named like ours left alive (full scan only)
-    elsewhere: int = 0  # named like ours, marked by another renewer: left alone (full scan)
-    skipped: str = ""  # why the full scan did not run
-    incomplete: str = ""  # why a sweep stopped early
-
-    def merge(self, other: SweepReport) -> SweepReport:
-        return SweepReport(
-            revoked=self.revoked + tuple(a for a in other.revoked if a not in self.revoked),
-            gone=self.gone + other.gone,
-            scanned=self.scanned + other.scanned,
-            ours_remaining=other.ours_remaining
-            if other.ours_remaining is not None
-            else self.ours_remaining,
-            elsewhere=self.elsewhere + other.elsewhere,
-            skipped=self.skipped or other.skipped,
-            incomplete=self.incomplete or other.incomplete,
-        )
-
-    def describe(self) -> str:
-        verb = "revoked"
-        parts = [f"{verb} {len(self.revoked)} stale token(s)"]
-        if self.ours_remaining is not None:
-            parts.append(f"{self.ours_remaining} of ours remain")
-        if self.elsewhere:
-            parts.append(
-                f"{self.elsewhere} token(s) with our name but another renewer's marks "
-                "(another machine, home or sink) left alone"
-            )
-        if self.skipped:
-            parts.append(f"full scan skipped: {self.skipped}")
-        if self.incomplete:
-            parts.append(f"sweep incomplete: {self.incomplete}")
-        return ", ".join(parts)
 
 
 def sweep_ledger(
@@ -135,8 +92,10 @@ class _Scan:
         owner: str,
         sink: str,
         select: Callable[[TokenInfo], bool] | None = None,
+        may_revoke: frozenset[Ownership] = BY_SCAN,
     ) -> None:
         self.select = select
+        self.may_revoke = may_revoke
         self.our_display_name = our_display_name
         self.owner = owner
         self.sink = sink
@@ -149,6 +108,7 @@ class _Scan:
         self.ours_seen = 0  # named like ours, stale
         self.held_seen = 0  # named like ours, held on purpose (rotation grace)
         self.elsewhere = 0  # named like ours, another renewer's (or a pre-marks release's)
+        self.unmarked_kept = 0  # named like ours, unmarked, outside may_revoke
         self.scanned = 0
         self._lock = threading.Lock()
 
@@ -167,20 +127,17 @@ class _Scan:
                     also_keep=self.also_keep,
                     owner=self.owner,
                     sink=self.sink,
-                    may_revoke=BY_SCAN,
+                    may_revoke=self.may_revoke,
                 )
             held = info is not None and info.accessor in self.also_keep
-            others = (
-                info is not None
-                and not held
-                and info.display_name == self.our_display_name
-                and ownership(info.metadata, owner=self.owner, sink=self.sink) not in BY_SCAN
-            )
+            named = info is not None and not held and info.display_name == self.our_display_name
+            marks = ownership(info.metadata, owner=self.owner, sink=self.sink) if info else None
             with self._lock:
                 self.scanned += 1
                 self.ours_seen += stale
                 self.held_seen += held
-                self.elsewhere += others
+                self.elsewhere += named and marks not in BY_SCAN
+                self.unmarked_kept += named and not stale and marks is Ownership.UNMARKED
             if stale and (self.dry_run or client.revoke_accessor(accessor)):
                 with self._lock:
                     self.revoked.append(accessor)
@@ -208,6 +165,7 @@ def full_scan(
     also_keep: frozenset[str] = frozenset(),
     skip: frozenset[str] = frozenset(),
     select: Callable[[TokenInfo], bool] | None = None,
+    may_revoke: frozenset[Ownership] = BY_SCAN,
 ) -> SweepReport:
     """The seed's sweep over every accessor in Vault, bounded in memory, time and rate.
 
@@ -228,7 +186,14 @@ def full_scan(
             skipped=f"{len(accessors)} accessors exceed run.sweep_max_accessors ({max_accessors})"
         )
     scan = _Scan(
-        our_display_name, keep_accessor, also_keep, dry_run, owner=owner, sink=sink, select=select
+        our_display_name,
+        keep_accessor,
+        also_keep,
+        dry_run,
+        owner=owner,
+        sink=sink,
+        select=select,
+        may_revoke=may_revoke,
     )
     in_flight: set[Future[None]] = set()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sweep") as pool:
@@ -249,6 +214,7 @@ def full_scan(
         scanned=scan.scanned,
         ours_remaining=None if scan.problem else scan.ours_remaining(),
         elsewhere=scan.elsewhere,
+        unmarked_kept=scan.unmarked_kept,
         incomplete=scan.problem,
     )
 
@@ -261,11 +227,14 @@ def run_sweep(
     keep_accessor: str,
     full: bool,
     spare: frozenset[str] = frozenset(),
+    by_hand: bool = False,
 ) -> SweepReport:
     """Ledger sweep, then (when *full*) the full scan; the ledger forgets what is gone.
 
     *spare*: accessors never revoked here whatever their name (the clobbering
-    token a heal acted with: it may back a live login).
+    token a heal acted with: it may back a live login). What the scan may
+    revoke follows the sink's sweep mode (:func:`renewer.core.sweep.scan_scope`);
+    *by_hand*: ``renewer sweep --full``, which sweeps strays in every mode.
     """
     entry = env.ledger.get(sink.name)
     spare = spare - {""}
@@ -293,6 +262,7 @@ def run_sweep(
                 sink=sink.name,
                 also_keep=entry.kept(),
                 skip=spare,
+                may_revoke=scan_scope(sink.sweep, by_hand=by_hand),
             )
         )
     if not env.dry_run:

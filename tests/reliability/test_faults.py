@@ -296,6 +296,36 @@ def test_a_mint_whose_answer_was_lost_is_revoked_even_with_ledger_only_sweeps(
     assert_recovers(world)
 
 
+@pytest.mark.floor(16)
+def test_finding_a_lost_mint_spares_strays_under_ledger_only_sweeps(world: World) -> None:
+    """sweep: ledger: the scan that finds the lost mint revokes only tokens marked as ours.
+
+    A token named like ours but made by hand (no renewer marks) is the seed's
+    stray: only the modes that sweep strays (on-heal, always, sweep --full) revoke it.
+    """
+    controls = world.vault.require_dev()
+    world.sweep = "ledger"
+    world.read_timeout = "1s"
+    world.deadline = "2s"
+    healthy(world)
+    by_hand = world.mint_ours()  # no owner marks: not renewer's, whatever its name
+    world.write(world.admin_clobber())
+    controls.add_fault(path=MINT, count=1, **KINDS["latency"])  # type: ignore[arg-type]
+    assert run_virtual(world).code == 75
+    time.sleep(1.0)  # the dev server answers (and mints) after its 1.6 s delay
+    controls.clear_faults()
+
+    result = world.cli("run")
+
+    assert result.code == 0, result.err
+    in_file = world.lookup(world.read())
+    assert in_file is not None
+    stray = world.lookup(by_hand)
+    assert stray is not None, "a stray is not swept under sweep: ledger"
+    assert sorted(world.ours_alive()) == sorted([in_file["accessor"], stray["accessor"]])
+    assert "no renewer marks left alone" in result.out + result.err
+
+
 @pytest.fixture
 def blackhole() -> Iterator[str]:
     """A TCP port that accepts connections (the kernel's backlog) and never answers."""

@@ -6,9 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from renewer.core.model import TokenInfo
+from renewer.core.model import SweepMode, TokenInfo
 from renewer.core.owner import Ownership, ownership
-from renewer.core.sweep import BY_LEDGER, BY_SCAN, is_stale, select_stale
+from renewer.core.sweep import (
+    BY_LEDGER,
+    BY_SCAN,
+    ONLY_MINE,
+    SweepReport,
+    is_stale,
+    scan_scope,
+    select_stale,
+)
 from tests.strategies import METAS, OURS, OWNER, SINK, accessors, token_infos
 
 
@@ -165,3 +173,42 @@ class TestAlsoKeep:
             tokens, our_display_name=OURS, keep_accessor="a-green", also_keep=frozenset({"a-blue"})
         )
         assert stale == ("a-old",)
+
+
+class TestScanScope:
+    @pytest.mark.parametrize(
+        ("mode", "by_hand", "scope"),
+        [
+            (SweepMode.ON_HEAL, False, BY_SCAN),
+            (SweepMode.ALWAYS, False, BY_SCAN),
+            (SweepMode.LEDGER, False, ONLY_MINE),
+            (SweepMode.NEVER, False, ONLY_MINE),
+            (SweepMode.ON_HEAL, True, BY_SCAN),
+            (SweepMode.ALWAYS, True, BY_SCAN),
+            (SweepMode.LEDGER, True, BY_SCAN),
+            (SweepMode.NEVER, True, BY_SCAN),
+        ],
+    )
+    def test_strays_are_swept_only_where_full_scans_were_chosen(
+        self, mode: SweepMode, by_hand: bool, scope: frozenset[Ownership]
+    ) -> None:
+        """A scan run only to find a lost mint revokes nothing but this machine's marked tokens."""
+        assert scan_scope(mode, by_hand=by_hand) == scope
+
+    def test_no_scope_ever_reaches_another_renewers_token(self) -> None:
+        """Whatever the mode, ELSEWHERE and LEGACY tokens are out of every scan's reach."""
+        for mode in SweepMode:
+            for by_hand in (False, True):
+                scope = scan_scope(mode, by_hand=by_hand)
+                assert Ownership.ELSEWHERE not in scope
+                assert Ownership.LEGACY not in scope
+
+
+class TestSweepReport:
+    def test_strays_left_alone_are_said_with_the_command_that_sweeps_them(self) -> None:
+        """The count of unmarked tokens a ledger-only scan spared reaches the HEALED line."""
+        report = SweepReport(revoked=("a-1",), ours_remaining=1).merge(SweepReport(unmarked_kept=2))
+
+        assert report.unmarked_kept == 2
+        assert "2 token(s) with our name but no renewer marks left alone" in report.describe()
+        assert "renewer sweep NAME --full" in report.describe()
