@@ -4,9 +4,9 @@ Where the file is: ``--config``, else ``$RENEWER_CONFIG``, else
 ``$XDG_CONFIG_HOME/renewer/config.yaml`` (``~/.config/renewer/config.yaml``).
 Every error names the file, the line and the key, and says what is expected
 (exit 78). Durations are parsed once, here. Environment variables are read
-here and nowhere else: ``VAULT_ADDR`` and ``VAULT_CACERT`` are defaults for
-``vault.addr`` and ``vault.ca_cert``; the effective source is recorded so it
-can be logged. ``VAULT_TOKEN`` is deliberately never read for the token
+here and nowhere else: ``VAULT_ADDR`` and ``VAULT_CACERT`` (else OpenBao's
+``BAO_ADDR`` and ``BAO_CACERT``) are defaults for ``vault.addr`` and
+``vault.ca_cert``; the effective source is recorded so it can be logged. ``VAULT_TOKEN`` is deliberately never read for the token
 sinks: the files are what renewer doubts and repairs.
 """
 
@@ -223,7 +223,7 @@ class VaultSettings:
     """How to reach Vault. Every value is passed to hvac explicitly."""
 
     addr: str
-    addr_source: str  # "config", "$VAULT_ADDR" or "unset": logged, never a secret
+    addr_source: str  # "config", "$VAULT_ADDR", "$BAO_ADDR" or "unset": logged, never a secret
     ca_cert: Path | None
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
@@ -528,15 +528,16 @@ def _vault_settings(
 ) -> VaultSettings:
     if "addr" in section:
         addr, addr_source = section["addr"], "config"
-    elif environ.get("VAULT_ADDR"):
-        addr, addr_source = environ["VAULT_ADDR"], "$VAULT_ADDR"
+    elif variable := _first_set(environ, "VAULT_ADDR", "BAO_ADDR"):
+        addr, addr_source = environ[variable], f"${variable}"
     else:
         addr, addr_source = "", "unset"
     if addr:
         _check_addr(
             document, addr, addr_source, allow_http=bool(section.get("allow_insecure_http"))
         )
-    ca_text = section.get("ca_cert") or environ.get("VAULT_CACERT")
+    ca_variable = _first_set(environ, "VAULT_CACERT", "BAO_CACERT")
+    ca_text = section.get("ca_cert") or (environ[ca_variable] if ca_variable else None)
     return VaultSettings(
         addr=addr.rstrip("/"),
         addr_source=addr_source,
@@ -544,6 +545,15 @@ def _vault_settings(
         connect_timeout=float(parse_duration(section.get("connect_timeout", 3))),
         read_timeout=float(parse_duration(section.get("read_timeout", 10))),
     )
+
+
+def _first_set(environ: Mapping[str, str], *names: str) -> str | None:
+    """The first variable of *names* set to a non-empty value.
+
+    The vault CLI's names come first; the bao CLI reads its ``BAO_`` names (and
+    falls back to the ``VAULT_`` ones), so a shell set up for either works.
+    """
+    return next((name for name in names if environ.get(name)), None)
 
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}

@@ -142,6 +142,9 @@ def vault_peer() -> Iterator[VaultPeer]:
 
 
 def _real_vault(binary: str) -> Iterator[VaultPeer]:
+    import tempfile
+
+    scratch = tempfile.mkdtemp(prefix="bao-home-")
     port = _free_port()
     root = secrets.token_hex(12)
     addr = f"http://127.0.0.1:{port}"
@@ -155,6 +158,7 @@ def _real_vault(binary: str) -> Iterator[VaultPeer]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "HOME": scratch},
     )
     try:
         _wait_healthy(addr, process)

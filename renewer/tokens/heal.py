@@ -58,6 +58,11 @@ def heal(
     except VaultDenied as denial:
         env.ledger.put(sink.name, ledger_core.forget_mint_attempt(env.ledger.get(sink.name)))
         return _denied(sink, env, plan, denial.message, manual=manual)
+    except ReauthRequired:
+        # The authority died before the mint (a 403 for a dead token comes before any
+        # handler runs): nothing was minted, so there is no lost answer to look for.
+        env.ledger.put(sink.name, ledger_core.forget_mint_attempt(env.ledger.get(sink.name)))
+        raise
     crashpoints.reached("heal.after_mint")
     env.ledger.put(
         sink.name,

@@ -70,8 +70,8 @@ def failure(
         event, word = "token.file_invalid", "FAIL"
     elif isinstance(error, ReauthRequired):
         event, word = "token.invalid", "EXPIRED"
-        if not error.hint:
-            error.hint = f"log in again and re-mint: {recovery or f'renewer mint {sink.name}'}"
+        # Always the sink's own words: translate() only knows a generic "renewer mint NAME".
+        error.hint = f"log in again and re-mint: {recovery or f'renewer mint {sink.name}'}"
     elif isinstance(error, VaultUnavailable):
         event, word = "vault.unreachable", "UNREACHABLE"
     elif isinstance(error, HealRejected):

@@ -3,24 +3,45 @@ mtls primitive are given."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from renewer.config import Config
 from renewer.core.certs import IssuedCertificate
+from renewer.errors import ReauthRequired
 from renewer.vault.client import HvacVault, VaultConnection
 from renewer.vault.transport import RetryPolicy
+
+
+@contextlib.contextmanager
+def _sink_token(sink: str) -> Iterator[None]:
+    """A dead token names the sink it came from, and the command that brings it back."""
+    try:
+        yield
+    except ReauthRequired as error:
+        if sink:
+            error.message = f"{error.message} (the token of sink {sink!r})"
+            error.hint = (
+                f"log in again and re-mint it: vault login -method=oidc && renewer mint {sink}"
+            )
+        raise
 
 
 class KVv2:
     """A KV v2 mount reached with one token: the secret store's ``KVBackend`` on hvac."""
 
-    def __init__(self, client: HvacVault, mount: str) -> None:
+    def __init__(self, client: HvacVault, mount: str, *, sink: str = "") -> None:
         self._client = client
         self._mount = mount
+        self._sink = sink
 
     def read(self, path: str) -> tuple[dict[str, str], int] | None:
-        return self._client.kv_read(self._mount, path)
+        with _sink_token(self._sink):
+            return self._client.kv_read(self._mount, path)
 
     def write(self, path: str, data: dict[str, str], *, cas: int) -> int:
-        return self._client.kv_write(self._mount, path, data, cas=cas)
+        with _sink_token(self._sink):
+            return self._client.kv_write(self._mount, path, data, cas=cas)
 
 
 def kv_backend(config: Config, *, mount: str, token_sink: str) -> KVv2:
@@ -30,15 +51,16 @@ def kv_backend(config: Config, *, mount: str, token_sink: str) -> KVv2:
     sink = config.token(token_sink)
     token = read_token(sink.path, sink=sink.name).token
     connection = VaultConnection(config.vault, RetryPolicy.starting_now(config.run.deadline))
-    return KVv2(connection.client(token), mount)
+    return KVv2(connection.client(token), mount, sink=sink.name)
 
 
 class PkiIssuer:
     """One PKI mount reached with one token: what the mtls primitive renews from."""
 
-    def __init__(self, client: HvacVault, mount: str) -> None:
+    def __init__(self, client: HvacVault, mount: str, *, sink: str = "") -> None:
         self._client = client
         self.mount = mount
+        self._sink = sink
 
     def issue(
         self,
@@ -49,9 +71,15 @@ class PkiIssuer:
         alt_names: tuple[str, ...] = (),
         ip_sans: tuple[str, ...] = (),
     ) -> IssuedCertificate:
-        return self._client.pki_issue(
-            self.mount, role, common_name=common_name, ttl=ttl, alt_names=alt_names, ip_sans=ip_sans
-        )
+        with _sink_token(self._sink):
+            return self._client.pki_issue(
+                self.mount,
+                role,
+                common_name=common_name,
+                ttl=ttl,
+                alt_names=alt_names,
+                ip_sans=ip_sans,
+            )
 
 
 def pki_issuer(config: Config, *, mount: str, token_sink: str) -> PkiIssuer:
@@ -61,4 +89,4 @@ def pki_issuer(config: Config, *, mount: str, token_sink: str) -> PkiIssuer:
     sink = config.token(token_sink)
     token = read_token(sink.path, sink=sink.name).token
     connection = VaultConnection(config.vault, RetryPolicy.starting_now(config.run.deadline))
-    return PkiIssuer(connection.client(token), mount)
+    return PkiIssuer(connection.client(token), mount, sink=sink.name)

@@ -1,19 +1,21 @@
-"""Vault's failures → renewer's errors, decided once, here.
+"""Vault's failures → renewer's errors, decided once, here, for every call renewer makes.
 
-403 and the 400s that are denials → :class:`VaultDenied`; an invalid caller
-token → :class:`ReauthRequired`; connection errors, timeouts, 5xx, 429 and
-malformed answers → :class:`VaultUnavailable` (retried first, see
-``is_retryable``); any other 4xx → :class:`VaultError`, never retried.
+A 403 whose answer says the caller's token is dead (unknown, expired, revoked:
+``renewer.core.forbidden`` reads the shapes of Vault and OpenBao) →
+:class:`ReauthRequired`, whatever the path (lookup-self, a KV read, a PKI issue,
+an AppRole call, a sweep); any other 403 and the 400s that are denials →
+:class:`VaultDenied`; connection errors, timeouts, 5xx, 429 and malformed
+answers → :class:`VaultUnavailable` (retried first, see ``is_retryable``); any
+other 4xx → :class:`VaultError`, never retried.
 """
 
 from __future__ import annotations
-
-import re
 
 import hvac.exceptions
 import requests
 import urllib3.exceptions
 
+from renewer.core.forbidden import Forbidden, classify_forbidden, error_items
 from renewer.core.model import MalformedResponse
 from renewer.core.printable import printable
 from renewer.errors import (
@@ -24,6 +26,11 @@ from renewer.errors import (
     VaultUnavailable,
 )
 
+DEAD_TOKEN_HINT = (
+    "log in to Vault again (vault login -method=oidc), then re-mint the token sink "
+    "renewer used for this call: renewer mint NAME"
+)
+
 _DENIAL_MARKERS = (
     "privileges required",
     "must be subset of parent",
@@ -31,12 +38,6 @@ _DENIAL_MARKERS = (
     "restricted use token cannot generate child tokens",
     "batch tokens cannot create more tokens",
 )
-
-
-_INVALID_TOKEN_MARKERS = ("invalid token", "bad token")
-
-
-_SELF_ACTIONS = frozenset({"lookup-self", "renew-self"})
 
 
 UNAVAILABLE = (
@@ -54,14 +55,9 @@ UNAVAILABLE = (
 )
 
 
-_MULTIERROR = re.compile(r"^\d+ errors? occurred:\s*")
-
-
 def _plain(error: str) -> str:
     """Vault's multierror text (``1 error occurred:\n\t* permission denied\n\n``) → one line."""
-    text = _MULTIERROR.sub("", error.strip())
-    items = [item.strip() for item in text.split("* ") if item.strip()]
-    return "; ".join(" ".join(item.split()) for item in items) if items else " ".join(text.split())
+    return "; ".join(error_items(error))
 
 
 def first_error(exc: hvac.exceptions.VaultError) -> str:
@@ -109,11 +105,12 @@ def translate(exc: BaseException, action: str) -> RenewerError:
     detail = first_error(exc)
     status = getattr(exc, "status_code", None)
     if isinstance(exc, hvac.exceptions.Forbidden):
-        # Every valid token may read its own lookup-self (the default policy);
-        # older Vaults and OpenBao say only "permission denied" for a dead token.
-        if action in _SELF_ACTIONS or any(marker in detail for marker in _INVALID_TOKEN_MARKERS):
+        errors = getattr(exc, "errors", None)
+        if classify_forbidden(errors if isinstance(errors, list) else None) is Forbidden.DEAD_TOKEN:
             return ReauthRequired(
-                f"{action}: the token is not valid (expired or revoked): {detail}"
+                f"{action}: the token is not valid (expired, revoked or unknown to this "
+                f"Vault): {detail}",
+                hint=DEAD_TOKEN_HINT,
             )
         # Vault's body usually *is* "permission denied": say it once.
         denied = detail if "permission denied" in detail else f"permission denied: {detail}"

@@ -71,6 +71,32 @@ class TestLoadConfig:
         )
         assert config.vault.ca_cert == Path("/ca.pem")
 
+    @pytest.mark.parametrize(
+        ("extra", "addr", "source", "ca"),
+        [
+            ({"BAO_ADDR": "https://b:8200", "BAO_CACERT": "/b.pem"}, "https://b:8200", "BAO", "/b"),
+            (
+                {"BAO_ADDR": "https://b:8200", "VAULT_ADDR": "https://v:8200"},
+                "https://v:8200",
+                "VAULT",
+                None,
+            ),
+            ({"BAO_CACERT": "/b.pem", "VAULT_CACERT": "/v.pem"}, "", "", "/v"),
+            ({"BAO_ADDR": "https://b:8200", "VAULT_ADDR": ""}, "https://b:8200", "BAO", None),
+        ],
+        ids=["bao-only", "vault-wins", "vault-ca-wins", "empty-vault-is-absent"],
+    )
+    def test_bao_variables_fill_in_where_the_vault_ones_are_absent(
+        self, tmp_path: Path, extra: dict[str, str], addr: str, source: str, ca: str | None
+    ) -> None:
+        """An OpenBao shell (BAO_ADDR, BAO_CACERT) works; VAULT_* win when both are set."""
+        lines = ISSUE_EXAMPLE.splitlines()
+        text = "\n".join(line for line in lines if "addr:" not in line and "ca_cert:" not in line)
+        config = load_config(write(tmp_path, text + "\n"), environ={**ENV, **extra})
+        if addr:
+            assert (config.vault.addr, config.vault.addr_source) == (addr, f"${source}_ADDR")
+        assert config.vault.ca_cert == (Path(f"{ca}.pem") if ca else None)
+
     def test_renewer_config_env_names_the_file(self, tmp_path: Path) -> None:
         """$RENEWER_CONFIG is the default path."""
         path = write(tmp_path, ISSUE_EXAMPLE)
