@@ -6,8 +6,9 @@ Every error names the file, the line and the key, and says what is expected
 (exit 78). Durations are parsed once, here. Environment variables are read
 here and nowhere else: ``VAULT_ADDR`` and ``VAULT_CACERT`` (else OpenBao's
 ``BAO_ADDR`` and ``BAO_CACERT``) are defaults for ``vault.addr`` and
-``vault.ca_cert``; the effective source is recorded so it can be logged. ``VAULT_TOKEN`` is deliberately never read for the token
-sinks: the files are what renewer doubts and repairs.
+``vault.ca_cert``; the effective source is recorded so it can be logged.
+``VAULT_TOKEN`` is deliberately never read for the token sinks: the files are
+what renewer doubts and repairs.
 """
 
 from __future__ import annotations

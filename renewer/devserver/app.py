@@ -20,18 +20,14 @@ dev controls are on.
 
 from __future__ import annotations
 
-import http
 import logging
-import socket
-import struct
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from renewer.devserver.approle import APPROLE_MOUNT
-from renewer.devserver.controls import Counters, Fault, FaultKind, Faults
-from renewer.devserver.encoding import envelope_body, error_body, raw_body
+from renewer.devserver.controls import Counters, FaultKind, Faults
 from renewer.devserver.kv import KV_MOUNT
 from renewer.devserver.pki import PKI_MOUNT
 from renewer.devserver.policy import Capability
@@ -45,6 +41,15 @@ from renewer.devserver.protocol import (
     unsupported_operation,
     unsupported_path,
 )
+from renewer.devserver.replies import (
+    Response,
+    StartResponse,
+    error_response,
+    fault_response,
+    rate_limited,
+    reply_response,
+    send,
+)
 from renewer.devserver.request import Incoming, parse, wsgi_path
 from renewer.devserver.routing import Handler, Match, Router
 from renewer.devserver.sys_api import SYS_MOUNT
@@ -55,7 +60,6 @@ if TYPE_CHECKING:
     from renewer.devserver.state import State
     from renewer.devserver.tokens import TokenEntry
 
-StartResponse = Callable[..., Any]
 _log = logging.getLogger(__name__)
 
 _CAPABILITY = {
@@ -70,85 +74,6 @@ ROOT_PATHS = (*TOKEN_ROOT_PATHS, "sys/auth/")
 """Path prefixes that need ``sudo`` besides the operation's capability."""
 ALWAYS_SERVED = frozenset({"sys/health", "sys/seal-status", "sys/init"})
 """Paths a sealed, standby or rate-limited Vault still answers itself."""
-
-_FAULT_MESSAGES = {
-    500: "internal error",
-    502: "bad gateway",
-    503: "service unavailable",
-    504: "gateway timeout",
-}
-_JSON_HEADERS = (("Cache-Control", "no-store"), ("Content-Type", "application/json"))
-_AUTH_NULL = (
-    b'{"request_id":"00000000-0000-0000-0000-000000000000","lease_id":"","renewable":false,'
-    b'"lease_duration":0,"data":null,"wrap_info":null,"warnings":null,"auth":null}'
-)
-_HTML = b"<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>\n"
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """Bytes to send. *truncate* sends half the body under the full length; *reset* none."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes = b""
-    truncate: bool = False
-    reset: bool = False
-
-
-def error_response(error: ApiError) -> Response:
-    """Vault's error envelope with its exact content type."""
-    headers = (
-        ("Cache-Control", "no-store"),
-        ("Content-Type", "application/json"),
-        *error.headers.items(),
-    )
-    return Response(error.status, headers, error_body(error.messages))
-
-
-def reply_response(reply: Reply, *, mount_type: str) -> Response:
-    """A handler's reply as bytes: a raw body, raw JSON, the envelope, or 204."""
-    if reply.body is not None:
-        headers = (
-            ("Cache-Control", "no-store"),
-            ("Content-Type", reply.content_type),
-            *reply.headers.items(),
-        )
-        return Response(reply.status, headers, reply.body)
-    if reply.raw is not None:
-        body = raw_body(reply.raw)
-    elif reply.is_empty:
-        return Response(204, (("Cache-Control", "no-store"), *reply.headers.items()))
-    else:
-        body = envelope_body(reply, mount_type=mount_type)
-    headers = (
-        ("Cache-Control", "no-store"),
-        ("Content-Type", "application/json"),
-        *reply.headers.items(),
-    )
-    return Response(reply.status, headers, body)
-
-
-def _status_line(status: int) -> str:
-    try:
-        return f"{status} {http.HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
-
-
-def _drop_connection(environ: Mapping[str, Any]) -> None:
-    """Abort the TCP connection under this request (waitress only).
-
-    ``SO_LINGER`` 0 makes the eventual close an RST; the shutdown stops the
-    response from reaching the client, which sees the connection die.
-    """
-    checker = environ.get("waitress.client_disconnected")
-    channel = getattr(checker, "__self__", None)
-    sock = getattr(channel, "socket", None)
-    if sock is None:
-        return
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.shutdown(socket.SHUT_RDWR)
 
 
 class VaultApp:
@@ -169,18 +94,7 @@ class VaultApp:
         self.router = Router([TOKEN_MOUNT, SYS_MOUNT, KV_MOUNT, APPROLE_MOUNT, PKI_MOUNT])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        response = self.respond(environ)
-        if response.reset:
-            _drop_connection(environ)
-        headers = list(response.headers)
-        if response.status != 204:
-            headers.append(("Content-Length", str(len(response.body))))
-        start_response(_status_line(response.status), headers)
-        if response.truncate:
-            return [response.body[: len(response.body) // 2]]
-        if environ.get("REQUEST_METHOD") == "HEAD":
-            return [b""]
-        return [response.body]
+        return send(self.respond(environ), environ, start_response)
 
     def respond(self, environ: Mapping[str, Any]) -> Response:
         """The response for one request, never raising."""
@@ -206,7 +120,7 @@ class VaultApp:
         elif fault is not None and fault.kind is FaultKind.TRUNCATE:
             return replace(self._serve(environ, path), truncate=True)
         elif fault is not None:
-            return _fault_response(fault, path)
+            return fault_response(fault, path)
         return self._serve(environ, path)
 
     def _serve(self, environ: Mapping[str, Any], path: str) -> Response:
@@ -227,7 +141,7 @@ class VaultApp:
         modes = self.state.modes
         if modes.ratelimit is not None:
             limit = modes.ratelimit
-            raise _rate_limited(path, limit.retry_after, headers=limit.headers, limit=limit.limit)
+            raise rate_limited(path, limit.retry_after, headers=limit.headers, limit=limit.limit)
         if modes.standby_redirect is not None:
             query = str(environ.get("QUERY_STRING", ""))
             location = f"{modes.standby_redirect}/v1/{path}" + (f"?{query}" if query else "")
@@ -306,32 +220,3 @@ class VaultApp:
         if handler is None:
             raise unsupported_operation()
         return handler
-
-
-def _rate_limited(path: str, retry_after: int, *, headers: bool, limit: int = 10) -> ApiError:
-    extra = {}
-    if headers:
-        extra = {
-            "Retry-After": str(retry_after),
-            "X-Ratelimit-Limit": str(limit),
-            "X-Ratelimit-Remaining": "0",
-            "X-Ratelimit-Reset": str(retry_after),
-        }
-    return ApiError(429, f'request path "{path}": rate limit quota exceeded', headers=extra)
-
-
-def _fault_response(fault: Fault, path: str) -> Response:
-    retry = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-    if fault.kind is FaultKind.STATUS:
-        message = _FAULT_MESSAGES.get(fault.status, "injected fault")
-        return error_response(ApiError(fault.status, message, headers=retry))
-    if fault.kind is FaultKind.SEALED:
-        return error_response(ApiError(503, "Vault is sealed", headers=retry))
-    if fault.kind is FaultKind.RATELIMIT:
-        return error_response(_rate_limited(path, fault.retry_after or 1, headers=True))
-    if fault.kind is FaultKind.RESET:
-        return Response(500, (), reset=True)
-    if fault.kind is FaultKind.AUTHNULL:
-        return Response(200, _JSON_HEADERS, _AUTH_NULL)
-    headers = (("Cache-Control", "no-store"), ("Content-Type", "text/html"))
-    return Response(fault.status, headers, _HTML)

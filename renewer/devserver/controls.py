@@ -9,7 +9,9 @@ kind:
 
 * ``latency``: the request is served normally after *delay* seconds;
 * ``status``: a Vault-shaped error with *status* (default 500), optional
-  ``Retry-After``;
+  ``Retry-After``; the error text is *message*, else one typical of the status
+  (403: a policy denial's ``1 error occurred: permission denied``; pass
+  ``message="permission denied"`` for a dead token's bare answer);
 * ``sealed``: 503 ``Vault is sealed`` (hvac ``VaultDown``);
 * ``ratelimit``: 429 ``request path "<p>": rate limit quota exceeded`` with
   ``Retry-After`` (hvac ``RateLimitExceeded``);
@@ -63,6 +65,7 @@ class Fault:
     retry_after: int | None
     remaining: int | None
     skip: int = 0
+    message: str | None = None
 
     def matches(self, path: str, method: str) -> bool:
         """Whether this fault catches a request for *path* (after ``/v1/``)."""
@@ -96,6 +99,7 @@ class Faults:
         retry_after: int | None = None,
         count: int | None = None,
         skip: int = 0,
+        message: str | None = None,
     ) -> int:
         """Arm a fault; returns its id. *count* None: until ``clear``."""
         fault_kind = FaultKind(kind)
@@ -114,6 +118,7 @@ class Faults:
                 retry_after=retry_after,
                 remaining=count,
                 skip=int(skip),
+                message=message,
             )
             self._next_id += 1
             self._faults.append(fault)

@@ -63,9 +63,11 @@ class DevControls:
         retry_after: int | None = None,
         count: int | None = None,
         skip: int = 0,
+        message: str | None = None,
     ) -> int:
         """Arm a fault (see ``renewer.devserver.controls``); returns its id."""
         body = {
+            "message": message,
             "kind": kind,
             "path": path,
             "method": method,

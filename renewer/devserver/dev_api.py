@@ -8,7 +8,8 @@ JSON; errors use Vault's ``{"errors": [...]}`` shape.
 POST   /_dev/clock/advance     ``{"seconds": N}`` → ``{"now", "offset"}``
 GET    /_dev/clock             ``{"now", "offset"}``
 POST   /_dev/faults            ``{"kind", "path", "method", "status", "delay",
-                               "retry_after", "count", "skip"}`` → ``{"id"}``
+                               "retry_after", "count", "skip", "message"}``
+                               → ``{"id"}``
 GET    /_dev/faults            ``{"faults": [...]}``
 DELETE /_dev/faults            clear all faults
 GET    /_dev/counters          ``{"counters": {...}}`` (``?by=method`` for
@@ -27,9 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from renewer.devserver.app import Response, error_response
 from renewer.devserver.encoding import raw_body
 from renewer.devserver.protocol import ApiError
+from renewer.devserver.replies import Response, error_response
 from renewer.devserver.request import decode_json_body, parse_query, read_body
 from renewer.devserver.state import RateLimitMode
 from renewer.devserver.tokens import TokenEntry
@@ -119,7 +120,17 @@ class DevAPI:
         return {"now": self.state.clock.now(), "offset": self.state.clock.offset}
 
     def _add_fault(self, body: _Json, query: Mapping[str, str]) -> _Json:
-        allowed = {"kind", "path", "method", "status", "delay", "retry_after", "count", "skip"}
+        allowed = {
+            "kind",
+            "path",
+            "method",
+            "status",
+            "delay",
+            "retry_after",
+            "count",
+            "skip",
+            "message",
+        }
         unknown = set(body) - allowed
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")

@@ -62,20 +62,32 @@ def healthy(world: World) -> str:
 
 
 @pytest.mark.floor(11)
-def test_a_403_on_renew_self_is_cannot_renew_tried_once(world: World) -> None:
+@pytest.mark.parametrize(
+    ("message", "expected", "see"),
+    [
+        ("permission denied", "token.invalid", "#reauth-required"),  # died after lookup-self
+        (None, "token.failed", "#vault-denied"),  # a policy without renew-self
+    ],
+    ids=["dead-token", "policy-denial"],
+)
+def test_a_403_on_renew_self_is_cannot_renew_tried_once(
+    world: World, message: str | None, expected: str, see: str
+) -> None:
+    """Either 403 is reported once, with the runbook section its shape calls for."""
     controls = world.vault.require_dev()
     token = healthy(world)
     controls.reset_counters()
-    controls.add_fault(kind="status", status=403, path="auth/token/renew-self")
+    controls.add_fault(kind="status", status=403, path="auth/token/renew-self", message=message)
 
     ran = run_virtual(world)
 
     assert ran.code == 1, ran.err
-    assert [event["event"] for event in ran.errors()] == ["token.invalid"]
+    assert [event["event"] for event in ran.errors()] == [expected]
+    assert ran.errors()[0]["see"].endswith(see)
     assert controls.counters().get("auth/token/renew-self") == 1, "a 403 was retried"
     assert ran.clock.slept == []
     assert world.read() == token
-    tally.record("floor/403-renew-self")
+    tally.record("floor/403-renew-self", outcome=expected)
 
 
 @pytest.mark.floor(11)
