@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -102,6 +103,20 @@ class VaultPeer:
     def advance(self, seconds: float) -> None:
         """Move virtual time forward (dev server only; skips otherwise)."""
         self.require_clock().advance(seconds)
+
+    def elapse(self, seconds: float) -> None:
+        """Let *seconds* pass for the server: the dev server's clock jumps, a real one is
+        waited for. Tests that run on both keep their TTLs to a few seconds."""
+        if self.clock:
+            self.require_dev().advance(seconds)
+        else:
+            time.sleep(seconds)
+
+    @property
+    def slack(self) -> int:
+        """Whole seconds a real server's TTLs may lag a virtual clock's exact ones
+        (requests take time; ``ttl`` is truncated to whole seconds)."""
+        return 0 if self.clock else 2
 
 
 def unique(prefix: str) -> str:

@@ -105,10 +105,13 @@ class AppRoleBackend:
         self.accessors.pop(secret.accessor, None)
 
     def live_secret(self, secret_id: str, now: float) -> SecretID | None:
-        """The secret ID if it exists and has not expired (expired ones are dropped)."""
+        """The secret ID if it exists and has not expired.
+
+        An expired one is kept, as OpenBao keeps it: still listed, its lookups
+        answer 204 and its destroy 204, until destroyed (or a tidy, not modelled).
+        """
         secret = self.secret_ids.get(secret_id)
-        if secret is not None and secret.expiration_time and secret.expiration_time <= now:
-            self.remove_secret(secret)
+        if secret is None or is_expired(secret, now):
             return None
         return secret
 
@@ -124,6 +127,11 @@ class AppRoleBackend:
             period=role.token_period,
             explicit_max_ttl=role.token_explicit_max_ttl,
         )
+
+
+def is_expired(secret: SecretID, now: float) -> bool:
+    """Past its ``secret_id_ttl`` (0: never)."""
+    return bool(secret.expiration_time) and secret.expiration_time <= now
 
 
 _ROLE_DURATIONS = {
@@ -311,16 +319,16 @@ def handle_custom_secret_id(state: State, call: Call) -> Reply:
 
 
 def handle_secret_id_list(state: State, call: Call) -> Reply:
-    """``LIST auth/approle/role/:name/secret-id``: accessors of live secret IDs."""
+    """``LIST auth/approle/role/:name/secret-id``: accessors of stored secret IDs.
+
+    Expired ones included: OpenBao lists them until they are destroyed or tidied
+    (seen on OpenBao 2.7.2: listed, lookup 204, destroy 204).
+    """
     role = _role_or_400(state, call)
-    live = [
-        s.accessor
-        for s in list(state.approle.secret_ids.values())
-        if s.role_name == role.name and state.approle.live_secret(s.secret_id, call.now)
-    ]
-    if not live:
+    stored = [s.accessor for s in state.approle.secret_ids.values() if s.role_name == role.name]
+    if not stored:
         raise not_found()
-    return Reply(data={"keys": sorted(live)})
+    return Reply(data={"keys": sorted(stored)})
 
 
 def _secret_lookup_data(secret: SecretID) -> dict[str, Any]:
@@ -340,8 +348,9 @@ def _secret_lookup_data(secret: SecretID) -> dict[str, Any]:
 
 
 def _secret_of_role(state: State, call: Call, secret_id: str) -> SecretID | None:
+    """The stored secret ID of this role, expired or not."""
     role = _role_or_400(state, call)
-    secret = state.approle.live_secret(secret_id, call.now)
+    secret = state.approle.secret_ids.get(secret_id)
     return secret if secret is not None and secret.role_name == role.name else None
 
 
@@ -363,7 +372,9 @@ def handle_secret_id_lookup(state: State, call: Call) -> Reply:
     if not secret_id:
         raise bad_request("missing secret_id")
     secret = _secret_of_role(state, call, secret_id)
-    return NO_CONTENT if secret is None else Reply(data=_secret_lookup_data(secret))
+    if secret is None or is_expired(secret, call.now):
+        return NO_CONTENT
+    return Reply(data=_secret_lookup_data(secret))
 
 
 def handle_secret_id_destroy(state: State, call: Call) -> Reply:
@@ -386,6 +397,8 @@ def handle_accessor_lookup(state: State, call: Call) -> Reply:
     accessor, secret = _secret_by_accessor(state, call)
     if secret is None:
         return Reply(data={"error": _accessor_unknown(accessor)}, status=404)
+    if is_expired(secret, call.now):
+        return NO_CONTENT  # the accessor is known, its secret ID is gone
     return Reply(data=_secret_lookup_data(secret))
 
 

@@ -56,6 +56,17 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, message)
 
 
+def handler_error(message: str, status: int = 400) -> ApiError:
+    """A handler's Go error (``&logical.StatusBadRequest{...}``), not an error response.
+
+    ``handleRequest`` appends it to a multierror, so the text arrives wrapped:
+    ``1 error occurred:\n\t* invalid accessor\n\n`` (Vault and OpenBao alike;
+    seen on OpenBao 2.7.2). An error *response* (``logical.ErrorResponse``,
+    :func:`bad_request`) arrives as its bare message.
+    """
+    return ApiError(status, multierror(message))
+
+
 def permission_denied() -> ApiError:
     """A valid token whose policies do not allow the request."""
     return ApiError(403, multierror("permission denied"))

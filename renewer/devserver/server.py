@@ -41,14 +41,20 @@ def is_loopback(host: str) -> bool:
 
 
 def root_token_entry(token_id: str, now: float) -> TokenEntry:
-    """The root token ``vault server -dev`` creates: no lease, never expires."""
+    """The root token ``server -dev -dev-root-token-id=T`` leaves: no lease, never expires.
+
+    ``-dev`` generates a root token, creates the one with the given id through the
+    token store with it, and revokes the first: the survivor's ``path`` is
+    ``auth/token/create`` and its ``display_name`` ``token`` (seen on OpenBao 2.7.2;
+    an ``operator init`` root token says ``auth/token/root`` and ``root``).
+    """
     return TokenEntry(
         id=token_id,
         accessor=new_accessor(),
         policies=("root",),
-        path="auth/token/root",
+        path="auth/token/create",
         meta=None,
-        display_name="root",
+        display_name="token",
         num_uses=0,
         creation_time=float(int(now)),
         creation_ttl=0,

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from renewer.devserver.fields import get_duration, get_str, get_str_list
 from renewer.devserver.protocol import (
     NO_CONTENT,
-    ApiError,
     Call,
     Operation,
     Reply,
     bad_request,
+    handler_error,
     not_found,
 )
 from renewer.devserver.routing import Mount, Route
@@ -167,7 +167,7 @@ def handle_capabilities(state: State, call: Call) -> Reply:
     """``POST sys/capabilities``: another token's capabilities."""
     token = state.tokens.get(get_str(call.data, "token"), call.now)
     if token is None:
-        raise ApiError(400, "invalid token")
+        raise handler_error("invalid token")
     return _capabilities(state, call, token)
 
 
@@ -178,7 +178,7 @@ def handle_capabilities_accessor(state: State, call: Call) -> Reply:
         raise bad_request("missing accessor")
     token = state.tokens.get_by_accessor(accessor, call.now)
     if token is None:
-        raise bad_request("invalid accessor")
+        raise handler_error("invalid accessor")
     return _capabilities(state, call, token)
 
 

@@ -25,6 +25,7 @@ from renewer.devserver.protocol import (
     Operation,
     Reply,
     bad_request,
+    handler_error,
     not_found,
 )
 from renewer.devserver.routing import Mount, Route
@@ -275,10 +276,10 @@ def handle_lookup(state: State, call: Call) -> Reply:
 def _by_accessor(state: State, call: Call) -> TokenEntry:
     accessor = get_str(call.data, "accessor")
     if not accessor:
-        raise bad_request("missing accessor")
+        raise handler_error("missing accessor")
     entry = state.tokens.get_by_accessor(accessor, call.now)
     if entry is None:
-        raise bad_request("invalid accessor")
+        raise handler_error("invalid accessor")
     return entry
 
 
@@ -349,7 +350,7 @@ def handle_revoke_accessor(state: State, call: Call) -> Reply:
     """``POST auth/token/revoke-accessor``; an unknown accessor is a 200 with a warning."""
     accessor = get_str(call.data, "accessor")
     if not accessor:
-        raise bad_request("missing accessor")
+        raise handler_error("missing accessor")
     entry = state.tokens.get_by_accessor(accessor, call.now)
     if entry is None:
         return Reply(warnings=("No token found with this accessor",))

@@ -11,12 +11,11 @@ from typing import Any
 import hvac.exceptions
 
 from renewer.devserver.protocol import multierror
+from tests.devserver.differences import INVALID_TOKEN, INVALID_TOKEN_VARIANTS
 from tests.vaultpeer import VaultPeer, unique
 
-INVALID_TOKEN = multierror("permission denied", "invalid token")
-"""Vault >= 1.17's answer to an unknown, expired or revoked token (our default)."""
-INVALID_TOKEN_VARIANTS = (INVALID_TOKEN, "permission denied")
-"""What any Vault or OpenBao version may answer instead."""
+__all__ = ["INVALID_TOKEN", "INVALID_TOKEN_VARIANTS"]
+
 DENIED = multierror("permission denied")
 """A valid token whose policies do not allow the request."""
 LOOKUP_FIELDS = frozenset(

@@ -115,13 +115,12 @@ class TestAppRole:
             approle.auth.approle.login(role_id=role_id, secret_id=secret_id, use_token=False)
 
     def test_secret_id_ttl_is_honoured(self, vault: VaultPeer, approle: hvac.Client) -> None:
-        """A secret ID past its TTL (virtual clock) no longer logs in."""
-        vault.require_dev()
-        role = new_role(approle, secret_id_ttl="10m")
+        """A secret ID past its TTL no longer logs in (a real server: real seconds)."""
+        role = new_role(approle, secret_id_ttl="2s")
         role_id = approle.auth.approle.read_role_id(role)["data"]["role_id"]
         secret_id = approle.auth.approle.generate_secret_id(role)["data"]["secret_id"]
 
-        vault.advance(601)
+        vault.elapse(3)
 
         with pytest.raises(hvac.exceptions.InvalidRequest) as info:
             approle.auth.approle.login(role_id=role_id, secret_id=secret_id, use_token=False)
@@ -257,18 +256,32 @@ class TestSecretIdRotationShapes:
         with pytest.raises(hvac.exceptions.Forbidden):
             vault.client(token).auth.token.lookup_self()
 
-    def test_expired_secret_ids_are_not_listed(
+    def test_expired_secret_ids_stay_listed_until_destroyed(
         self, vault: VaultPeer, approle: hvac.Client
     ) -> None:
-        """The list holds live secret-ids only (virtual clock)."""
-        vault.require_dev()
+        """An expired secret-id stays in LIST; its lookups answer 204, its destroy 204
+        removes it (OpenBao 2.7.2; expiry alone does not remove it, a tidy would)."""
         role = new_role(approle)
-        short = approle.auth.approle.generate_secret_id(role)  # role default: no TTL
-        approle.auth.approle.create_or_update_approle(role_name=role, secret_id_ttl="60s")
-        expiring = approle.auth.approle.generate_secret_id(role)["data"]["secret_id_accessor"]
+        lasting = approle.auth.approle.generate_secret_id(role)["data"]  # role default: no TTL
+        approle.auth.approle.create_or_update_approle(role_name=role, secret_id_ttl="2s")
+        expiring = approle.auth.approle.generate_secret_id(role)["data"]
+        accessor = expiring["secret_id_accessor"]
+        base = f"auth/approle/role/{role}"
 
-        vault.advance(61)
-
+        vault.elapse(3)
         listed = approle.auth.approle.list_secret_id_accessors(role)["data"]["keys"]
-        assert listed == [short["data"]["secret_id_accessor"]]
-        assert expiring not in listed
+        by_id = vault.request(
+            "POST", f"{base}/secret-id/lookup", json={"secret_id": expiring["secret_id"]}
+        )
+        by_accessor = vault.request(
+            "POST", f"{base}/secret-id-accessor/lookup", json={"secret_id_accessor": accessor}
+        )
+        destroyed = vault.request(
+            "POST", f"{base}/secret-id-accessor/destroy", json={"secret_id_accessor": accessor}
+        )
+        after = approle.auth.approle.list_secret_id_accessors(role)["data"]["keys"]
+
+        assert sorted(listed) == sorted([lasting["secret_id_accessor"], accessor])
+        assert (by_id.status_code, by_accessor.status_code) == (204, 204)
+        assert destroyed.status_code == 204
+        assert after == [lasting["secret_id_accessor"]]

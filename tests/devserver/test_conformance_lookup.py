@@ -7,6 +7,8 @@ import re
 import hvac.exceptions
 import pytest
 
+from renewer.devserver.protocol import multierror
+from tests.devserver.differences import SERVICE_TOKEN_PREFIXES
 from tests.devserver.helpers import (
     DENIED,
     INVALID_TOKEN,
@@ -69,11 +71,10 @@ class TestAuthentication:
         assert_invalid_token(vault, token)
 
     def test_expired_token_is_403_invalid_token(self, vault: VaultPeer) -> None:
-        """§11.8: once its TTL has passed (virtual clock), the token is invalid."""
-        vault.require_dev()
-        token = make_token(vault, policies=["default"], ttl="1h")
+        """§11.8: once its TTL has passed, the token is invalid (a real server: real seconds)."""
+        token = make_token(vault, policies=["default"], ttl="2s")
 
-        vault.advance(3601)
+        vault.elapse(3)
 
         assert_invalid_token(vault, token)
 
@@ -124,29 +125,32 @@ class TestLookup:
         assert data["display_name"] == "token-acc"
 
     def test_lookup_accessor_unknown_or_missing_is_400(self, vault: VaultPeer) -> None:
-        """§11.12: unknown → 400 ``invalid accessor``; missing → 400 ``missing accessor``."""
+        """§11.12: unknown → 400 ``invalid accessor``; missing → 400 ``missing accessor``.
+
+        Both are the handler's Go errors (``&logical.StatusBadRequest``), so they arrive
+        multierror-wrapped, unlike an error response's bare text."""
         client = vault.client()
         with pytest.raises(hvac.exceptions.InvalidRequest) as unknown:
             client.auth.token.lookup_accessor("NoSuchAccessor0000000000")
         with pytest.raises(hvac.exceptions.InvalidRequest) as missing:
             client.auth.token.lookup_accessor("")
 
-        assert errors(unknown.value) == ["invalid accessor"]
-        assert errors(missing.value) == ["missing accessor"]
+        assert errors(unknown.value) == [multierror("invalid accessor")]
+        assert errors(missing.value) == [multierror("missing accessor")]
 
     def test_token_ids_and_accessors_look_like_vaults(self, vault: VaultPeer) -> None:
-        """Service tokens start ``hvs.``; accessors are 24 base62 characters."""
+        """Service tokens start ``hvs.`` (OpenBao: ``s.``); accessors are 24 base62 characters."""
         reply = vault.client().auth.token.create(policies=["default"])
 
-        assert reply["auth"]["client_token"].startswith("hvs.")
+        assert reply["auth"]["client_token"].startswith(SERVICE_TOKEN_PREFIXES)
         assert re.fullmatch(r"[0-9A-Za-z]{24}", reply["auth"]["accessor"])
 
     def test_root_token_lookup(self, vault: VaultPeer) -> None:
-        """The dev root token: ``root`` policy, ``auth/token/root``, TTL 0, orphan."""
+        """The ``-dev-root-token-id`` root token: created through the token store."""
         data = vault.client().auth.token.lookup_self()["data"]
 
         assert data["policies"] == ["root"]
-        assert data["path"] == "auth/token/root"
-        assert data["display_name"] == "root"
+        assert data["path"] == "auth/token/create"
+        assert data["display_name"] == "token"
         assert (data["ttl"], data["creation_ttl"], data["expire_time"]) == (0, 0, None)
         assert data["orphan"] is True

@@ -11,6 +11,7 @@ from functools import partial
 import hvac.exceptions
 import pytest
 
+from tests.devserver.differences import BATCH_TOKEN_PREFIXES
 from tests.devserver.helpers import (
     CREATE_ONLY,
     INVALID_TOKEN,
@@ -149,11 +150,11 @@ class TestAccessors:
 
 class TestBatchTokens:
     def test_batch_token_shape(self, vault: VaultPeer) -> None:
-        """§11.39: ``hvb.`` prefix, no accessor, not renewable, lookup type ``batch``."""
+        """§11.39: ``hvb.`` (OpenBao ``b.``) prefix, no accessor, not renewable, type ``batch``."""
         reply = create_reply(vault, policies=["default"], type="batch", ttl="1h")
         auth = reply["auth"]
 
-        assert auth["client_token"].startswith("hvb.")
+        assert auth["client_token"].startswith(BATCH_TOKEN_PREFIXES)
         assert (auth["accessor"], auth["renewable"], auth["token_type"]) == ("", False, "batch")
         assert lookup(vault, auth["client_token"])["type"] == "batch"
 

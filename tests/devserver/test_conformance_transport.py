@@ -5,6 +5,8 @@ from __future__ import annotations
 import hvac.exceptions
 import pytest
 
+from renewer.devserver.protocol import multierror
+from tests.devserver.differences import JSON_DECODE_ERROR_PREFIXES
 from tests.devserver.helpers import lookup, make_token
 from tests.vaultpeer import VaultPeer
 
@@ -49,7 +51,7 @@ class TestTransport:
         response = vault.request("POST", "auth/token/lookup-accessor", json={})
 
         assert response.status_code == 400
-        assert response.json() == {"errors": ["missing accessor"]}
+        assert response.json() == {"errors": [multierror("missing accessor")]}
 
     def test_success_envelope_has_every_key(self, vault: VaultPeer) -> None:
         """§11.4: the envelope keys are all present with their neutral values."""
@@ -92,7 +94,7 @@ class TestTransport:
         )
 
         assert response.status_code == 400
-        assert response.json()["errors"][0].startswith(("error parsing JSON", "failed to parse"))
+        assert response.json()["errors"][0].startswith(JSON_DECODE_ERROR_PREFIXES)
 
     def test_unknown_mount_is_404_no_handler(self, vault: VaultPeer) -> None:
         """An unmounted path → 404 ``no handler for route``."""
@@ -126,7 +128,7 @@ class TestTransport:
         with pytest.raises(hvac.exceptions.InvalidRequest) as info:
             vault.client().auth.token.lookup_accessor("")
 
-        assert info.value.errors == ["missing accessor"]
+        assert info.value.errors == [multierror("missing accessor")]
 
     def test_json_numbers_and_strings_are_both_durations(self, vault: VaultPeer) -> None:
         """``ttl`` as a number of seconds, as ``"90"`` and as ``"1m30s"`` all mean 90 s."""

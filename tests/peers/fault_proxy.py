@@ -204,9 +204,7 @@ class ProxyControls:
     # -- routes -------------------------------------------------------------------------
 
     def _advance(self, body: _Json, query: Mapping[str, str]) -> _Json:
-        raise ApiError(
-            400, "a real server's clock cannot be moved: use short TTLs and real waits"
-        )
+        raise ApiError(400, "a real server's clock cannot be moved: use short TTLs and real waits")
 
     def _clock(self, body: _Json, query: Mapping[str, str]) -> _Json:
         return {"now": time.time(), "offset": 0.0, "virtual": False}
