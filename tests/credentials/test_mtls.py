@@ -9,7 +9,6 @@ uses, whatever other tests do to the shared server's virtual clock.
 from __future__ import annotations
 
 import random
-import secrets
 import sys
 import time
 from collections.abc import Iterator
@@ -26,12 +25,12 @@ from renewer.binding import BoundSession
 from renewer.core.outcome import ItemResult, Outcome, exit_code
 from renewer.credentials.runner import run_credentials
 from renewer.credentials.status import credential_statuses
-from renewer.devserver import DevServer
 from renewer.errors import CredentialReauthRequired
 from renewer.secretstore import Stores
 from tests import leakguard
 from tests.keys import client_cert
 from tests.peers.tls_server import TlsPeer
+from tests.vaultpeer import VaultPeer, ensure_pki
 from tests.workspace import FAST, Workspace
 
 DAY = 86400.0
@@ -50,24 +49,24 @@ def client_ca() -> trustme.CA:
 
 
 @pytest.fixture(scope="module")
-def pki_server() -> Iterator[DevServer]:
-    """A private dev server with a PKI role for DOMAIN (EC keys, max 72h)."""
-    with DevServer(root_token=secrets.token_hex(8), dev_controls=True) as server:
-        client = hvac.Client(url=server.addr, token=server.root_token, timeout=10)
-        client.secrets.pki.create_or_update_role(
-            ROLE,
-            extra_params={
-                "allowed_domains": [DOMAIN],
-                "allow_subdomains": True,
-                "max_ttl": "72h",
-                "key_type": "ec",
-            },
-        )
-        yield server
+def pki_server(vault_peer: VaultPeer) -> VaultPeer:
+    """The session's Vault (dev server or OpenBao) with a PKI role for DOMAIN (EC, max 72h)."""
+    mount = ensure_pki(vault_peer)
+    vault_peer.client().secrets.pki.create_or_update_role(
+        ROLE,
+        extra_params={
+            "allowed_domains": [DOMAIN],
+            "allow_subdomains": True,
+            "max_ttl": "72h",
+            "key_type": "ec",
+        },
+        mount_point=mount,
+    )
+    return vault_peer
 
 
 @pytest.fixture
-def tls_peer(client_ca: trustme.CA, pki_server: DevServer) -> Iterator[TlsPeer]:
+def tls_peer(client_ca: trustme.CA, pki_server: VaultPeer) -> Iterator[TlsPeer]:
     pki_ca = hvac.Client(url=pki_server.addr, timeout=10).secrets.pki.read_ca_certificate()
     peer = TlsPeer(client_ca_pems=[client_ca.cert_pem.bytes().decode(), pki_ca])
     try:
@@ -109,7 +108,7 @@ def stored_setup(
 def pki_setup(
     workspace: Workspace,
     peer: TlsPeer,
-    server: DevServer,
+    server: VaultPeer,
     *,
     token: str | None = None,
     common_name: str = f"app.{DOMAIN}",
@@ -307,7 +306,7 @@ class TestStoredCertificate:
 
 class TestPkiRenewal:
     def test_first_run_issues_one_consistent_set_and_runs_the_hook(
-        self, workspace: Workspace, tls_peer: TlsPeer, pki_server: DevServer
+        self, workspace: Workspace, tls_peer: TlsPeer, pki_server: VaultPeer
     ) -> None:
         """Issued from PKI, tested by handshake, written as a bundle and a switched directory."""
         paths = pki_setup(workspace, tls_peer, pki_server)
@@ -332,7 +331,7 @@ class TestPkiRenewal:
         assert workspace.runtime("peer_tls/pki").extra["serial"]
 
     def test_renewed_when_a_third_of_the_lifetime_is_left(
-        self, workspace: Workspace, tls_peer: TlsPeer, pki_server: DevServer
+        self, workspace: Workspace, tls_peer: TlsPeer, pki_server: VaultPeer
     ) -> None:
         """Quiet while fresh; past two thirds a new key and certificate replace the set."""
         paths = pki_setup(workspace, tls_peer, pki_server)
@@ -354,7 +353,7 @@ class TestPkiRenewal:
         assert len(paths["hook_log"].read_text().splitlines()) == 2
 
     def test_a_refused_common_name_changes_nothing(
-        self, workspace: Workspace, tls_peer: TlsPeer, pki_server: DevServer
+        self, workspace: Workspace, tls_peer: TlsPeer, pki_server: VaultPeer
     ) -> None:
         """Vault's 400 is the message; the sinks stay byte-identical."""
         paths = pki_setup(workspace, tls_peer, pki_server)
@@ -373,7 +372,7 @@ class TestPkiRenewal:
         assert (paths["dir"] / "current").readlink() == Path("gen-1")
 
     def test_a_token_without_the_policy_is_denied(
-        self, workspace: Workspace, tls_peer: TlsPeer, pki_server: DevServer
+        self, workspace: Workspace, tls_peer: TlsPeer, pki_server: VaultPeer
     ) -> None:
         """403 from Vault: the message names the path the token's policy needs."""
         client = hvac.Client(url=pki_server.addr, token=pki_server.root_token, timeout=10)
@@ -392,17 +391,18 @@ class TestPkiRenewal:
         assert not paths["bundle"].exists()
 
     def test_a_sealed_vault_is_temporary(
-        self, workspace: Workspace, tls_peer: TlsPeer, pki_server: DevServer
+        self, workspace: Workspace, tls_peer: TlsPeer, pki_server: VaultPeer
     ) -> None:
         """Vault down: exit 75, nothing written; the next run will try again."""
         paths = pki_setup(workspace, tls_peer, pki_server)
         workspace.extra["run"] = {"deadline": 1}  # the Vault retries give up within a second
         workspace.write_config()
-        pki_server.seal()
+        controls = pki_server.require_dev()
+        controls.seal()
         try:
             [result] = run(workspace)
         finally:
-            pki_server.unseal()
+            controls.unseal()
 
         assert result.outcome is Outcome.TEMPORARY
         assert not paths["bundle"].exists()

@@ -152,10 +152,9 @@ class TestDeadTokensAndFiles:
     @pytest.mark.floor(13)
     def test_an_expired_token_needs_a_login(self, world: World) -> None:
         """403 invalid token: exit 1, the exact recovery, file untouched."""
-        world.vault.require_dev()
-        short = world.create(policies=["renewer-test-admin"], ttl="60s", display_name=world.display)
+        short = world.create(policies=["renewer-test-admin"], ttl="2s", display_name=world.display)
         world.write(short)
-        world.vault.advance(120)
+        world.vault.elapse(3)
         result = world.cli("run")
         assert result.code == 1
         invalid = result.event("token.invalid")
@@ -208,17 +207,16 @@ class TestVaultUnavailable:
         assert world.read() == token
 
     def test_sealed_is_temporary(self, world: World) -> None:
-        """503 Vault is sealed: exit 75, nothing written."""
-        world.vault.require_dev()
+        """503 Vault is sealed: exit 75, nothing written (OpenBao: a real sys/seal)."""
+        controls = world.vault.require_dev()
         token = world.mint_ours()
         world.write(token)
         world.deadline = "2s"
-        assert world.vault.server is not None
-        world.vault.server.seal()
+        controls.seal()
         try:
             result = world.cli("run")
         finally:
-            world.vault.server.unseal()
+            controls.unseal()
         assert result.code == 75
         assert "sealed" in result.event("vault.unreachable")["summary"]
 
@@ -314,23 +312,25 @@ class TestCappedRenewal:
     def test_a_renewal_capped_by_explicit_max_ttl_is_a_warning_with_the_time_left(
         self, world: World
     ) -> None:
-        """Vault answers 200 but cannot extend: token.renew_capped, exit 0, the hint to mint."""
-        world.period = "1h"
+        """Vault answers 200 but cannot extend: token.renew_capped, exit 0, the hint to mint.
+
+        Seconds instead of hours, so that a real server's clock gets there too."""
+        world.period = "10s"
         world.write(
             world.create(
                 policies=["renewer-test-admin", "renewer-test-sops"],
-                period="1h",
-                explicit_max_ttl="90m",
+                period="10s",
+                explicit_max_ttl="15s",
                 display_name=world.display,
                 no_parent=True,
             )
         )
-        world.vault.advance(45 * 60)  # 45 min left before the explicit max
+        world.vault.elapse(6)  # about 9 s left before the explicit max: less than a period
         result = world.cli("run")
         assert result.code == 0, result.err
         capped = result.event("token.renew_capped")
         assert capped["capped"] is True
-        assert capped["ttl"] <= 45 * 60
+        assert capped["ttl"] <= 9
         assert "renewer mint devvm" in capped["summary"]
         status = world.cli("status", "--json")
         assert status.code == 1  # a warning asks for a look

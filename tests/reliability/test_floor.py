@@ -151,11 +151,11 @@ def test_a_dead_token_is_reported_once_without_retries_and_nothing_is_written(
 ) -> None:
     controls = world.vault.require_dev()
     token = world.create(
-        policies=["renewer-test-admin"], ttl="60s", display_name=world.display, no_parent=True
+        policies=["renewer-test-admin"], ttl="2s", display_name=world.display, no_parent=True
     )
     world.write(token)
     if how == "expired":
-        world.vault.advance(120)
+        world.vault.elapse(3)
     else:
         world.vault.request("POST", "auth/token/revoke", json={"token": token})
     controls.reset_counters()
