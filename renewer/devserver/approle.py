@@ -415,9 +415,10 @@ def handle_accessor_destroy(state: State, call: Call) -> Reply:
     return NO_CONTENT
 
 
-def _check_secret(state: State, role: Role, call: Call) -> None:
+def _check_secret(state: State, role: Role, call: Call) -> dict[str, str]:
+    """Spend a use of the login's secret ID; returns its metadata (for the token)."""
     if not role.bind_secret_id:
-        return
+        return {}
     secret_id = get_str(call.data, "secret_id")
     if not secret_id:
         raise bad_request("missing secret_id")
@@ -428,6 +429,7 @@ def _check_secret(state: State, role: Role, call: Call) -> None:
         state.approle.remove_secret(secret)
     elif secret.num_uses > 1:
         state.approle.secret_ids[secret_id] = replace(secret, num_uses=secret.num_uses - 1)
+    return dict(secret.metadata)
 
 
 def handle_login(state: State, call: Call) -> Reply:
@@ -438,14 +440,15 @@ def handle_login(state: State, call: Call) -> Reply:
     role = state.approle.role_by_id(role_id)
     if role is None:
         raise bad_request(INVALID_CREDENTIALS)
-    _check_secret(state, role, call)
-    entry = _login_token(role, now=call.now)
+    secret_metadata = _check_secret(state, role, call)
+    entry = _login_token(role, secret_metadata, now=call.now)
     state.tokens.add(entry)
     assert entry.lease is not None
     return Reply(auth=auth_block(entry, ttl=entry.lease.ttl), mount_type="")
 
 
-def _login_token(role: Role, *, now: float) -> TokenEntry:
+def _login_token(role: Role, secret_metadata: dict[str, str], *, now: float) -> TokenEntry:
+    """The login's token: the secret ID's metadata plus ``role_name`` (path_login.go)."""
     inputs = TTLInputs(
         backend_ttl=role.token_ttl,
         period=role.token_period,
@@ -463,7 +466,7 @@ def _login_token(role: Role, *, now: float) -> TokenEntry:
         accessor="" if batch else new_accessor(),
         policies=policies,
         path=LOGIN_PATH,
-        meta={"role_name": role.name},
+        meta={**secret_metadata, "role_name": role.name},
         display_name="approle",
         num_uses=role.token_num_uses,
         creation_time=float(int(now)),

@@ -127,12 +127,14 @@ def _add_version(state: State, path: str, data: Mapping[str, Any], now: float) -
     secret.current_version += 1
     secret.versions[secret.current_version] = Version(data=dict(data), created_time=now)
     secret.updated_time = now
-    if secret.oldest_version == 0:
-        secret.oldest_version = secret.current_version
     limit = secret.max_versions or state.kv.config.max_versions or DEFAULT_MAX_VERSIONS
-    while len(secret.versions) > limit:
-        del secret.versions[secret.oldest_version]
-        secret.oldest_version = min(secret.versions)
+    # As the KV plugin's path_data.go: oldest_version stays 0 until versions are pruned,
+    # then names the oldest one kept.
+    if secret.current_version - secret.oldest_version >= limit:
+        to_delete = secret.current_version - limit
+        for version in range(secret.oldest_version, to_delete + 1):
+            secret.versions.pop(version, None)
+        secret.oldest_version = to_delete + 1
     return Reply(data=_version_metadata(secret, secret.current_version))
 
 

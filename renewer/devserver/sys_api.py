@@ -182,25 +182,35 @@ def handle_capabilities_accessor(state: State, call: Call) -> Reply:
     return _capabilities(state, call, token)
 
 
+_PLUGINS = frozenset({"approle", "kv", "pki"})  # builtin plugins: deprecation_status, options {}
+_AUTH_KINDS = frozenset({"approle", "token"})  # their config names the token type
+_SYSTEM_HEADERS = {"system": ["Accept"]}
+
+
 def _mount_entry(kind: str, description: str, accessor: str) -> dict[str, Any]:
-    return {
+    """A ``sys/mounts`` / ``sys/auth`` entry, key for key as OpenBao 2.7 lists it."""
+    config: dict[str, Any] = {"default_lease_ttl": 0, "force_no_cache": False, "max_lease_ttl": 0}
+    if kind in _AUTH_KINDS:
+        config["token_type"] = "default-service"
+    if kind in _SYSTEM_HEADERS:
+        config["passthrough_request_headers"] = _SYSTEM_HEADERS[kind]
+    entry: dict[str, Any] = {
         "accessor": accessor,
-        "config": {
-            "default_lease_ttl": 0,
-            "force_no_cache": False,
-            "max_lease_ttl": 0,
-        },
+        "config": config,
         "description": description,
         "external_entropy_access": False,
         "local": False,
-        "options": {"version": "2"} if kind == "kv" else None,
+        "options": {"version": "2"} if kind == "kv" else {} if kind in _PLUGINS else None,
         "plugin_version": "",
         "running_plugin_version": f"v{VERSION}+builtin",
         "running_sha256": "",
-        "seal_wrap": False,
+        "seal_wrap": kind == "system",
         "type": kind,
         "uuid": f"00000000-0000-4000-8000-{zlib.crc32(kind.encode()):012d}",
     }
+    if kind in _PLUGINS:
+        entry["deprecation_status"] = "supported"
+    return entry
 
 
 AUTH_MOUNTS = {

@@ -179,7 +179,9 @@ def _checked_request(
     policies = _child_policies(call, parent, is_sudo=is_sudo)
     _check_policies(policies, parent, token_type)
     no_parent = get_bool(call.data, "no_parent")
-    if no_parent and not orphan_endpoint and not is_sudo:
+    # An explicit no_parent needs sudo on either endpoint: handleCreateCommon checks it
+    # before it looks at which endpoint was called (found by the differential property).
+    if no_parent and not is_sudo:
         raise bad_request("root or sudo privileges required to create orphan token")
     return _Request(
         token_type=token_type,

@@ -352,11 +352,14 @@ def lookup_data(entry: TokenEntry, now: float, *, token_id: str | None = None) -
 def auth_block(entry: TokenEntry, *, ttl: int, client_token: str | None = None) -> dict[str, Any]:
     """The ``auth`` object of create, login and renew replies, in Vault's key order."""
     renewable = entry.lease.renewable if entry.lease is not None else False
-    return {
+    block: dict[str, Any] = {
         "client_token": entry.id if client_token is None else client_token,
         "accessor": entry.accessor,
         "policies": list(entry.policies),
-        "token_policies": list(entry.policies),
+    }
+    if entry.policies:  # HTTPAuth.TokenPolicies is omitempty
+        block["token_policies"] = list(entry.policies)
+    return block | {
         "metadata": dict(sorted(entry.meta.items())) if entry.meta is not None else None,
         "lease_duration": ttl,
         "renewable": renewable,

@@ -52,7 +52,13 @@ HEALTH_KEYS_COMMON = frozenset(
 ``cluster_id`` when unsealed."""
 
 HEALTH_KEYS_VAULT_ONLY = frozenset(
-    {"performance_standby", "enterprise", "echo_duration_ms", "clock_skew_ms"}
+    {
+        "performance_standby",
+        "enterprise",
+        "echo_duration_ms",
+        "clock_skew_ms",
+        "replication_primary_canary_age_ms",
+    }
 )
 HEALTH_KEYS_OPENBAO_ONLY = frozenset({"cluster_name", "cluster_id"})
 
@@ -74,6 +80,27 @@ RATE_LIMIT_HEADERS_ON_BLOCK = frozenset({"Retry-After"})
 block's remaining seconds) and no ``X-Ratelimit-*``; the dev server's rate-limit mode
 sends all four with the configured value (``/_dev/ratelimit``)."""
 
+SEAL_STATUS_BUILD_KEYS = ("build_date", "commit_date")
+"""``sys/seal-status`` dates the build: Vault's ``build_date``, OpenBao's ``commit_date``
+(``api/sys_seal.go`` ``SealStatusResponse``)."""
+
+KV_METADATA_OPENBAO_KEYS = frozenset({"current_metadata_version", "metadata_cas_required"})
+"""OpenBao's KV v2 versions the metadata itself, with its own check-and-set
+(``internal/builtin/logical/kv/path_metadata.go``); Vault has neither key."""
+
+LOGIN_ENTITY = "entity_id"
+"""A non-token login creates an identity entity on a real server (``handleLoginRequest``:
+``identityStore.CreateOrFetchEntity``); the dev server has no identity store, so its
+``entity_id`` is always ``""`` (docs/devserver.md, deviations)."""
+
+POLICY_PARSE_ERROR = "failed to parse policy: "
+"""After this prefix each server quotes its own HCL parser (OpenBao: ``At 1:17: key ...``);
+the dev server's parser words it its own way."""
+
+ENVELOPE_MOUNT_TYPE = "mount_type"
+"""Vault >= 1.13 names the mount's type in every envelope (``HTTPResponse.MountType``);
+OpenBao's ``HTTPResponse`` (``sdk/logical/translate_response.go``) has no such key."""
+
 # --- request parsing ---------------------------------------------------------------
 
 JSON_DECODE_ERROR_PREFIXES = ("error parsing JSON", "failed to decode JSON input")
@@ -90,3 +117,90 @@ def ip_sans_refusals(ips: str) -> tuple[str, ...]:
         f"IP Subject Alternative Names are not allowed in this role, but was provided [{ips}]",
         "IP Subject Alternative Names are not allowed in this role, but was provided via the API",
     )
+
+
+PKI_ROLE_FIELDS_NOT_MODELLED = frozenset(
+    {
+        "allow_globs_in_identity_templates",
+        "allow_token_displayname",
+        "allowed_domains_template",
+        "allowed_ip_sans_cidr",
+        "allowed_other_sans",
+        "allowed_serial_numbers",
+        "allowed_uri_sans",
+        "allowed_uri_sans_template",
+        "allowed_user_ids",
+        "basic_constraints_valid_for_non_ca",
+        "cn_validations",
+        "code_signing_flag",
+        "country",
+        "email_protection_flag",
+        "ext_key_usage_oids",
+        "locality",
+        "not_after",
+        "not_after_bound",
+        "not_before",
+        "not_before_bound",
+        "organization",
+        "ou",
+        "policy_identifiers",
+        "postal_code",
+        "province",
+        "signature_bits",
+        "street_address",
+        "use_csr_common_name",
+        "use_csr_sans",
+        "use_pss",
+    }
+)
+"""A PKI role as OpenBao writes and reads it (``internal/builtin/logical/pki/path_roles.go``)
+has these fields too; the dev server models the ones a renewal uses and leaves these out
+(docs/devserver.md, deviations: PKI)."""
+
+PKI_ISSUE_OPENBAO_KEYS = frozenset({"not_before"})
+"""OpenBao's issue answer carries ``not_before`` (unix seconds) beside ``expiration``
+(``internal/builtin/logical/pki/path_issue_sign.go``)."""
+
+# --- the differential tests' transcripts --------------------------------------------
+
+_KEY = r"(?:^step \d+: |\.)"  # a key at the top of an answer, or nested
+
+
+def _only(side: str, keys: frozenset[str] | tuple[str, ...], why: str) -> list[tuple[str, str]]:
+    return [(rf"{_KEY}{key}: only {side} sends it", why) for key in sorted(keys)]
+
+
+ALLOWED_IN_TRANSCRIPTS: tuple[tuple[str, str], ...] = (
+    (rf"^step \d+: {ENVELOPE_MOUNT_TYPE}: only the dev server sends it", "ENVELOPE_MOUNT_TYPE"),
+    *_only("the dev server", HEALTH_KEYS_VAULT_ONLY, "HEALTH_KEYS_VAULT_ONLY"),
+    *_only("OpenBao", HEALTH_KEYS_OPENBAO_ONLY, "HEALTH_KEYS_OPENBAO_ONLY"),
+    *_only("OpenBao", POLICY_READ_EXTRA_KEYS, "POLICY_READ_EXTRA_KEYS"),
+    *_only("the dev server", SEAL_STATUS_BUILD_KEYS[:1], "SEAL_STATUS_BUILD_KEYS"),
+    *_only("OpenBao", SEAL_STATUS_BUILD_KEYS[1:], "SEAL_STATUS_BUILD_KEYS"),
+    *_only("OpenBao", KV_METADATA_OPENBAO_KEYS, "KV_METADATA_OPENBAO_KEYS"),
+    *_only("OpenBao", PKI_ROLE_FIELDS_NOT_MODELLED, "PKI_ROLE_FIELDS_NOT_MODELLED"),
+    *_only("OpenBao", PKI_ISSUE_OPENBAO_KEYS, "PKI_ISSUE_OPENBAO_KEYS"),
+    (rf"{_KEY}{LOGIN_ENTITY}: dev server '' != OpenBao '<entity_id:str>'", "LOGIN_ENTITY"),
+    (
+        r"errors\[0\]: dev server '2 errors occurred:\\n\\t\* permission denied\\n\\t\* invalid "
+        r"token\\n\\n' != OpenBao 'permission denied'",
+        "INVALID_TOKEN_VARIANTS",
+    ),
+    (
+        r"errors\[0\]: dev server 'error parsing JSON' != OpenBao 'failed to decode JSON input",
+        "JSON_DECODE_ERROR_PREFIXES",
+    ),
+    (
+        rf"errors\[0\]: dev server [\"']{POLICY_PARSE_ERROR}.*[\"'] != "
+        rf"OpenBao [\"']{POLICY_PARSE_ERROR}",
+        "POLICY_PARSE_ERROR",
+    ),
+    (
+        r"errors\[0\]: dev server 'IP Subject Alternative Names are not allowed in this role, "
+        r"but was provided \[.*\]' != OpenBao 'IP Subject Alternative Names are not allowed in "
+        r"this role, but was provided via the API'",
+        "ip_sans_refusals",
+    ),
+)
+"""Differences the transcripts may show: (regular expression over a difference, the name
+above that explains it)."""
