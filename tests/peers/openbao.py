@@ -9,42 +9,36 @@ on PATH, then beside this interpreter (a venv's ``bin/``).
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from tests.vaultpeer import VaultPeer, _free_port, _wait_healthy
+from renewer.devserver.openbao import OpenBaoDevServer, find_bao
+from tests.vaultpeer import VaultPeer
 
 
 def bao_binary() -> str | None:
-    found = shutil.which("bao")
-    if found:
-        return found
-    beside = Path(sys.executable).with_name("bao")
-    return str(beside) if beside.exists() else None
+    return find_bao()
 
 
-@dataclass
 class OpenBao:
-    """One running ``bao server -dev``."""
+    """One running ``bao server -dev`` (``renewer.devserver.openbao`` starts and stops it)."""
 
-    binary: str
-    port: int
-    root_token: str
-    process: subprocess.Popen[bytes]
-    scratch: Path
-    peer: VaultPeer = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.peer = VaultPeer(self.addr, self.root_token, False, None, kind="bao")
+    def __init__(self, server: OpenBaoDevServer) -> None:
+        self.server = server
+        self.binary = str(server.binary)
+        self.root_token = server.root_token
+        self.scratch = server.scratch
+        self.peer = VaultPeer(self.addr, self.root_token, False, None, kind="bao", clock=False)
 
     @property
     def addr(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.addr
+
+    @property
+    def port(self) -> int:
+        return int(urlsplit(self.addr).port or 0)
 
     def bao(self, *args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
         """The bao CLI as root (admin chores: policies, users), in the scratch home."""
@@ -64,40 +58,12 @@ class OpenBao:
         }
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """Stop the server, keeping its scratch home (a test may still read it)."""
+        self.server.stop(keep_scratch=True)
 
     def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.server.stop()
 
 
 def start_openbao(binary: str) -> OpenBao:
-    port = _free_port()
-    root = secrets.token_hex(12)
-    scratch = Path(tempfile.mkdtemp(prefix="renewer-openbao-"))
-    process = subprocess.Popen(
-        [
-            binary,
-            "server",
-            "-dev",
-            f"-dev-root-token-id={root}",
-            f"-dev-listen-address=127.0.0.1:{port}",
-        ],
-        env={"HOME": str(scratch), "PATH": "/usr/bin:/bin"},
-        cwd=scratch,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = OpenBao(binary, port, root, process, scratch)
-    try:
-        _wait_healthy(server.addr, process)
-    except BaseException:
-        server.close()
-        raise
-    return server
+    return OpenBao(OpenBaoDevServer(binary=binary).start())
