@@ -67,3 +67,16 @@ class OpenBao:
 
 def start_openbao(binary: str) -> OpenBao:
     return OpenBao(OpenBaoDevServer(binary=binary).start())
+
+
+def ensure_userpass(peer: VaultPeer, users: dict[str, list[str]], password: str) -> None:
+    """``auth/userpass`` on *peer* with these users (name → policies); idempotent."""
+    if "userpass/" not in peer.client().sys.list_auth_methods()["data"]:
+        peer.client().sys.enable_auth_method("userpass")
+    for name, policies in users.items():
+        response = peer.request(
+            "POST",
+            f"auth/userpass/users/{name}",
+            json={"password": password, "token_policies": policies},
+        )
+        assert response.status_code == 204, response.text

