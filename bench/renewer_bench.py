@@ -1,7 +1,8 @@
 """Benchmark of renewer itself, in one run, each figure beside its baseline. Prints; never asserts.
 
     .venv/bin/python bench/renewer_bench.py [--runs 20] [--foreign 10000] [--scan 100000]
-                                            [--seed-sample 1000] [--renewer PATH]
+                                            [--seed-sample 1000] [--bao-foreign 300]
+                                            [--bao-stale 50] [--renewer PATH]
 
 Starts the dev server in its own process and measures (issue #9):
 
@@ -18,6 +19,10 @@ Starts the dev server in its own process and measures (issue #9):
 4. A full scan (``renewer sweep --full --dry-run``) of ``--scan`` accessors at
    the configured concurrency: wall, peak RSS, lookups/s, beside the dev
    server's own saturation rate for lookup-accessor measured in the same run.
+5. Section 3 on a real OpenBao (``bao server -dev``) with ``--bao-foreign``
+   foreign and ``--bao-stale`` stale tokens, and the seed's loop run for real
+   with the ``bao`` CLI over every accessor (``bench/openbao_sweep.py``): the
+   ratio measured, not extrapolated.
 
 Targets from the issue are printed next to each figure; the script reports,
 it does not judge.
@@ -26,7 +31,6 @@ it does not judge.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import multiprocessing
 import os
@@ -42,6 +46,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import devserver as server_bench
+import openbao_sweep
+from measuring import measure, row, series
 
 from renewer.devserver.controls_client import DevControls
 
@@ -79,76 +85,6 @@ for a in $keys; do
     | jq -r "select(.data.display_name==\"$OURS\") | .data.accessor" >/dev/null
 done
 """
-
-
-# Children are started by this small launcher, not by the bench itself: Linux
-# carries a process's peak RSS across fork and exec, so a child forked from the
-# bench (tens of MiB of imports and token lists) would report the bench's peak
-# as its own. The launcher (python -S, a few MiB) stays below any measured child.
-LAUNCHER = r"""
-import json, os, sys, time
-for line in sys.stdin:
-    argv, env = json.loads(line)
-    started = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-        try:
-            os.execvpe(argv[0], argv, env if env is not None else os.environ)
-        finally:
-            os._exit(127)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - started
-    print(json.dumps([wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)]), flush=True)
-"""
-
-
-@functools.cache
-def launcher() -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-S", "-c", LAUNCHER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-
-
-def measure(argv: list[str], *, env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB, exit code) of one child process, started by the launcher."""
-    process = launcher()
-    assert process.stdin is not None
-    assert process.stdout is not None
-    process.stdin.write(json.dumps([argv, env]) + "\n")
-    process.stdin.flush()
-    wall, peak, code = json.loads(process.stdout.readline())
-    return wall, peak, code
-
-
-def series(argv: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, float]:
-    walls, peaks = [], []
-    for _ in range(runs):
-        wall, peak, _ = measure(argv, env=env)
-        walls.append(wall * 1000)
-        peaks.append(peak)
-    walls.sort()
-    return {
-        "median": statistics.median(walls),
-        "p95": walls[min(len(walls) - 1, round(0.95 * (len(walls) - 1)))],
-        "rss": max(peaks),
-    }
-
-
-def row(
-    label: str, value: float, unit: str, *, baseline: float | None = None, target: str = ""
-) -> None:
-    text = f"  {label:<46} {value:>10.1f} {unit:<5}"
-    if baseline:
-        text += f"  baseline {baseline:>8.1f}  ratio {value / baseline:6.2f}"
-    if target:
-        text += f"  target {target}"
-    print(text, flush=True)
 
 
 def imports_of(python: str, argv: list[str], env: dict[str, str]) -> set[str]:
@@ -410,6 +346,8 @@ def main() -> None:
     parser.add_argument("--foreign", type=int, default=10_000)
     parser.add_argument("--scan", type=int, default=100_000)
     parser.add_argument("--seed-sample", type=int, default=1000)
+    parser.add_argument("--bao-foreign", type=int, default=300)
+    parser.add_argument("--bao-stale", type=int, default=50)
     default = Path(sys.executable).parent / "renewer"
     parser.add_argument("--renewer", default=str(default), help="the renewer executable to measure")
     args = parser.parse_args()
@@ -422,6 +360,7 @@ def main() -> None:
         bench.scan()
     finally:
         bench.close()
+    openbao_sweep.section(args.renewer, args.bao_foreign, args.bao_stale)
 
 
 if __name__ == "__main__":

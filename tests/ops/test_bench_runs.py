@@ -29,6 +29,7 @@ def test_a_tiny_bench_run_reports_every_section() -> None:
             sys.executable,
             str(ROOT / "bench" / "renewer_bench.py"),
             *("--runs", "2", "--foreign", "10", "--scan", "80", "--seed-sample", "2"),
+            *("--bao-foreign", "3", "--bao-stale", "2"),
             "--renewer",
             str(Path(sys.executable).parent / "renewer"),
         ],
@@ -42,6 +43,9 @@ def test_a_tiny_bench_run_reports_every_section() -> None:
     assert completed.returncode == 0, completed.stderr[-2000:]
     for section in ("1. startup", "2. renewer run", "3. heal + sweep", "4. full scan"):
         assert section in out
+    assert "5. heal + sweep on OpenBao" in out
+    assert re.search(r"seed loop with bao: wall for all \d+ accessors", out), out
+    assert "speed-up over the seed loop run for real" in out
     assert "Vault requests per run: [2]" in out
     assert out.count("imports hvac/requests: no") == 2
     assert mib(out, "renewer --help peak RSS") < mib(out, "peak RSS"), out
