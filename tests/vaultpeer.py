@@ -31,6 +31,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,22 +158,18 @@ def selected_peer() -> str:
     return chosen
 
 
-@pytest.fixture(scope="session")
-def devserver_peer() -> Iterator[VaultPeer]:
-    """The in-process dev server, with its controls and virtual clock."""
-    with DevServer(root_token=secrets.token_hex(8), dev_controls=True) as server:
-        controls = DevControls(server.addr)
-        yield VaultPeer(server.addr, server.root_token, True, controls, server=server)
-        controls.close()
-
-
-@pytest.fixture(scope="session")
-def openbao_peer() -> Iterator[VaultPeer]:
-    """A real OpenBao behind the fault proxy (``./install.sh --dev`` installs ``bao``)."""
-    yield from _real_peer(None, "openbao")
-
-
-def _real_peer(binary: str | None, kind: str) -> Iterator[VaultPeer]:
+@contextmanager
+def started_peer(kind: str) -> Iterator[VaultPeer]:
+    """A fresh server of *kind* (``devserver``, ``openbao``, ``vault``), stopped after."""
+    if kind == "devserver":
+        with DevServer(root_token=secrets.token_hex(8), dev_controls=True) as server:
+            controls = DevControls(server.addr)
+            yield VaultPeer(server.addr, server.root_token, True, controls, server=server)
+            controls.close()
+        return
+    binary = shutil.which("vault") if kind == "vault" else None
+    if kind == "vault" and binary is None:
+        raise pytest.UsageError(f"{PEER_VARIABLE}=vault: no vault binary on PATH")
     with (
         OpenBaoDevServer(binary=binary) as real,
         FaultProxy(real.addr, real.root_token, real.unseal_key) as proxy,
@@ -191,6 +188,20 @@ def _real_peer(binary: str | None, kind: str) -> Iterator[VaultPeer]:
 
 
 @pytest.fixture(scope="session")
+def devserver_peer() -> Iterator[VaultPeer]:
+    """The in-process dev server, with its controls and virtual clock."""
+    with started_peer("devserver") as peer:
+        yield peer
+
+
+@pytest.fixture(scope="session")
+def openbao_peer() -> Iterator[VaultPeer]:
+    """A real OpenBao behind the fault proxy (``./install.sh --dev`` installs ``bao``)."""
+    with started_peer("openbao") as peer:
+        yield peer
+
+
+@pytest.fixture(scope="session")
 def vault_peer(request: pytest.FixtureRequest) -> Iterator[VaultPeer]:
     """The session's server (see the module docstring for the selection)."""
     addr = os.environ.get("RENEWER_TEST_VAULT_ADDR")
@@ -203,10 +214,8 @@ def vault_peer(request: pytest.FixtureRequest) -> Iterator[VaultPeer]:
             addr.rstrip("/"), token, is_dev, controls if is_dev else None, kind="env", clock=is_dev
         )
     elif chosen == "vault":
-        binary = shutil.which("vault")
-        if binary is None:
-            raise pytest.UsageError(f"{PEER_VARIABLE}=vault: no vault binary on PATH")
-        yield from _real_peer(binary, "vault")
+        with started_peer("vault") as peer:
+            yield peer
     else:
         yield request.getfixturevalue(f"{chosen}_peer")
 
