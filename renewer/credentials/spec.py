@@ -1,6 +1,6 @@
 """Configuration of the primitive layer: the ``credentials``, ``secrets`` and ``recipes`` keys.
 
-``renewer/config.py`` merges :data:`SCHEMA` into the config schema and calls
+``renewer/config/`` merges :data:`SCHEMA` into the config schema and calls
 :func:`parse` with the schema-valid document; every error names the config
 file, the line and the key (exit 78). Reference: ``docs/credentials.md``.
 

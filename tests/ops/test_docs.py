@@ -1,4 +1,4 @@
-"""docs/configuration.md documents every key config.py accepts (and no stale ones)."""
+"""docs/configuration.md documents every key renewer.config accepts (and no stale ones)."""
 
 from __future__ import annotations
 
