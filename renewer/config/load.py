@@ -28,7 +28,8 @@ from renewer.config.schema import SCHEMA
 from renewer.config.tokens import check_unique_sinks, parse_token_sink
 from renewer.core.duration import parse_duration
 from renewer.core.retry import RetrySettings
-from renewer.credentials import spec as credentials_spec
+from renewer.credentials import schema as credentials_schema
+from renewer.credentials import section as credentials_section
 from renewer.errors import ConfigError
 from renewer.files import ensure_private_dir
 from renewer.yamlmarks import Document, load_file, validate
@@ -52,7 +53,7 @@ def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None =
             "notify",
             "tokens",
             "rotations",
-            *credentials_spec.SCHEMA,
+            *credentials_schema.SCHEMA,
         ):
             if key in document.data and document.data[key] is None:
                 del document.data[key]
@@ -119,7 +120,7 @@ def build_config(document: Document, *, source: Path, environ: Mapping[str, str]
         for index, item in enumerate(data.get("rotations", []))
     )
     check_rotations(document, rotations, tokens)
-    credentials = credentials_spec.parse(document, environ=dict(environ), home=str(home))
+    credentials = credentials_section.parse(document, environ=dict(environ), home=str(home))
     check_static_rotations(document, rotations, credentials)
     run = data.get("run", {})
     notify = data.get("notify", {})

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from renewer.core.model import MintSpec, SweepMode, TokenSpec
 from renewer.core.retry import RetrySettings
-from renewer.credentials import spec as credentials_spec
+from renewer.credentials.spec import CredentialsSection
 from renewer.errors import ConfigError
 from renewer.rotation.schedule import Schedule
 from renewer.yamlmarks import Document
@@ -117,9 +117,7 @@ class Config:
     notify: NotifySettings = NotifySettings()
     metrics_textfile: Path | None = None
     rotations: tuple[RotationSpec, ...] = ()
-    credentials: credentials_spec.CredentialsSection = field(
-        default_factory=credentials_spec.CredentialsSection
-    )
+    credentials: CredentialsSection = field(default_factory=CredentialsSection)
     document: Document | None = field(default=None, repr=False, compare=False)
 
     def token(self, name: str) -> TokenSink:

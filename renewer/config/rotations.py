@@ -20,7 +20,7 @@ from renewer.config.model import (
     TokenSink,
 )
 from renewer.core.duration import parse_duration
-from renewer.credentials import spec as credentials_spec
+from renewer.credentials.spec import CredentialsSection
 from renewer.errors import ConfigError
 from renewer.rotation.hooks import CHECK_PLACEHOLDERS, HOOK_PLACEHOLDERS, check_argv
 from renewer.rotation.schedule import Schedule, ScheduleError, check_cron, zone
@@ -202,7 +202,7 @@ def check_rotations(
 def check_static_rotations(
     document: Document,
     rotations: tuple[RotationSpec, ...],
-    credentials: credentials_spec.CredentialsSection,
+    credentials: CredentialsSection,
 ) -> None:
     """A static rotation names a configured credential; one rotation per credential field."""
     known = {spec.name for spec in credentials.credentials}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from renewer.core.model import SweepMode
-from renewer.credentials import spec as credentials_spec
+from renewer.credentials import schema as credentials_schema
 
 CONFIG_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -191,6 +191,6 @@ SCHEMA: dict[str, Any] = {
             },
         },
         "rotations": {"type": "array", "items": _ROTATION},
-        **credentials_spec.SCHEMA,
+        **credentials_schema.SCHEMA,
     },
 }
