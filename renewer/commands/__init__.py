@@ -12,16 +12,18 @@ import click
 def register_all(root: click.Group) -> None:
     """Attach every command group to the root group."""
     from renewer.commands import (
+        auth,
         creds,
         demo,
         devserver,
         helper,
         notify,
+        recipes,
         rotation,
         status,
         tokens,
     )
 
-    for module in (tokens, helper, rotation, status, creds, notify, demo, devserver):
+    for module in (tokens, helper, rotation, status, creds, auth, recipes, notify, demo, devserver):
         for command in module.COMMANDS:
             root.add_command(command)
