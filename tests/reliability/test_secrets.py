@@ -43,7 +43,7 @@ from renewer.files import FileFacts
 from renewer.primitives.aws import AwsKeys
 from renewer.primitives.base import CredentialState, RuntimeState
 from renewer.primitives.inject import Injection
-from renewer.primitives.mtls import CertMaterial
+from renewer.primitives.mtls_material import CertMaterial
 from renewer.primitives.tokens import TokenAnswer
 from renewer.rotation.signing import WebhookKind
 from renewer.rotation.targets.base import Green
