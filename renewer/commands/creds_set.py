@@ -19,7 +19,7 @@ from renewer.commands.creds_common import log_to_stderr
 from renewer.output import say
 
 if TYPE_CHECKING:
-    from renewer.recipes.model import SecretField
+    from renewer.recipes.parts import SecretField
 
 
 @click.command("set")

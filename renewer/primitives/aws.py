@@ -47,7 +47,7 @@ from renewer.core.secret import Secret
 from renewer.errors import CredentialError, CredentialReauthRequired
 from renewer.primitives.base import CredentialState, RuntimeState, register_secret
 from renewer.primitives.http import TransientFailure
-from renewer.recipes.model import AwsSpec, StsSpec
+from renewer.recipes.parts import AwsSpec, StsSpec
 
 if TYPE_CHECKING:
     import requests

@@ -35,12 +35,9 @@ from renewer.core.secret import Secret
 from renewer.errors import CredentialError
 from renewer.primitives.base import CredentialState, RuntimeState, register_secret
 from renewer.primitives.oauth2 import checked_answer
-from renewer.recipes.model import (
-    JWT_BEARER_PROTOCOL_PARAMS,
-    Recipe,
-    TokenExchangeSpec,
-    protocol_params_in,
-)
+from renewer.recipes.model import Recipe
+from renewer.recipes.oauth_params import JWT_BEARER_PROTOCOL_PARAMS, protocol_params_in
+from renewer.recipes.parts import TokenExchangeSpec
 from renewer.template import TemplateError, render
 
 if TYPE_CHECKING:

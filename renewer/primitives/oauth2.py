@@ -40,7 +40,9 @@ from renewer.primitives.tokens import (
     TokenAnswer,
     parse_token_response,
 )
-from renewer.recipes.model import OAuthSpec, Recipe, protocol_params_in
+from renewer.recipes.model import Recipe
+from renewer.recipes.oauth_params import protocol_params_in
+from renewer.recipes.parts import OAuthSpec
 
 if TYPE_CHECKING:
     import requests

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from renewer.recipes.checks import check_recipe
 from renewer.recipes.loader import BUILTIN_DIR, RecipeCatalog, recipe_names
-from renewer.recipes.model import InjectSpec, OAuthSpec, Recipe, SecretField, TestSpec
+from renewer.recipes.model import Recipe
+from renewer.recipes.parts import InjectSpec, OAuthSpec, SecretField, TestSpec
 
 __all__ = [
     "BUILTIN_DIR",

@@ -16,7 +16,8 @@ from collections.abc import Collection, Mapping
 from renewer.core.domains import check_same_site, check_transport, is_absolute, origin_of
 from renewer.core.jsonpath import PathError, parse_path
 from renewer.core.jwt_claims import RESERVED
-from renewer.recipes.model import Recipe, TemplatePath
+from renewer.recipes.model import Recipe
+from renewer.recipes.parts import TemplatePath
 from renewer.template import TemplateError, parse
 
 # Token endpoints run by identity providers for many services, trusted as a

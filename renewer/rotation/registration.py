@@ -28,7 +28,8 @@ import requests
 from renewer.core.secret import Secret
 from renewer.errors import RenewerError, RotationHookFailed, ServiceUnavailable, Temporary
 from renewer.primitives.checks import join_url
-from renewer.recipes.model import Recipe, RegisterSpec
+from renewer.recipes.model import Recipe
+from renewer.recipes.parts import RegisterSpec
 from renewer.redact import scrub
 from renewer.secretstore.base import is_label
 from renewer.template import Placeholder, TemplateError, parse, render

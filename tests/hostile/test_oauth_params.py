@@ -25,7 +25,7 @@ from renewer.errors import CredentialError, RecipeError
 from renewer.primitives import jwt_bearer
 from renewer.primitives.oauth2 import OAuth2
 from renewer.recipes.loader import SCHEMA_PATH
-from renewer.recipes.model import JWT_BEARER_PROTOCOL_PARAMS, OAUTH_PROTOCOL_PARAMS
+from renewer.recipes.oauth_params import JWT_BEARER_PROTOCOL_PARAMS, OAUTH_PROTOCOL_PARAMS
 from tests.cli.helpers import invoke
 from tests.credentials.test_login import Browser, setup
 from tests.peers.api_server import ApiPeer
