@@ -75,7 +75,7 @@ class ServiceAccount(Primitive):
             key = signing_key(state.name, state.recipe, secret)
             return exchange(state, key, http=http, reauth=refused_assertion_hint(state))
         if kind == "aws_sigv4":
-            from renewer.primitives.aws import request_session
+            from renewer.primitives.aws_sts import request_session
 
             return request_session(state, http=http)
         raise _unknown_kind(state.name, state.recipe)

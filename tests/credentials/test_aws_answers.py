@@ -6,13 +6,12 @@ import pytest
 import requests
 
 from renewer.core.secret import Secret
-from renewer.primitives.aws import (
-    AwsKeys,
+from renewer.primitives.aws import AwsKeys, sign
+from renewer.primitives.aws_sts import (
     MalformedStsAnswer,
     StsError,
     parse_sts_answer,
     session_lifetime,
-    sign,
 )
 
 ANSWER = b"""<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">

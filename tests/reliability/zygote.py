@@ -45,6 +45,7 @@ def _preload() -> None:
     import renewer.commands
     import renewer.credentials.runner
     import renewer.primitives.aws
+    import renewer.primitives.aws_sts
     import renewer.primitives.mtls
     import renewer.primitives.oauth2
     import renewer.rotation.runner
