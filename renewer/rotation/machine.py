@@ -1,7 +1,8 @@
 """The rotation state machine: blue/green, resumable across oneshot runs.
 
 Pure: stdlib only, no clock, no files, no Vault. Values in, values out.
-What to do next, given what the shell observed, is :mod:`renewer.rotation.plan`.
+What to do next, given what the shell observed, is :mod:`renewer.rotation.plan`;
+the events themselves are in :mod:`renewer.rotation.events` (re-exported here).
 
 The rules (everything that affects the state lives in this file):
 
@@ -55,6 +56,51 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from renewer.rotation.events import (
+    BlueRevoked,
+    Event,
+    GraceEnded,
+    GreenDiscarded,
+    GreenLost,
+    HookFailed,
+    Issued,
+    IssueRefused,
+    LeftoversSwept,
+    Promoted,
+    PromotionStarted,
+    RolledBack,
+    Started,
+    Validated,
+    ValidationFailed,
+)
+
+__all__ = [
+    "IN_FLIGHT",
+    "STATE_VERSION",
+    "TABLE",
+    "BlueRevoked",
+    "Event",
+    "GraceEnded",
+    "GreenDiscarded",
+    "GreenLost",
+    "HookFailed",
+    "IllegalTransition",
+    "IssueRefused",
+    "Issued",
+    "LastResult",
+    "LeftoversSwept",
+    "Phase",
+    "Promoted",
+    "PromotionStarted",
+    "RolledBack",
+    "RotationState",
+    "Started",
+    "Validated",
+    "ValidationFailed",
+    "apply",
+    "new_state",
+]
+
 STATE_VERSION = 1
 
 
@@ -94,119 +140,6 @@ class LastResult(Enum):
             LastResult.ISSUE_REFUSED,
         }
 
-
-# --- events: what happened (nouns, as h11's) --------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Started:
-    """A cycle begins from the credential now in the sink."""
-
-    blue: str
-
-
-@dataclass(frozen=True, slots=True)
-class Issued:
-    """Green exists; *green* is its identifier."""
-
-    green: str
-
-
-@dataclass(frozen=True, slots=True)
-class IssueRefused:
-    """The issuer said no; nothing was created."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class LeftoversSwept:
-    """An interrupted issue was cleaned up: no green of this cycle is left."""
-
-
-@dataclass(frozen=True, slots=True)
-class Validated:
-    """Green was used for real and worked."""
-
-
-@dataclass(frozen=True, slots=True)
-class ValidationFailed:
-    """Green did not work; it must be discarded and a human told."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class HookFailed:
-    """Green could not be applied to its consumers (a hook, the platform); withdraw it."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class GreenLost:
-    """Green's value is gone (the run that held it stopped); discard it by identifier."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class PromotionStarted:
-    """About to put green into the sink."""
-
-
-@dataclass(frozen=True, slots=True)
-class Promoted:
-    """The sink holds green; blue lives on for *grace* seconds."""
-
-    grace: int
-
-
-@dataclass(frozen=True, slots=True)
-class RolledBack:
-    """Blue is (back) in the sink, or a person asked to abandon green."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class GraceEnded:
-    """Blue's grace period is over; revoke it."""
-
-
-@dataclass(frozen=True, slots=True)
-class BlueRevoked:
-    """Blue is gone (revoked now, or already gone).
-
-    *successor* is what the sink holds now: green normally, or whatever
-    replaced green during the grace (a heal's token). It is the next cycle's
-    blue; "" when the sink held nothing usable.
-    """
-
-    successor: str
-
-
-@dataclass(frozen=True, slots=True)
-class GreenDiscarded:
-    """Green is gone (revoked now, or already gone)."""
-
-
-Event = (
-    Started
-    | Issued
-    | IssueRefused
-    | LeftoversSwept
-    | Validated
-    | ValidationFailed
-    | HookFailed
-    | GreenLost
-    | PromotionStarted
-    | Promoted
-    | RolledBack
-    | GraceEnded
-    | BlueRevoked
-    | GreenDiscarded
-)
 
 _P = Phase
 TABLE: dict[tuple[Phase, type[Event]], Phase] = {
