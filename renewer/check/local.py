@@ -1,95 +1,23 @@
-"""``renewer check``: everything that can be verified without changing anything.
+"""The checks besides Vault and the token sinks: state dir, rotations, recipes, credentials, helper.
 
-The config is already valid when this runs (loading it is the first check).
-Then: the state dir, each rotation's state file (readable? where does it
-stand, when is it due?), every token file (present, one token, our own, mode
-0600), Vault reachable and unsealed, and each sink's token looked up (read
-only) and put through the drift guard. On drift, Vault is asked read-only
-(``sys/capabilities-self``) whether the token in the file may mint ours, so
-the line says what ``renewer run`` will do: heal it (warn, exit 0) or be
-denied (fail, exit 1, with the recovery). Nothing is renewed, minted,
-repaired or revoked.
+Its own room: these read renewer's own files (and, for credentials, their
+stored state, without calling any service), independent of the token sinks'
+Vault checks in :mod:`renewer.check.tokens`; they run even when no token sink
+is configured.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
-from renewer.config import Config, RotationSpec, TokenSink, vault_token_from_env
-from renewer.core.drift import Verdict, check_drift
-from renewer.core.duration import format_ttl
-from renewer.core.heal import plan_heal
-from renewer.core.model import TokenInfo
-from renewer.errors import (
-    EXIT_CONFIG,
-    EXIT_NEEDS_HUMAN,
-    EXIT_OK,
-    EXIT_TEMPORARY,
-    ConfigInvalid,
-    RenewerError,
-)
-from renewer.run import Runtime, retry_policy
-from renewer.tokens.forecast import forecast_heal
-from renewer.tokens.owner import installation_owner
-from renewer.tokens.results import recovery_command
-from renewer.tokens.sink import shown
-from renewer.tokens.tokenfile import read_token
-from renewer.vault import HvacVault, VaultConnection
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    status: str  # "ok", "warn", "fail"
-    subject: str
-    detail: str
-    exit_code: int = EXIT_OK
-
-    def line(self) -> str:
-        return f"{self.status:<4}  {self.subject}: {self.detail}"
-
-
-def run_checks(config: Config) -> list[Finding]:
-    findings = [Finding("ok", "config", f"{config.source} is valid")]
-    findings.append(_state_dir(config))
-    findings.extend(_rotation(config, index) for index in range(len(config.rotations)))
-    findings.extend(_recipes(config))
-    findings.extend(_credentials(config))
-    findings.extend(_token_helper(config))
-    if not config.tokens:
-        if not config.credentials.credentials and not config.rotations:
-            # install.sh reads this line: it does not enable a timer with nothing to do.
-            findings.append(
-                Finding(
-                    "warn",
-                    "tokens",
-                    f"none configured: renewer has nothing to keep alive yet "
-                    f"(edit tokens: in {config.source})",
-                )
-            )
-        return findings
-    runtime = Runtime()
-    try:
-        connection = VaultConnection(config.vault, retry_policy(config, runtime))
-    except ConfigInvalid as error:  # no Vault address anywhere
-        findings.append(Finding("fail", "vault", f"{error.message}; {error.hint}", EXIT_CONFIG))
-        return findings
-    with connection:
-        findings.append(_vault(config, connection))
-        if findings[-1].status == "fail":
-            return findings
-        owner = installation_owner(config, persist=False)
-        findings.extend(
-            _sink(config, connection, index, owner) for index in range(len(config.tokens))
-        )
-    return findings
-
+from renewer.check.finding import Finding
+from renewer.config import Config, RotationSpec
+from renewer.errors import EXIT_CONFIG, EXIT_NEEDS_HUMAN, RenewerError
 
 _RECIPE_STATES = {"recipe-invalid"}
 
 
-def _recipes(config: Config) -> list[Finding]:
+def check_recipes(config: Config) -> list[Finding]:
     """Every recipe file in the user's recipe directories, used or not, resolves and passes."""
     from renewer.credentials.handle import catalog_for
     from renewer.recipes.sites import snapshot_date
@@ -119,7 +47,7 @@ def _recipes(config: Config) -> list[Finding]:
     return findings
 
 
-def _credentials(config: Config) -> list[Finding]:
+def check_credentials(config: Config) -> list[Finding]:
     """Each credential's recipe and stored state, read locally (no service is called)."""
     if not config.credentials.credentials:
         return []
@@ -139,7 +67,7 @@ def _credentials(config: Config) -> list[Finding]:
     return findings
 
 
-def _token_helper(config: Config) -> list[Finding]:
+def check_token_helper(config: Config) -> list[Finding]:
     """The vault/bao CLI token helper, when installed: does what the CLIs run still fit?"""
     import os
 
@@ -194,7 +122,7 @@ def _token_helper(config: Config) -> list[Finding]:
     return [Finding("ok", subject, f"{clis} hand logins to it, for {sink.name} ({sink.path})")]
 
 
-def _state_dir(config: Config) -> Finding:
+def check_state_dir(config: Config) -> Finding:
     from renewer.errors import StateUntrusted
     from renewer.files import require_trusted
 
@@ -213,7 +141,7 @@ def _state_dir(config: Config) -> Finding:
     return Finding("ok", "state dir", str(path))
 
 
-def _rotation(config: Config, index: int) -> Finding:
+def check_rotation(config: Config, index: int) -> Finding:
     """The rotation's recorded state is readable; where it stands, when it is due next."""
     from renewer.rotation.machine import new_state
     from renewer.rotation.notes import attention
@@ -252,87 +180,3 @@ def _registration(config: Config, spec: RotationSpec) -> str:
     except RenewerError as error:
         return f"{error.message}; see {error.see}"
     return ""
-
-
-def _vault(config: Config, connection: VaultConnection) -> Finding:
-    subject = f"vault {config.vault.addr} (from {config.vault.addr_source})"
-    try:
-        health = connection.client(None).health()
-    except RenewerError as error:
-        return Finding("fail", subject, error.message, EXIT_TEMPORARY)
-    if health.get("sealed"):
-        return Finding("fail", subject, "Vault is sealed", EXIT_TEMPORARY)
-    return Finding("ok", subject, f"reachable, version {health.get('version', '?')}")
-
-
-def _sink(config: Config, connection: VaultConnection, index: int, owner: str) -> Finding:
-    sink = config.tokens[index]
-    subject = f"token {sink.name} ({sink.path})"
-    recovery = recovery_command(
-        sink, home=config.home, vault_token_set=vault_token_from_env() is not None
-    )
-    try:
-        token_file = read_token(sink.path, sink=sink.name, recovery=recovery)
-        client = connection.client(token_file.token)
-        info = client.lookup_self()
-    except RenewerError as error:
-        return Finding(
-            "fail", subject, f"{error.message}; {error.hint}".rstrip("; "), error.exit_code
-        )
-    verdict = check_drift(info, sink.expect, owner=owner, sink=sink.name)
-    if not verdict.ok:
-        return _drift_finding(
-            sink,
-            subject,
-            client=client,
-            info=info,
-            verdict=verdict,
-            owner=owner,
-            recovery=recovery,
-            home=config.home,
-        )
-    if token_file.loose_mode:
-        return Finding(
-            "warn", subject, f"mode {token_file.mode:o}; the next run repairs it to 0600"
-        )
-    return Finding("ok", subject, f"ours ({info.display_name}), ttl {format_ttl(info.ttl)}")
-
-
-def _drift_finding(
-    sink: TokenSink,
-    subject: str,
-    *,
-    client: HvacVault,
-    info: TokenInfo,
-    verdict: Verdict,
-    owner: str,
-    recovery: str,
-    home: Path,
-) -> Finding:
-    """Drift: predict, read-only, whether ``renewer run`` will heal it (exit as it would)."""
-    source = shown(sink.path, home)
-    plan = plan_heal(sink.name, info, verdict, sink.mint, owner=owner, source=source)
-    drift = f"drift: {verdict.explain()}"
-    try:
-        forecast = forecast_heal(client, plan)
-    except RenewerError as error:
-        return Finding("fail", subject, f"{drift}; {error.message}", error.exit_code)
-    if forecast.allowed:
-        return Finding(
-            "warn",
-            subject,
-            f"{drift}; `renewer run` will heal it with the authority of {plan.authority()} "
-            f"({forecast.reason})",
-        )
-    if forecast.allowed is None:
-        return Finding(
-            "warn",
-            subject,
-            f"{drift}; `renewer run --only {sink.name}` will try to heal it; {forecast.words()}",
-        )
-    return Finding(
-        "fail",
-        subject,
-        f"{drift}; {forecast.words()}; the file would be left untouched. Recover: {recovery}",
-        EXIT_NEEDS_HUMAN,
-    )
