@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from renewer.core.domains import check_origin, is_absolute, origin_of, safe_url
-from renewer.credentials.handle import Credential, open_credential
+from renewer.credentials.handle import Credential
+from renewer.credentials.opening import open_credential
 from renewer.credentials.spec import CredentialSpec, CredentialsSection
 from renewer.errors import ConfigError, CredentialError
 from renewer.primitives.base import CredentialState

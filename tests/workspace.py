@@ -17,7 +17,8 @@ import yaml
 
 from renewer.config import Config, load_config
 from renewer.core.secret import Secret
-from renewer.credentials.handle import Credential, open_credential
+from renewer.credentials.handle import Credential
+from renewer.credentials.opening import open_credential
 from renewer.primitives.base import RuntimeState
 from renewer.primitives.http import Http, RetryPolicy
 from renewer.secretstore import Stores

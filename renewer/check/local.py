@@ -19,7 +19,7 @@ _RECIPE_STATES = {"recipe-invalid"}
 
 def check_recipes(config: Config) -> list[Finding]:
     """Every recipe file in the user's recipe directories, used or not, resolves and passes."""
-    from renewer.credentials.handle import catalog_for
+    from renewer.credentials.opening import catalog_for
     from renewer.recipes.sites import snapshot_date
 
     catalog = catalog_for(config)
@@ -171,7 +171,7 @@ def _registration(config: Config, spec: RotationSpec) -> str:
     """Why a static rotation's ``register:`` cannot work with its recipe ("" when it can)."""
     if not spec.register_credential:
         return ""
-    from renewer.credentials.handle import catalog_for
+    from renewer.credentials.opening import catalog_for
     from renewer.rotation.targets.credential_entry import check_registration
 
     try:

@@ -36,7 +36,7 @@ def creds_list(app: AppContext, as_json: bool) -> None:
     """Configured credentials with their state, then the available recipes."""
     from dataclasses import asdict
 
-    from renewer.credentials.handle import catalog_for
+    from renewer.credentials.opening import catalog_for
     from renewer.credentials.status import credential_statuses
     from renewer.primitives.http import Http
     from renewer.secretstore import Stores

@@ -29,7 +29,7 @@ def log_to_stderr(app: AppContext) -> None:
 
 def open_configured(app: AppContext, name: str) -> Credential:
     """The configured credential *name*, with its store and an HTTP client."""
-    from renewer.credentials.handle import open_credential
+    from renewer.credentials.opening import open_credential
     from renewer.primitives.http import Http
     from renewer.secretstore import Stores
 

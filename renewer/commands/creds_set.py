@@ -40,7 +40,7 @@ def creds_set(app: AppContext, name: str, from_stdin: bool) -> None:
     """
     import time
 
-    from renewer.credentials.handle import catalog_for
+    from renewer.credentials.opening import catalog_for
     from renewer.credentials.refresh_lock import held, lock_path
     from renewer.primitives import primitive_for
     from renewer.primitives.base import register_secret

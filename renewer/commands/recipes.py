@@ -28,7 +28,7 @@ def recipes() -> None:
 @pass_app
 def recipes_list(app: AppContext) -> None:
     """Every recipe visible with this configuration (user ones first)."""
-    from renewer.credentials.handle import catalog_for
+    from renewer.credentials.opening import catalog_for
 
     rows = [("RECIPE", "PRIMITIVE", "FROM", "DESCRIPTION")]
     rows += [
@@ -45,7 +45,7 @@ def recipes_show(app: AppContext, name: str) -> None:
     """NAME resolved after extends, as YAML, with the files it came from."""
     import yaml
 
-    from renewer.credentials.handle import catalog_for
+    from renewer.credentials.opening import catalog_for
 
     recipe = catalog_for(_config_or_default(app)).resolve(name)
     say(f"# recipe {recipe.service}, from (own file first):")

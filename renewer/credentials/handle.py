@@ -14,6 +14,8 @@ for all of them at once:
    the error says the grant may need a new login;
 5. release. ``invalid_grant`` marks the stored state as needing a new login,
    so ``creds list`` and ``status`` show it until ``renewer auth login NAME``.
+
+A handle is opened from the config by :mod:`renewer.credentials.opening`.
 """
 
 from __future__ import annotations
@@ -27,10 +29,9 @@ import structlog
 
 from renewer import crashpoints, redact
 from renewer.core.secret import Secret
-from renewer.credentials.refresh_lock import held, lock_path
+from renewer.credentials.refresh_lock import held
 from renewer.credentials.spec import CredentialSpec
 from renewer.errors import CredentialError, CredentialReauthRequired, RenewerError
-from renewer.primitives import primitive_for
 from renewer.primitives.base import (
     Action,
     CredentialState,
@@ -41,18 +42,12 @@ from renewer.primitives.base import (
     TestResult,
 )
 from renewer.primitives.http import Http
-from renewer.recipes.loader import RecipeCatalog
 from renewer.recipes.model import Recipe
 from renewer.secretstore.base import Namespace, SecretStore, is_label, replace_with
 
 if TYPE_CHECKING:
     import requests
 
-    from renewer.config import Config
-    from renewer.credentials.spec import PkiSettings
-    from renewer.primitives import IssuerFactory
-    from renewer.secretstore import Stores
-    from renewer.vault import PkiIssuer
 
 log = structlog.get_logger("renewer")
 
@@ -292,45 +287,3 @@ def secret_values(recipe: Recipe, record: dict[str, str]) -> list[str]:
 
 def _remaining(runtime: RuntimeState, now: float) -> int | None:
     return None if runtime.expires_at is None else int(runtime.expires_at - now)
-
-
-def open_credential(
-    config: Config,
-    spec: CredentialSpec | str,
-    *,
-    stores: Stores,
-    http: Http,
-    catalog: RecipeCatalog | None = None,
-) -> Credential:
-    """Open *spec* (or the credential of that name); ``RecipeError``/``ConfigError`` if unusable."""
-    if isinstance(spec, str):
-        spec = config.credentials.credential(spec)
-    if catalog is None:
-        catalog = catalog_for(config)
-    recipe = catalog.usable(spec.recipe)
-    return Credential(
-        spec,
-        recipe,
-        primitive_for(recipe.primitive, pki=spec.pki, issuer=_pki_issuer(config)),
-        stores.get(spec.store),
-        http=http,
-        lock_file=lock_path(config.state_dir, spec.name),
-        lock_timeout=float(config.run.lock_timeout),
-    )
-
-
-def _pki_issuer(config: Config) -> IssuerFactory:
-    """How an mtls credential reaches Vault PKI: its token sink's token, this config's Vault."""
-
-    def issuer(settings: PkiSettings) -> PkiIssuer:
-        from renewer.vault import pki_issuer
-
-        return pki_issuer(config, mount=settings.mount, token_sink=settings.token)
-
-    return issuer
-
-
-def catalog_for(config: Config) -> RecipeCatalog:
-    """The recipes visible with *config*."""
-    settings = config.credentials.recipes
-    return RecipeCatalog(settings.dirs, allow_domains=settings.allow_domains)

@@ -42,8 +42,9 @@ import structlog
 
 from renewer import crashpoints
 from renewer.core.outcome import Detail, ItemResult, Outcome, outcome_for_exit_code
-from renewer.credentials.handle import Credential, catalog_for, open_credential
+from renewer.credentials.handle import Credential
 from renewer.credentials.hooks import run_hook
+from renewer.credentials.opening import catalog_for, open_credential
 from renewer.credentials.sinks import SinkContent, needs_write, sink_content, write_sink
 from renewer.credentials.spec import CredentialSpec, TestPolicy
 from renewer.errors import CredentialError, CredentialReauthRequired, HookFailed, RenewerError

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from renewer.core.duration import format_ttl
-from renewer.credentials.handle import Credential, catalog_for, open_credential
+from renewer.credentials.handle import Credential
+from renewer.credentials.opening import catalog_for, open_credential
 from renewer.credentials.spec import CredentialSpec
 from renewer.errors import ConfigInvalid, RenewerError
 from renewer.primitives.base import Action

@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from renewer.credentials.handle import catalog_for
 from renewer.credentials.login import login
+from renewer.credentials.opening import catalog_for
 from renewer.errors import CredentialError, RecipeError
 from renewer.primitives import jwt_bearer
 from renewer.primitives.oauth2 import OAuth2

@@ -162,7 +162,7 @@ def _registration(
 
     def open_session() -> requests.Session:
         from renewer.binding import BoundSession
-        from renewer.credentials.handle import open_credential
+        from renewer.credentials.opening import open_credential
         from renewer.primitives.http import Http
 
         credential = open_credential(
@@ -181,7 +181,7 @@ def _registration(
 
 def build_static(rotation: RotationSpec, config: Config, env: TokenEnv) -> StaticSecretTarget:
     """The static-secret target for *rotation*, on its credential's store."""
-    from renewer.credentials.handle import catalog_for
+    from renewer.credentials.opening import catalog_for
     from renewer.secretstore import Stores
 
     spec = config.credentials.credential(rotation.credential)
