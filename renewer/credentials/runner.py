@@ -34,24 +34,23 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
 
 from renewer import crashpoints
-from renewer.core.outcome import Detail, ItemResult, Outcome, outcome_for_exit_code
+from renewer.core.outcome import ItemResult, Outcome
 from renewer.credentials.handle import Credential
 from renewer.credentials.hooks import run_hook
 from renewer.credentials.opening import catalog_for, open_credential
+from renewer.credentials.results import KIND, Done, failure_result, success_result
 from renewer.credentials.sinks import SinkContent, needs_write, sink_content, write_sink
 from renewer.credentials.spec import CredentialSpec, TestPolicy
-from renewer.errors import CredentialError, CredentialReauthRequired, HookFailed, RenewerError
+from renewer.errors import CredentialError, HookFailed, RenewerError
 from renewer.files import ensure_private_dir, write_atomic
-from renewer.primitives.base import Action, CredentialState, TestResult
+from renewer.primitives.base import Action, CredentialState
 from renewer.primitives.http import Http, RetryPolicy
-from renewer.redact import scrub
 
 if TYPE_CHECKING:
     import requests
@@ -61,7 +60,6 @@ if TYPE_CHECKING:
     from renewer.secretstore import KVBackendFactory, Stores
 
 log = structlog.get_logger("renewer")
-KIND = "credential"
 
 
 def run_credentials(
@@ -96,16 +94,6 @@ def run_credentials(
     ]
 
 
-@dataclass
-class _Done:
-    """What happened to one credential so far."""
-
-    refreshed: bool = False
-    tested: TestResult | None = None
-    written: list[SinkContent] = field(default_factory=list)
-    hooks: int = 0
-
-
 class _Run:
     def __init__(
         self, config: Config, stores: Stores, http: Http, catalog: RecipeCatalog, dry_run: bool
@@ -126,7 +114,7 @@ class _Run:
                 return self._dry(credential)
             return self._process(credential)
         except RenewerError as error:
-            return _failure(spec.name, error)
+            return failure_result(spec.name, error)
         except Exception as error:  # a bug must not stop the other credentials
             log.exception("credential.failed", credential=spec.name)
             return ItemResult(
@@ -138,7 +126,7 @@ class _Run:
             )
 
     def _process(self, credential: Credential) -> ItemResult:
-        done = _Done()
+        done = Done()
         fresh = credential.ensure_fresh()  # decides, and refreshes under the lock when due
         state, done.refreshed = fresh.state, fresh.refreshed
         changed = _changed_sinks(credential, state)
@@ -164,7 +152,7 @@ class _Run:
         wanted = done.written or (done.refreshed and not credential.spec.sinks)
         if credential.spec.hooks and (wanted or pending.exists()):
             self._hooks(credential, done, pending)
-        return _success(credential, state, done, warning=fresh.plan.warning)
+        return success_result(credential, state, done, warning=fresh.plan.warning)
 
     def _pending_marker(self, credential: Credential) -> Path:
         """Exists from just before a sink write until the hooks succeed."""
@@ -177,7 +165,7 @@ class _Run:
         return policy is TestPolicy.ALWAYS or (policy is TestPolicy.AFTER_REFRESH and changed)
 
     def _test(
-        self, credential: Credential, state: CredentialState, done: _Done
+        self, credential: Credential, state: CredentialState, done: Done
     ) -> tuple[CredentialState, ItemResult | None]:
         checked = credential.checked(state, refreshed=done.refreshed)
         done.refreshed = done.refreshed or checked.refreshed
@@ -201,7 +189,7 @@ class _Run:
             },
         )
 
-    def _hooks(self, credential: Credential, done: _Done, pending: Path) -> None:
+    def _hooks(self, credential: Credential, done: Done, pending: Path) -> None:
         paths = [sink.path for sink in credential.spec.sinks]
         try:
             for hook in credential.spec.hooks:
@@ -255,79 +243,3 @@ def _changed_sinks(credential: Credential, state: CredentialState) -> list[SinkC
         for sink in credential.spec.sinks
     ]
     return [content for content in contents if needs_write(content)]
-
-
-def _success(
-    credential: Credential, state: CredentialState, done: _Done, *, warning: str = ""
-) -> ItemResult:
-    expires = credential.primitive.expires_at(state)
-    details: dict[str, Detail] = {
-        "refreshed": done.refreshed,
-        "tested": done.tested is not None,
-        "sinks_written": len(done.written),
-        "hooks_run": done.hooks,
-        "expires_at": expires,
-        "refreshes_after_expiry": credential.primitive.refreshes_after_expiry(state),
-        "recipe": credential.recipe.service,
-    }
-    name = credential.name
-    if done.refreshed:
-        event, outcome = "credential.refreshed", Outcome.OK
-        summary = f"{name}: refreshed" + _expiry_words(expires, credential.http.now())
-    elif done.written:
-        event, outcome = "sink.written", Outcome.OK
-        summary = f"{name}: wrote {len(done.written)} sink(s)"
-    elif done.tested is not None:
-        event, outcome = "credential.tested", Outcome.OK
-        summary = f"{name}: test passed"
-    elif done.hooks:
-        event, outcome = "hook.ran", Outcome.OK
-        summary = f"{name}: nothing changed; retried the hooks that failed last time"
-    else:
-        event, outcome = "credential.unchanged", Outcome.UNCHANGED
-        summary = f"{name}: nothing due" + _expiry_words(expires, credential.http.now())
-    if done.tested is not None and event != "credential.tested":
-        summary += ", test passed"
-    if done.hooks and event != "hook.ran":
-        summary += f", ran {done.hooks} hook(s)"
-    if warning:
-        details["warning"] = warning
-        details["hint"] = credential.reauth_command
-        event, outcome = "credential.expiring", Outcome.WARNING
-        summary = f"{summary}; WARNING: {warning} (renew it: {credential.reauth_command})"
-    return ItemResult(KIND, name, outcome, event, summary + ".", details)
-
-
-def _expiry_words(expires_at: float | None, now: float) -> str:
-    if expires_at is None:
-        return ""
-    from renewer.core.duration import format_ttl
-
-    return f", valid for {format_ttl(int(expires_at - now))}"
-
-
-def _failure(name: str, error: RenewerError) -> ItemResult:
-    outcome = outcome_for_exit_code(error.exit_code)
-    if isinstance(error, CredentialReauthRequired):
-        event = "credential.reauth_required"
-    elif isinstance(error, HookFailed):
-        event = "hook.failed"
-    else:
-        event = "credential.failed"
-    message = scrub(error.message.splitlines()[0] if error.message else type(error).__name__)
-    # The fixing command is part of the sentence, so every renderer (console, journal,
-    # status, the failure notice) shows it; sentence() adds the runbook's `see:`.
-    summary = message.rstrip(".") + (f"; hint: {scrub(error.hint)}" if error.hint else "")
-    return ItemResult(
-        KIND,
-        name,
-        outcome,
-        event,
-        summary,
-        {
-            "error": type(error).__name__,
-            "message": scrub(error.message),
-            "hint": scrub(error.hint),
-            "see": error.see,
-        },
-    )
