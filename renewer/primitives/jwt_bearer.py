@@ -34,7 +34,7 @@ from renewer.core.jwt_claims import AssertionProblem, plan_assertion
 from renewer.core.secret import Secret
 from renewer.errors import CredentialError
 from renewer.primitives.base import CredentialState, RuntimeState, register_secret
-from renewer.primitives.oauth2 import checked_answer
+from renewer.primitives.token_endpoint import checked_answer
 from renewer.recipes.model import Recipe
 from renewer.recipes.oauth_params import JWT_BEARER_PROTOCOL_PARAMS, protocol_params_in
 from renewer.recipes.parts import TokenExchangeSpec

@@ -27,19 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from renewer import redact
 from renewer.core.domains import host_of
 from renewer.core.refresh import check_refresh
 from renewer.core.secret import Secret
 from renewer.errors import CredentialError, CredentialReauthRequired
 from renewer.primitives.base import Action, CredentialState, Plan, Primitive, RuntimeState
-from renewer.primitives.http import TransientFailure
-from renewer.primitives.tokens import (
-    ErrorAnswer,
-    MalformedTokenResponse,
-    TokenAnswer,
-    parse_token_response,
-)
+from renewer.primitives.token_endpoint import checked_answer
+from renewer.primitives.tokens import TokenAnswer
 from renewer.recipes.model import Recipe
 from renewer.recipes.oauth_params import protocol_params_in
 from renewer.recipes.parts import OAuthSpec
@@ -267,43 +261,6 @@ def _spec(state: CredentialState) -> OAuthSpec:
             hint=f"remove them from the recipe; see `renewer recipes show {state.recipe.service}`",
         )
     return spec
-
-
-def checked_answer(
-    name: str, response: requests.Response, *, reauth: str, what: str = "oauth.token_url"
-) -> TokenAnswer:
-    """Classify a token endpoint's answer; raise what it means (also for JWT-bearer exchanges)."""
-    status = response.status_code
-    if status >= 500 or status == 429:
-        raise TransientFailure(f"HTTP {status}")
-    try:
-        answer = parse_token_response(
-            status, response.headers.get("Content-Type", ""), response.content
-        )
-    except MalformedTokenResponse as exc:
-        raise CredentialError(
-            f"{name}: the token endpoint's answer is unusable: {exc}",
-            hint=f"nothing was stored; check the recipe's {what} and the service status",
-        ) from None
-    if isinstance(answer, ErrorAnswer):
-        raise _error_for(name, answer, reauth=reauth)
-    redact.register(answer.access_token, answer.refresh_token)
-    return answer
-
-
-def _error_for(name: str, answer: ErrorAnswer, *, reauth: str) -> Exception:
-    said = answer.error + (f": {answer.description}" if answer.description else "")
-    if answer.transient:
-        return TransientFailure(f"the token endpoint said {answer.error}")
-    if answer.needs_reauth:
-        what = "client credentials" if answer.error == "invalid_client" else "grant"
-        return CredentialReauthRequired(
-            f"{name}: the token endpoint refused the {what} ({said})", hint=reauth
-        )
-    return CredentialError(
-        f"{name}: the token endpoint refused the request ({said})",
-        hint="check the recipe's oauth settings (scopes, client_auth) against the service",
-    )
 
 
 def _new_state(answer: TokenAnswer, *, previous: RuntimeState, now: float) -> RuntimeState:
