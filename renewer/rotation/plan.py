@@ -19,6 +19,8 @@ asks again. The rules the plan keeps (the machine's are in
 
 3. **By hand means by hand.** Only the schedule (``Facts.due_at``) or a
    person (``forced``) starts a cycle; a cycle in flight is always resumed.
+
+The actions it chooses from are in :mod:`renewer.rotation.actions`.
 """
 
 from __future__ import annotations
@@ -26,16 +28,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from renewer.rotation.machine import (
-    Event,
-    GraceEnded,
-    GreenLost,
-    Phase,
-    PromotionStarted,
-    RolledBack,
-    RotationState,
-    Started,
+from renewer.rotation.actions import (
+    Action,
+    ConfirmPromoted,
+    Discard,
+    Issue,
+    Promote,
+    Refuse,
+    RestoreBlue,
+    RevokeBlue,
+    SweepLeftovers,
+    Validate,
+    VerifyCurrent,
+    Wait,
+    describe,
 )
+from renewer.rotation.events import GraceEnded, GreenLost, RolledBack
+from renewer.rotation.machine import Phase, RotationState
+
+# The actions live in renewer.rotation.actions; the shell and the tests read them as p.<Action>.
+__all__ = [
+    "LOST",
+    "NOT_PROMOTED",
+    "ROLLBACK_ASKED",
+    "Action",
+    "ConfirmPromoted",
+    "Discard",
+    "Facts",
+    "Holder",
+    "Issue",
+    "Promote",
+    "Refuse",
+    "RestoreBlue",
+    "RevokeBlue",
+    "SinkView",
+    "SweepLeftovers",
+    "Validate",
+    "VerifyCurrent",
+    "Wait",
+    "classify",
+    "describe",
+    "plan_step",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,119 +112,6 @@ class Facts:
     def due(self, now: float) -> bool:
         return self.forced or (self.due_at is not None and self.due_at <= now)
 
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    """Nothing to do now."""
-
-    reason: str
-    until: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Refuse:
-    """Something is in the way; do nothing and say why."""
-
-    reason: str
-    needs_human: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyCurrent:
-    """Use blue for real before issuing anything from it (read-only; nothing persisted)."""
-
-    blue: str
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """Persist ``Started(blue)``, then issue green."""
-
-    blue: str
-
-    @property
-    def intent(self) -> Event:
-        return Started(self.blue)
-
-
-@dataclass(frozen=True, slots=True)
-class SweepLeftovers:
-    """A run died while issuing: remove what this rotation provably issued and is not *keep*."""
-
-    keep: str
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Validate:
-    """Apply green to its consumers (where the target has any) and use it for real."""
-
-    green: str
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Promote:
-    """Persist ``PromotionStarted``, then put green into the sink (blue kept alive)."""
-
-    green: str
-    blue: str
-    intent: Event | None = PromotionStarted()  # noqa: RUF009 - frozen and field-less
-
-
-@dataclass(frozen=True, slots=True)
-class ConfirmPromoted:
-    """The sink already holds green (the run stopped right after writing it)."""
-
-    green: str
-    blue: str
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RestoreBlue:
-    """Rollback: put blue's kept value back into the sink; green is discarded next."""
-
-    blue: str
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RevokeBlue:
-    """Revoke blue by its identifier (nothing to do when there was no blue).
-
-    *successor* is what the sink holds (green, or what replaced it): the
-    next cycle's blue.
-    """
-
-    blue: str
-    successor: str = ""
-    intent: Event | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Discard:
-    """Revoke green by its identifier."""
-
-    green: str
-    reason: str
-    intent: Event | None = None
-
-
-Action = (
-    Wait
-    | Refuse
-    | VerifyCurrent
-    | Issue
-    | SweepLeftovers
-    | Validate
-    | Promote
-    | ConfirmPromoted
-    | RestoreBlue
-    | RevokeBlue
-    | Discard
-)
 
 LOST = "green's value was lost: the run that issued it stopped before promoting it"
 NOT_PROMOTED = "the promotion did not reach the sink before the run stopped"
@@ -286,32 +207,3 @@ def _green_in_sink(state: RotationState) -> str:
         f"the sink holds green {state.green} although it was never promoted "
         f"(phase {state.phase.value}); renewer will not revoke the credential in use"
     )
-
-
-def describe(action: Action, noun: str) -> str:
-    """The plan in words, for ``--dry-run``: a clause after "would" (or "nothing to do")."""
-    match action:
-        case Wait(reason=reason):
-            return f"nothing to do ({reason})"
-        case Refuse(reason=reason):
-            return f"refuse to proceed: {reason}"
-        case VerifyCurrent(blue=blue):
-            current = f"the current {noun} {blue}" if blue else f"that there is a current {noun}"
-            return f"check {current} still works, then issue a new one, validate and promote it"
-        case Issue():
-            return f"issue a new {noun}, validate it, then promote it"
-        case SweepLeftovers():
-            return f"remove any {noun} a stopped run issued but never recorded, then start again"
-        case Validate(green=green):
-            return f"validate the new {noun} {green}"
-        case Promote(green=green):
-            return f"put the new {noun} {green} into the sink"
-        case ConfirmPromoted(green=green):
-            return f"record that the new {noun} {green} is in the sink"
-        case RestoreBlue(blue=blue):
-            return f"put the old {noun} {blue} back into the sink, then discard the new one"
-        case RevokeBlue(blue=blue):
-            return f"withdraw the old {noun} {blue}" if blue else "finish the cycle"
-        case Discard(green=green, reason=reason):
-            return f"withdraw the new {noun} {green} ({reason})"
-    return type(action).__name__  # pragma: no cover - every action is matched above
