@@ -5,6 +5,7 @@ These are features real Vault lacks, so they run against our server only.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from renewer.devserver import DevServer
+from renewer.devserver.clock import Clock
 from renewer.devserver.controls_client import DevControls, DevControlsError
 
 
@@ -247,17 +249,29 @@ class TestCountersAndModes:
         assert sealed is True
         assert root(srv).sys.is_sealed() is False
 
-    def test_tokens_by_display_name(self, srv: DevServer, controls: DevControls) -> None:
-        """Live tokens by display name, in process and over HTTP, never with their ids."""
-        reply = root(srv).auth.token.create(policies=["default"], display_name="devvm-wizard")
+    def test_tokens_by_display_name(self) -> None:
+        """Live tokens by display name, in process and over HTTP, never with their ids.
 
-        local = srv.tokens_by_display_name("token-devvm-wizard")
-        remote = controls.tokens("token-devvm-wizard")
+        A TTL is whole seconds to expiry from the rounded now (Vault's
+        ``leaseEntry.ttl()``), so two reads moments apart may differ by a second;
+        on a pinned clock they are read at the same instant and must be equal.
+        """
+        pinned = Clock(source=lambda: 1_767_225_600.4)
+        with (
+            DevServer(root_token="ctl-root", dev_controls=True, clock=pinned) as srv,
+            contextlib.closing(DevControls(srv.addr)) as controls,
+        ):
+            reply = root(srv).auth.token.create(policies=["default"], display_name="devvm-wizard")
+
+            local = srv.tokens_by_display_name("token-devvm-wizard")
+            remote = controls.tokens("token-devvm-wizard")
+            counts = (srv.live_token_count(), controls.live_token_count())
 
         assert reply["auth"]["accessor"] in [t["accessor"] for t in local]
         assert local == remote
+        assert [t["ttl"] for t in local] == [32 * 86400]  # the token mount's default
         assert all("id" not in t for t in local)
-        assert srv.live_token_count() == controls.live_token_count() >= 2
+        assert counts == (2, 2)  # the root token and this one
 
     def test_dev_api_is_absent_without_the_flag(self) -> None:
         """Without ``dev_controls`` ``/_dev/`` is a 404 like any unknown path."""
