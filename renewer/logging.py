@@ -7,7 +7,7 @@
   ``MESSAGE`` (the sentence), ``PRIORITY``, ``SYSLOG_IDENTIFIER=renewer``,
   ``RENEWER_EVENT``, ``RENEWER_ITEM`` and every other key upper-cased — so
   ``journalctl --user RENEWER_EVENT=token.drift`` works. Without
-  systemd-python or without a journal socket, events go to stderr as JSON
+  systemd-python or without a journal socket that answers, events go to stderr as JSON
   (which systemd captures too), after one line saying so: never lost silently.
 
 The default is worked out here, at the edge: ``journal`` when
@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging as stdlib_logging
 import os
+import socket
 import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO, cast
@@ -134,8 +135,17 @@ def journal_fields(event: Mapping[str, Any]) -> dict[str, str]:
     return fields
 
 
-def render_journal(_: Any, __: str, event: MutableMapping[str, Any]) -> dict[str, str]:
-    return journal_fields(event)
+def render_journal(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> tuple[tuple[str], dict[str, str]]:
+    """The journal fields, plus the ``json`` line in case journald stops answering.
+
+    structlog hands a ``(args, kwargs)`` pair to the logger as ``*args, **kwargs``:
+    :class:`JournalLogger` sends the fields and keeps the line for its fallback,
+    so what reaches stderr after a failed send has the shape ``--log-format json``
+    gives, not a second JSON dialect.
+    """
+    return (render_json(_, __, dict(event)),), journal_fields(event)
 
 
 def _fallback_notice(reason: str) -> str:
@@ -155,7 +165,7 @@ class JournalLogger:
         self._fallback = fallback
         self.failed = False
 
-    def _emit(self, **fields: str) -> None:
+    def _emit(self, json_line: str, **fields: str) -> None:
         if not self.failed:
             message = fields.get("MESSAGE", "")
             try:
@@ -165,7 +175,7 @@ class JournalLogger:
                 self.failed = True
                 reason = f"sending failed: {exc.strerror or exc}"
                 print(_fallback_notice(reason), file=self._fallback)
-        print(json.dumps(fields), file=self._fallback, flush=True)
+        print(json_line, file=self._fallback, flush=True)
 
     msg = info = debug = warning = error = critical = log = _emit
 
@@ -174,7 +184,9 @@ def journal_sender() -> tuple[Any | None, str]:
     """``(systemd.journal.send, "")`` when journald can be reached, else ``(None, why not)``.
 
     systemd-python's ``send`` returns without error when there is no socket
-    (perf-reliability-notes §3.5), so the socket is checked here, first.
+    (perf-reliability-notes §3.5), so the socket is checked here, first: it must
+    exist and take a connection. A socket file left by a journald that is gone
+    refuses it (ECONNREFUSED); found here, the whole run logs JSON to stderr.
     """
     try:
         from systemd import journal
@@ -182,6 +194,13 @@ def journal_sender() -> tuple[Any | None, str]:
         return None, "systemd-python is not installed"
     if not os.path.exists(JOURNAL_SOCKET):
         return None, f"no journal socket at {JOURNAL_SOCKET}"
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        probe.connect(JOURNAL_SOCKET)
+    except OSError as exc:
+        return None, f"{JOURNAL_SOCKET} does not answer: {exc.strerror or exc}"
+    finally:
+        probe.close()
     return journal.send, ""
 
 

@@ -11,27 +11,35 @@ datagrams, which are then parsed by the native protocol
 * a payload too large for one datagram arrives as a sealed memfd passed with
   ``SCM_RIGHTS`` and an empty datagram.
 
+The socket is never the machine's: that path is shared by everything on the
+host (a live journald, another checkout's test run binding it at the same
+moment), so what a test saw there would depend on what else runs. Instead the
+process under test starts in a mount namespace of its own whose
+``/run/systemd`` is a directory of the test's (:class:`PrivateJournal`): there
+is a listening socket, a dead one, or none, exactly as the test made it.
+
 The sender's pid comes with every datagram (``SO_PASSCRED``), so entries from
-other processes on the machine can be told apart.
+other processes (none are expected) can be told apart.
 """
 
 from __future__ import annotations
 
 import array
 import contextlib
-import errno
-import json
+import functools
 import os
 import shutil
 import socket
 import struct
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-SOCKET_PATH = Path("/run/systemd/journal/socket")
+SocketState = Literal["listening", "dead", "absent"]
 _CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 _MAX_DATAGRAM = 1 << 20
 
@@ -114,109 +122,78 @@ class JournalSocket:
         return [entry for entry in self.entries if entry.pid in pids]
 
 
-class JournalctlReader:
-    """Where a live journald owns the socket: read what it stored, with journalctl.
+class PrivateJournal:
+    """A directory that a child process sees as its ``/run/systemd``; see :func:`private_journal`.
 
-    Same ``collect`` as :class:`JournalSocket`. journald may take a moment to
-    make an entry visible, so this polls for a few seconds.
+    :meth:`argv` wraps a command so that it runs in a mount namespace of its
+    own (``unshare --mount``, private propagation) where this directory is
+    bind-mounted on ``/run/systemd``. The pid stays the same (``unshare`` and
+    ``sh`` exec), so the pid a datagram carries is the ``Popen``'s.
     """
 
-    def __init__(self, journalctl: str) -> None:
-        self._journalctl = journalctl
-        self.entries: list[Entry] = []
+    def __init__(self, root: Path, socket: JournalSocket | None) -> None:
+        self.root = root
+        self.socket = socket
 
-    def _read(self, pid: int) -> list[Entry]:
-        completed = subprocess.run(
-            [self._journalctl, "--output=json", "--no-pager", f"_PID={pid}"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        entries = []
-        for line in completed.stdout.splitlines():
-            record = json.loads(line)
-            fields = tuple((key, value) for key, value in record.items() if isinstance(value, str))
-            entries.append(Entry(pid, fields))
-        return entries
+    def argv(self, command: Sequence[str]) -> list[str]:
+        return [*_UNSHARE, _BIND_RUN_SYSTEMD, str(self.root), *command]
 
-    def collect(
-        self, *, pids: set[int], until_quiet: float = 0.5, limit: float = 10
-    ) -> list[Entry]:
-        deadline = time.monotonic() + limit
-        found: list[Entry] = []
-        while time.monotonic() < deadline:
-            found = [entry for pid in sorted(pids) for entry in self._read(pid)]
-            if found:
-                time.sleep(until_quiet)  # let the rest of the run's entries land
-                found = [entry for pid in sorted(pids) for entry in self._read(pid)]
-                break
-            time.sleep(0.2)
-        self.entries = found
-        return found
+    def collect(self, *, pids: set[int]) -> list[Entry]:
+        """What the listening socket received from *pids* (nothing when there is none)."""
+        return self.socket.collect(pids=pids) if self.socket is not None else []
 
 
-def live_journal_reader() -> JournalctlReader | None:
-    """A journalctl reader when a live journald owns the socket and can be read back."""
-    journalctl = shutil.which("journalctl")
-    if journalctl is None or not SOCKET_PATH.exists():
-        return None
-    probe = subprocess.run(
-        [journalctl, "--output=json", "--no-pager", "-n", "1"],
-        capture_output=True,
-        text=True,
-        timeout=10,
-        check=False,
-    )
-    return JournalctlReader(journalctl) if probe.returncode == 0 and probe.stdout else None
+_UNSHARE = ("unshare", "--mount", "--propagation", "private", "sh", "-euc")
+# Where the host has no /run/systemd there is nothing to mount on: a tmpfs on /run
+# (in the namespace only) provides the mount point.
+_BIND_RUN_SYSTEMD = """
+[ -d /run/systemd ] || { mount -t tmpfs -o mode=755 tmpfs /run; mkdir /run/systemd; }
+mount --bind "$0" /run/systemd
+exec "$@"
+"""
 
 
-def journal_socket_problem() -> str:
-    """Why the test cannot take journald's place here, or "" when it can."""
+@functools.cache
+def namespace_problem() -> str:
+    """Why a child cannot be given a ``/run/systemd`` of its own here, or "" when it can."""
     if os.geteuid() != 0:
-        return f"binding {SOCKET_PATH} needs root"
-    if not SOCKET_PATH.exists():
-        return ""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    try:
-        probe.connect(str(SOCKET_PATH))
-    except OSError as exc:
-        if exc.errno == errno.ECONNREFUSED:
-            return f"{SOCKET_PATH} exists but nothing listens (a stale socket not ours to remove)"
-        return f"{SOCKET_PATH} exists and cannot be probed ({exc.strerror})"
-    finally:
-        probe.close()
-    return f"a live journald owns {SOCKET_PATH}"
+        return "a private /run/systemd needs root (a mount namespace)"
+    if shutil.which("unshare") is None:
+        return "unshare (util-linux) is not installed"
+    with tempfile.TemporaryDirectory(prefix="renewer-journal-") as directory:
+        probe = PrivateJournal(Path(directory), None).argv(["true"])
+        completed = subprocess.run(probe, capture_output=True, text=True, timeout=30, check=False)
+    if completed.returncode != 0:
+        return f"cannot mount a private /run/systemd: {completed.stderr.strip()}"
+    return ""
 
 
 @contextlib.contextmanager
-def bound_journal_socket(*, listen: bool = True) -> Iterator[JournalSocket]:
-    """Bind journald's socket for the duration; remove it and any directory made for it.
+def private_journal(socket_state: SocketState = "listening") -> Iterator[PrivateJournal]:
+    """A private ``/run/systemd`` whose ``journal/socket`` is *socket_state*.
 
-    With ``listen=False`` the socket is closed at once and its file left in
-    place: a stale socket, as after journald died (sends fail with ECONNREFUSED).
-    The caller checks :func:`journal_socket_problem` first.
+    ``listening``: bound by the test (``SO_PASSCRED``), as journald's;
+    ``dead``: the socket file is there but closed, as after journald died
+    (sends fail with ECONNREFUSED); ``absent``: no journald at all. The caller
+    checks :func:`namespace_problem` first. A short path under the temp dir:
+    ``sun_path`` holds 108 bytes.
     """
-    made: list[Path] = []
-    for directory in (SOCKET_PATH.parent.parent, SOCKET_PATH.parent):
-        if not directory.exists():
-            directory.mkdir(mode=0o755)
-            made.append(directory)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    bound = False
-    try:
-        sock.bind(str(SOCKET_PATH))  # fails if anyone else got there first: theirs stays
-        bound = True
-        os.chmod(SOCKET_PATH, 0o666)  # noqa: S103 - as journald's: every user logs
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-        if not listen:
+    with tempfile.TemporaryDirectory(prefix="renewer-journal-") as directory:
+        root = Path(directory)
+        root.chmod(0o755)  # as /run/systemd: readable by the user the child may be
+        if socket_state == "absent":
+            yield PrivateJournal(root, None)
+            return
+        (root / "journal").mkdir()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            sock.bind(str(root / "journal" / "socket"))
+            os.chmod(root / "journal" / "socket", 0o666)  # noqa: S103 - as journald's
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            if socket_state == "dead":
+                sock.close()
+                yield PrivateJournal(root, None)
+            else:
+                yield PrivateJournal(root, JournalSocket(sock))
+        finally:
             sock.close()
-        yield JournalSocket(sock)
-    finally:
-        sock.close()
-        if bound:
-            with contextlib.suppress(FileNotFoundError):
-                SOCKET_PATH.unlink()
-        for directory in reversed(made):
-            with contextlib.suppress(OSError):
-                directory.rmdir()

@@ -3,13 +3,17 @@
 The journal path is tested end to end without a mock: the test takes
 journald's place on its native socket (tests/ops/journald.py), a real
 ``renewer`` process logs through the real systemd-python, and the datagrams
-are parsed by the native protocol. That needs root and a free socket path;
-otherwise those tests skip and say why.
+are parsed by the native protocol. The process runs with a ``/run/systemd``
+of the test's own (a mount namespace), so whatever else on the machine owns
+or creates the real socket changes nothing; that needs root, and without it
+these tests skip and say why.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -20,34 +24,46 @@ import pytest
 import structlog
 
 from renewer import logging as renewer_logging
+from renewer.logging import JOURNAL_SOCKET
 from renewer.redact import register
 from tests import leakguard
 from tests.integration.conftest import World
 from tests.ops.journald import (
-    SOCKET_PATH,
     Entry,
-    JournalctlReader,
-    JournalSocket,
-    bound_journal_socket,
-    journal_socket_problem,
-    live_journal_reader,
+    PrivateJournal,
+    SocketState,
+    namespace_problem,
     parse_native,
+    private_journal,
 )
 
 RENEWER = (sys.executable, "-m", "renewer")
+SEND_TWO = """\
+from systemd import journal
+journal.send("two\\nlines", RENEWER_NOTE="a=b\\nc", SYSLOG_IDENTIFIER="renewer")
+journal.send("x" * 300_000, SYSLOG_IDENTIFIER="renewer")
+"""
 
 
 def need_systemd_python() -> None:
     pytest.importorskip("systemd.journal", reason="systemd-python (the journal extra) is missing")
 
 
-def renewer_process(world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    """A real `renewer` process with the journal format, in the world's home."""
+def need_namespace() -> None:
+    problem = namespace_problem()
+    if problem:
+        pytest.skip(f"cannot give renewer a journald of the test's own: {problem}")
+
+
+def renewer_process(
+    world: World, place: PrivateJournal, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """A real `renewer` process in the world's home, seeing *place* as /run/systemd."""
     world.write_config()
     env = {k: v for k, v in os.environ.items() if k not in {"VAULT_TOKEN", "JOURNAL_STREAM"}}
     env["HOME"] = str(world.home)
     completed = subprocess.run(
-        [*RENEWER, "--config", str(world.config_path), *args],
+        place.argv([*RENEWER, "--config", str(world.config_path), *args]),
         env=env,
         capture_output=True,
         text=True,
@@ -59,15 +75,15 @@ def renewer_process(world: World, *args: str) -> subprocess.CompletedProcess[str
     return completed
 
 
-def run_logged(
-    world: World, journal: JournalSocket | JournalctlReader, *args: str
-) -> tuple[int, str, list[Entry]]:
+def run_logged(world: World, journal: PrivateJournal, *args: str) -> tuple[int, str, list[Entry]]:
     """Run renewer (journal format), return its exit code, stderr and journal entries."""
     world.write_config()
     env = {k: v for k, v in os.environ.items() if k not in {"VAULT_TOKEN", "JOURNAL_STREAM"}}
     env["HOME"] = str(world.home)
     process = subprocess.Popen(
-        [*RENEWER, "--config", str(world.config_path), "--log-format", "journal", *args],
+        journal.argv(
+            [*RENEWER, "--config", str(world.config_path), "--log-format", "journal", *args]
+        ),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -88,37 +104,25 @@ def by_event(entries: list[Entry], event: str) -> Entry:
     return matches[-1]
 
 
-@pytest.fixture
-def journal() -> Iterator[JournalSocket | JournalctlReader]:
-    """journald's native socket bound by this test; or, where a live journald owns it,
-    journalctl reading back what it stored. Skips (saying why) when neither works."""
-    need_systemd_python()
-    problem = journal_socket_problem()
-    if not problem:
-        with bound_journal_socket() as bound:
-            yield bound
-        assert not SOCKET_PATH.exists()
-        return
-    reader = live_journal_reader()
-    if reader is None:
-        pytest.skip(f"cannot take journald's place ({problem}) nor read it with journalctl")
-    yield reader
+@contextlib.contextmanager
+def journald(socket_state: SocketState = "listening") -> Iterator[PrivateJournal]:
+    """A /run/systemd of the test's own with journald's socket *socket_state*."""
+    need_namespace()
+    with private_journal(socket_state) as place:
+        yield place
 
 
 @pytest.fixture
-def own_socket() -> Iterator[JournalSocket]:
-    """Only journald's socket bound by this test will do (framing, dead socket)."""
+def journal() -> Iterator[PrivateJournal]:
+    """journald's native socket, bound by this test in a /run/systemd of its own."""
     need_systemd_python()
-    problem = journal_socket_problem()
-    if problem:
-        pytest.skip(f"cannot take journald's place: {problem}")
-    with bound_journal_socket() as bound:
-        yield bound
+    with journald() as place:
+        yield place
 
 
 class TestJournalPath:
     def test_a_renewal_arrives_as_native_fields(
-        self, world: World, journal: JournalSocket | JournalctlReader
+        self, world: World, journal: PrivateJournal
     ) -> None:
         """MESSAGE is the sentence; PRIORITY, SYSLOG_IDENTIFIER and RENEWER_* are set."""
         world.write(world.mint_ours())
@@ -138,11 +142,10 @@ class TestJournalPath:
         for entry in entries:
             sent = [key for key, _ in entry.fields if not key.startswith("_")]
             assert all(re.fullmatch(r"[A-Z0-9_]+", key) for key in sent)
-            if isinstance(journal, JournalSocket):  # journalctl adds its own _FIELDS
-                assert len(sent) == len(entry.fields)
+            assert len(sent) == len(entry.fields)
 
     def test_a_drift_is_an_error_entry_findable_by_its_event(
-        self, world: World, journal: JournalSocket | JournalctlReader
+        self, world: World, journal: PrivateJournal
     ) -> None:
         """What `journalctl --user RENEWER_EVENT=token.drift` matches: the field, at err."""
         weak = world.weak_clobber()
@@ -158,55 +161,78 @@ class TestJournalPath:
         assert all(weak not in entry.as_text() for entry in entries)
 
     def test_multiline_and_oversized_values_are_framed_as_journald_expects(
-        self, own_socket: JournalSocket
+        self, journal: PrivateJournal
     ) -> None:
         """systemd-python's binary framing and its memfd path, parsed back intact."""
-        from systemd import journal as systemd_journal
+        sender = subprocess.Popen(journal.argv([sys.executable, "-c", SEND_TWO]))
+        assert sender.wait(timeout=60) == 0
 
+        entries = journal.collect(pids={sender.pid})
         big = "x" * 300_000
-        systemd_journal.send("two\nlines", RENEWER_NOTE="a=b\nc", SYSLOG_IDENTIFIER="renewer")
-        systemd_journal.send(big, SYSLOG_IDENTIFIER="renewer")
-
-        entries = own_socket.collect(pids={os.getpid()})
 
         assert [entry.get("MESSAGE") for entry in entries] == ["two\nlines", big]
         assert entries[0].get("RENEWER_NOTE") == "a=b\nc"
 
     @pytest.mark.floor(20)
     def test_a_dead_journald_socket_falls_back_to_stderr(self, world: World) -> None:
-        """The socket file exists but nobody listens: one notice, then JSON on stderr."""
+        """The socket file exists but nobody listens: one notice, then the JSON format.
+
+        Found before the first event (the socket refuses a connection), so every
+        event has the shape ``--log-format json`` gives.
+        """
         need_systemd_python()
-        problem = journal_socket_problem()
-        if problem:
-            pytest.skip(f"cannot take journald's place: {problem}")
         world.write(world.mint_ours())
-        with bound_journal_socket(listen=False):
-            completed = renewer_process(world, "--log-format", "journal", "run")
+        with journald("dead") as place:
+            completed = renewer_process(world, place, "--log-format", "journal", "run")
 
         assert completed.returncode == 0, completed.stderr
         first, *rest = completed.stderr.splitlines()
         assert first == (
+            f"renewer: journald is not reachable ({JOURNAL_SOCKET} does not answer: "
+            "Connection refused); logging JSON to stderr instead"
+        )
+        assert any('"event": "token.renewed"' in line for line in rest)
+
+    def test_a_journald_that_stops_answering_mid_run_loses_no_event(self) -> None:
+        """A send fails after the start: one notice, that event and every later one as JSON."""
+        sent: list[str] = []
+
+        def send(message: str, **fields: str) -> None:
+            if len(sent) == 1:
+                raise ConnectionRefusedError(111, "Connection refused")
+            sent.append(message)
+
+        stream = io.StringIO()
+        logger = renewer_logging.JournalLogger(send, stream)
+        for item in ("a", "b", "c"):
+            event = {"event": "token.renewed", "level": "info", "item": item, "summary": item}
+            args, fields = renewer_logging.render_journal(None, "info", event)
+            logger.info(*args, **fields)
+
+        assert sent == ["a"]
+        notice, *events = stream.getvalue().splitlines()
+        assert notice == (
             "renewer: journald is not reachable (sending failed: Connection refused); "
             "logging JSON to stderr instead"
         )
-        assert any('"RENEWER_EVENT": "token.renewed"' in line for line in rest)
+        assert [json.loads(line)["item"] for line in events] == ["b", "c"]
+        assert all(json.loads(line)["event"] == "token.renewed" for line in events)
 
 
 class TestFallback:
     @pytest.mark.floor(20)
     def test_without_a_socket_events_go_to_stderr_as_json(self, world: World) -> None:
         """No journald here: a notice naming why, then JSON events (a real process)."""
-        if SOCKET_PATH.exists():
-            pytest.skip(f"{SOCKET_PATH} exists on this machine")
         try:
             import systemd.journal  # noqa: F401
 
-            reason = f"no journal socket at {SOCKET_PATH}"
+            reason = f"no journal socket at {JOURNAL_SOCKET}"
         except ImportError:
             reason = "systemd-python is not installed"
         world.write(world.mint_ours())
 
-        completed = renewer_process(world, "--log-format", "journal", "run")
+        with journald("absent") as place:
+            completed = renewer_process(world, place, "--log-format", "journal", "run")
 
         assert completed.returncode == 0, completed.stderr
         first, *rest = completed.stderr.splitlines()

@@ -1,12 +1,15 @@
 """`renewer notify` (OnFailure=): journal at crit, notify-send, webhook; never a secret.
 
 Real peers: a renewer process, the dev server, an HTTP receiver on 127.0.0.1,
-journald's socket bound by the test when possible. ``notify-send`` is a
+journald's socket bound by the test. Every notify process runs with a
+/run/systemd of the test's own (tests/ops/journald.py): no journald unless the
+test gives it one, whatever else runs on the machine. ``notify-send`` is a
 recording stand-in (tests/ops/stand_ins.py): no desktop session here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -22,13 +25,7 @@ from renewer.notify import build_report, webhook_label
 from renewer.state import RunRecord
 from tests import leakguard
 from tests.integration.conftest import World
-from tests.ops.journald import (
-    SOCKET_PATH,
-    Entry,
-    JournalSocket,
-    bound_journal_socket,
-    journal_socket_problem,
-)
+from tests.ops.journald import Entry, PrivateJournal, namespace_problem, private_journal
 from tests.ops.stand_ins import calls, install_recorder, webhook_receiver
 
 RENEWER = (sys.executable, "-m", "renewer")
@@ -40,18 +37,27 @@ notify:
 
 
 @pytest.fixture
-def journal() -> Iterator[JournalSocket | None]:
-    """journald's socket bound by the test, or None when that is impossible here."""
+def journal() -> Iterator[PrivateJournal]:
+    """journald's socket bound by the test (in the notify process's own /run/systemd).
+
+    Without systemd-python renewer cannot send to it: the socket is left out and
+    the test expects the stderr channel instead.
+    """
     try:
         import systemd.journal  # noqa: F401
     except ImportError:
-        yield None
+        with private_journal("absent") as place:
+            yield place
         return
-    if journal_socket_problem():
-        yield None
-        return
-    with bound_journal_socket() as bound:
-        yield bound
+    with private_journal("listening") as place:
+        yield place
+
+
+@pytest.fixture(autouse=True)
+def _private_run_systemd() -> None:
+    problem = namespace_problem()
+    if problem:
+        pytest.skip(f"notify would meet whatever journald this machine has: {problem}")
 
 
 def notify_config(world: World, *, url: str | None, timeout: str = "3s") -> Path:
@@ -69,32 +75,38 @@ def run_notify(
     config: Path,
     *,
     bin_dir: Path,
-    journal: JournalSocket | None = None,
+    journal: PrivateJournal | None = None,
     close_stderr: bool = False,
     env: dict[str, str] | None = None,
     extra_args: tuple[str, ...] = (),
 ) -> tuple[int, str, str, list[Entry]]:
-    """`renewer notify --unit renewer.service` as a process with *bin_dir* first on PATH."""
+    """`renewer notify --unit renewer.service` as a process with *bin_dir* first on PATH.
+
+    It sees *journal* as its /run/systemd; by default one without journald.
+    """
     child_env = {k: v for k, v in os.environ.items() if k not in {"JOURNAL_STREAM", "VAULT_TOKEN"}}
     child_env.update({"HOME": str(home), "PATH": f"{bin_dir}:/usr/bin:/bin", **(env or {})})
-    process = subprocess.Popen(
-        [*RENEWER, "--config", str(config), "notify", "--unit", "renewer.service", *extra_args],
-        env=child_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    if close_stderr:
-        assert process.stderr is not None
-        process.stderr.close()
-        assert process.stdout is not None
-        with process.stdout:
-            out = process.stdout.read()
-        process.wait(timeout=60)
-        err = ""
-    else:
-        out, err = process.communicate(timeout=60)
-    entries = journal.collect(pids={process.pid}) if journal is not None else []
+    argv = [*RENEWER, "--config", str(config), "notify", "--unit", "renewer.service"]
+    with contextlib.ExitStack() as stack:
+        place = journal or stack.enter_context(private_journal("absent"))
+        process = subprocess.Popen(
+            place.argv([*argv, *extra_args]),
+            env=child_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        if close_stderr:
+            assert process.stderr is not None
+            process.stderr.close()
+            assert process.stdout is not None
+            with process.stdout:
+                out = process.stdout.read()
+            process.wait(timeout=60)
+            err = ""
+        else:
+            out, err = process.communicate(timeout=60)
+        entries = place.collect(pids={process.pid})
     leakguard.scan("notify stdout", out)
     leakguard.scan("notify stderr", err)
     for entry in entries:
@@ -114,7 +126,7 @@ class TestNotify:
     def test_a_drift_is_reported_on_every_channel(
         self,
         drifted: World,
-        journal: JournalSocket | None,
+        journal: PrivateJournal,
         make_secret: Callable[[str], str],
         tmp_path: Path,
     ) -> None:
@@ -129,7 +141,7 @@ class TestNotify:
             )
 
         assert code == 0, err
-        channel = "journal" if journal is not None else "stderr"
+        channel = "journal" if journal.socket is not None else "stderr"
         assert out.splitlines() == [
             f"{channel}: sent",
             "desktop: sent",
@@ -152,7 +164,7 @@ class TestNotify:
         assert argv[:3] == ["--urgency=critical", "--app-name=renewer", "--icon=dialog-error"]
         assert argv[4].startswith("token/devvm: DRIFT devvm:")
         leakguard.scan("notify-send argv", "\n".join(argv))
-        if journal is not None:
+        if journal.socket is not None:
             (failed,) = [e for e in entries if e.get("RENEWER_EVENT") == "renewer.failed"]
             assert failed.get("PRIORITY") == "2"
             assert failed.get("SYSLOG_IDENTIFIER") == "renewer"
@@ -200,8 +212,6 @@ class TestNotify:
 
     def test_nothing_delivered_exits_1(self, tmp_path: Path) -> None:
         """No journal, no notify-send, stderr closed, the webhook refused: exit 1."""
-        if SOCKET_PATH.exists():
-            pytest.skip(f"{SOCKET_PATH} exists: the journal would take the entry")
         with webhook_receiver() as receiver:
             url = receiver.url()
         config = tmp_path / "config.yaml"
@@ -231,16 +241,27 @@ class TestNotify:
         assert post.json()["items"] == []
         assert post.json()["text"].startswith("test notification for renewer.service on ")
         assert calls(desktop)[0][0] == "--urgency=normal"
-        assert '"event": "renewer.notify_test"' in err or out.startswith("journal: sent")
+        assert out.splitlines()[0] == "stderr: sent"  # no journald in its /run/systemd
+        assert '"event": "renewer.notify_test"' in err
 
-    def test_a_broken_config_still_reaches_the_journal(self, tmp_path: Path) -> None:
+    def test_a_broken_config_still_reaches_the_journal(
+        self, journal: PrivateJournal, tmp_path: Path
+    ) -> None:
         """notify must work when the failure *is* the config: journal and desktop only."""
         config = tmp_path / "config.yaml"
         config.write_text("version: 1\ntokens: nope\n")
-        code, out, err, _ = run_notify(tmp_path, config, bin_dir=tmp_path / "empty")
-        assert code == 0
-        assert out.splitlines()[0].endswith(": sent")
-        assert "config: " in err
+        code, out, err, entries = run_notify(
+            tmp_path, config, bin_dir=tmp_path / "empty", journal=journal
+        )
+        assert code == 0, err
+        if journal.socket is None:  # no systemd-python: stderr stands in for the journal
+            assert out.splitlines()[0] == "stderr: sent"
+            assert "config: " in err
+            return
+        assert out.splitlines()[0] == "journal: sent"
+        (failed,) = [e for e in entries if e.get("RENEWER_EVENT") == "renewer.failed"]
+        assert failed.get("PRIORITY") == "2"
+        assert "config: " in (failed.get("MESSAGE") or "")
 
 
 def closed_port() -> int:
