@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from renewer.core.jsonpath import Missing, PathError, parse_path, select
+from renewer.core.jsonpath import Missing, PathError, json_kind, parse_path, select
 
 NOT_JSON: Any = object()  # the body was not JSON (pass as *body*)
 CREDENTIAL = "credential"
@@ -92,7 +92,7 @@ def blame(status: int | None, *, expect_status: int | None = None) -> str:
 def _compare(expected: Any, actual: Any, where: str) -> list[str]:
     if isinstance(expected, Mapping):
         if not isinstance(actual, Mapping):
-            return [f"{where}: expected an object, got {_kind(actual)}"]
+            return [f"{where}: expected an object, got {json_kind(actual)}"]
         problems: list[str] = []
         for key, value in expected.items():
             if key not in actual:
@@ -122,22 +122,6 @@ def _same(expected: Any, actual: Any) -> bool:
     return type(expected) is type(actual) and bool(expected == actual)
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, int | float):
-        return "a number"
-    return type(value).__name__
-
-
 def _show(value: Any) -> str:
     """Render an expected value (from the recipe: not private)."""
     if value is None:
@@ -148,7 +132,7 @@ def _show(value: Any) -> str:
         return repr(value)
     if isinstance(value, int | float):
         return str(value)
-    return _kind(value)
+    return json_kind(value)
 
 
 def _show_actual(value: Any) -> str:
@@ -157,4 +141,4 @@ def _show_actual(value: Any) -> str:
         return "a different string"
     if value is None or isinstance(value, bool | int | float):
         return _show(value)
-    return _kind(value)
+    return json_kind(value)

@@ -120,22 +120,23 @@ def _apply(step: Step, node: Found) -> list[Found | Missing]:
         elif isinstance(value, Mapping):
             children = [Found(f"{here}{Step(str(k))}", item) for k, item in value.items()]
         else:
-            return [Missing(here, f"{_kind(value)}, not a list or an object")]
+            return [Missing(here, f"{json_kind(value)}, not a list or an object")]
         return list(children) or [Missing(f"{here}[*]", "no elements")]
     if isinstance(step.key, int):
         if not isinstance(value, list):
-            return [Missing(here, f"{_kind(value)}, not a list")]
+            return [Missing(here, f"{json_kind(value)}, not a list")]
         if not -len(value) <= step.key < len(value):
             return [Missing(f"{here}{step}", f"the list has {len(value)} element(s)")]
         return [Found(f"{here}{step}", value[step.key])]
     if not isinstance(value, Mapping):
-        return [Missing(here, f"{_kind(value)}, not an object")]
+        return [Missing(here, f"{json_kind(value)}, not an object")]
     if step.key not in value:
         return [Missing(f"{here}{step}", "missing")]
     return [Found(f"{here}{step}", value[step.key])]
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """A JSON value's kind in words ("an object", "a list", ...), never the value itself."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -146,4 +147,6 @@ def _kind(value: Any) -> str:
         return "a list"
     if isinstance(value, str):
         return "a string"
-    return "a number"
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__
