@@ -106,7 +106,7 @@ def rotation_rows(app: AppContext, *, now: float) -> list[dict[str, Any]]:
         row: dict[str, Any] = {
             "name": spec.name,
             "type": spec.type.value,
-            "schedule": spec.schedule.describe(),
+            "schedule": spec.schedule.describe(spec.name),
             "attention": "",
         }
         try:

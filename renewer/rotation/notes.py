@@ -39,13 +39,18 @@ def attention(state: RotationState, *, now: float, stuck_after: float = STUCK_AF
     in progress supersedes it); a cycle stuck mid-phase for *stuck_after*.
     """
     if state.run_error:
+        why = state.run_error.strip() or "no reason was recorded"
         return (
-            f"the last run stopped in phase {state.phase.value}: {state.run_error} "
+            f"the last run stopped in phase {state.phase.value}: {why} "
             f"(renewer rotate {state.name} --dry-run shows the next step)"
         )
     if state.phase is Phase.BLUE_ACTIVE and state.last_result.failed:
-        reason = state.last_error or state.last_result.value.replace("_", " ")
-        return f"the last cycle failed: {reason}"
+        return f"the last cycle failed: {failure_reason(state)}"
     if state.in_flight and now - state.since > stuck_after:
         return f"stuck in {state.phase.value}; renewer rotate {state.name} resumes it"
     return ""
+
+
+def failure_reason(state: RotationState) -> str:
+    """Why the last cycle failed, in words; a blank recorded error falls back to the result."""
+    return state.last_error.strip() or state.last_result.value.replace("_", " ")

@@ -21,9 +21,8 @@ from renewer.logging import get_logger
 from renewer.rotation import machine as m
 from renewer.rotation import plan as p
 from renewer.rotation.drive import DriveReport, Step
+from renewer.rotation.notes import failure_reason
 from renewer.rotation.schedule import as_iso
-
-BY_HAND = "never (by hand only: renewer rotate NAME --now)"
 
 CATEGORIES: tuple[tuple[str, frozenset[str]], ...] = (
     ("rotated", frozenset({"rotation.rotated"})),
@@ -46,6 +45,11 @@ CATEGORIES: tuple[tuple[str, frozenset[str]], ...] = (
     ("unchanged", frozenset({"rotation.unchanged", "rotation.plan"})),
 )
 """The closing line's groups, in order; each result is in exactly one."""
+
+
+def by_hand(name: str) -> str:
+    """The due time of a rotation without a schedule: the command that runs it."""
+    return f"never (by hand only: renewer rotate {name} --now)"
 
 
 def summarize(spec: RotationSpec, noun: str, report: DriveReport) -> tuple[str, str, Outcome]:
@@ -159,9 +163,9 @@ def _unchanged(spec: RotationSpec, report: DriveReport) -> tuple[str, str, Outco
         return (
             "rotation.unchanged",
             f"UNCHANGED {name}: the last cycle failed at {as_iso(final.last_failed_at)} "
-            f"({final.last_error}); the old credential is still active; "
+            f"({failure_reason(final)}); the old credential is still active; "
             + (
-                "retry by hand: renewer rotate NAME --now"
+                f"retry by hand: renewer rotate {name} --now"
                 if spec.schedule.by_hand
                 else f"retry at {due}"
             ),
@@ -175,7 +179,7 @@ def _unchanged(spec: RotationSpec, report: DriveReport) -> tuple[str, str, Outco
 def _due(spec: RotationSpec, report: DriveReport) -> str:
     stopped = report.stopped
     until = stopped.until if isinstance(stopped, p.Wait) else None
-    return as_iso(until, spec.schedule.timezone) or BY_HAND
+    return as_iso(until, spec.schedule.timezone) or by_hand(spec.name)
 
 
 def refused(spec: RotationSpec, refusal: p.Refuse, *, phase: str) -> tuple[str, str, Outcome]:
@@ -207,7 +211,7 @@ def plan_summary(spec: RotationSpec, noun: str, report: DriveReport, due: str | 
         what = f"would stop: {stopped.reason}"
     else:
         what = f"would {p.describe(stopped, noun)}"
-    return f"PLAN {spec.name}: {what}; next due {due or BY_HAND}"
+    return f"PLAN {spec.name}: {what}; next due {due or by_hand(spec.name)}"
 
 
 def see(event: str) -> str:

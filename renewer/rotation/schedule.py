@@ -47,12 +47,13 @@ class Schedule:
     def by_hand(self) -> bool:
         return self.cron is None and self.every is None
 
-    def describe(self) -> str:
+    def describe(self, name: str) -> str:
+        """The schedule in words; by hand, the command that runs rotation *name*."""
         if self.cron is not None:
             return f"cron {self.cron!r} ({self.timezone})"
         if self.every is not None:
             return f"every {self.every}s"
-        return "by hand only (renewer rotate NAME --now)"
+        return f"by hand only (renewer rotate {name} --now)"
 
 
 def check_cron(expression: str) -> None:

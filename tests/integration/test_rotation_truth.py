@@ -88,7 +88,7 @@ class TestByHand:
         later = rot.run_at(time.time() + 3 * DAY)["rotation/devvm-token"]
 
         assert later.event == "rotation.unchanged"
-        assert "retry by hand: renewer rotate NAME --now" in later.summary
+        assert "retry by hand: renewer rotate devvm-token --now" in later.summary
         assert world.read() == blue
         assert world.ours_alive() == [rot.accessor_of(blue)]
 

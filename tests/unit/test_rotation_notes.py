@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from renewer.rotation import machine as m
@@ -83,15 +83,19 @@ phases = st.sampled_from(list(m.Phase))
 
 
 @given(phase=phases, result=results, error=st.text(max_size=5), run_error=st.text(max_size=5))
+@example(phase=P.BLUE_ACTIVE, result=m.LastResult.VALIDATION_FAILED, error=" ", run_error="")
+@example(phase=P.BLUE_ACTIVE, result=m.LastResult.COMPLETED, error="", run_error=" \n")
 def test_attention_never_is_silent_about_a_stopped_run_or_a_failure_at_rest(
     phase: m.Phase, result: m.LastResult, error: str, run_error: str
 ) -> None:
     """Whatever the record: a noted run error or a failed cycle at rest always needs a person,
-    and the sentence is never empty of its reason."""
+    and the sentence is never empty of its reason (a blank recorded error included)."""
     rotation = state(phase, last_result=result, last_error=error, run_error=run_error)
     text = n.attention(rotation, now=NOW)
     if run_error:
-        assert run_error in text
+        assert run_error.strip() in text
+        stopped = text.partition(f"phase {phase.value}:")[2]
+        assert stopped.partition("(renewer rotate")[0].strip()
     elif phase is P.BLUE_ACTIVE and result.failed:
         assert text.startswith("the last cycle failed: ")
         assert text.rstrip() != "the last cycle failed:"
