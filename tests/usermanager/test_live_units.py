@@ -9,9 +9,10 @@ retried with backoff, and a manual start meanwhile runs at once; a start that
 can never succeed → reported; what ``status`` says of the schedule is what
 systemd says; each sandbox line does what the docs say it does; uninstall.
 
-The install is slow (a venv), so it happens once per module; every scene
-after it first puts the world back (our token, the standard config, nothing
-failed or pending) and so does not depend on the scene before it.
+The install is slow (a venv), so it happens once per session (conftest.py,
+shared with the runbook's systemd blocks); every scene after it first puts the
+world back (our token, the standard config, nothing failed or pending) and so
+does not depend on the scene before it. Uninstalling comes last.
 """
 
 from __future__ import annotations
@@ -22,82 +23,19 @@ import re
 import socket
 import stat
 import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import leakguard
-from tests.ops.stand_ins import WebhookReceiver, webhook_receiver
+from tests.ops.stand_ins import WebhookReceiver
+from tests.usermanager.conftest import Installed
 from tests.usermanager.devvm import Devvm, wait_for
-from tests.usermanager.manager import UserManager
-from tests.vaultpeer import VaultPeer
 
 PROBE = Path(__file__).with_name("probe.py")
 EROFS = os.strerror(30)  # "Read-only file system"
 EPERM = os.strerror(1)  # "Operation not permitted": SystemCallErrorNumber=EPERM
-
-
-@dataclass
-class Installed:
-    """What one run of install.sh printed, and what systemd said right after."""
-
-    code: int
-    out: str
-    enabled: str
-    source_before: set[str]
-    source_after: set[str]
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as received:
-        yield received
-
-
-@pytest.fixture(scope="module")
-def devvm(
-    user_manager: UserManager, vault_peer: VaultPeer, policies: None, receiver: WebhookReceiver
-) -> Devvm:
-    machine = Devvm(manager=user_manager, vault=vault_peer, webhook=receiver.url())
-    machine.clone()
-    return machine
-
-
-def install(devvm: Devvm, **env: str) -> Installed:
-    before = devvm.source_files()
-    completed = devvm.install(**env)
-    enabled = devvm.systemctl("is-enabled", "renewer.timer").stdout.strip()
-    return Installed(
-        completed.returncode,
-        completed.stdout + completed.stderr,
-        enabled,
-        before,
-        devvm.source_files(),
-    )
-
-
-@pytest.fixture(scope="module")
-def first(devvm: Devvm) -> Installed:
-    """A first install: no config yet, so the commented example (no tokens) is written."""
-    return install(devvm, VAULT_ADDR=devvm.vault.addr)
-
-
-@pytest.fixture(scope="module")
-def second(devvm: Devvm, first: Installed) -> Installed:
-    """The user filled in the config and has our token: install again."""
-    devvm.configure()
-    devvm.write_token(devvm.ours())
-    return install(devvm)
-
-
-@pytest.fixture
-def live(devvm: Devvm, second: Installed) -> Devvm:
-    assert second.code == 0, second.out
-    devvm.reset()
-    return devvm
 
 
 def free_closed_port() -> int:
