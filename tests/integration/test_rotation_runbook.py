@@ -4,6 +4,12 @@ A block is preceded by ``<!-- scenario: NAME -->``. renewer commands run
 through the real CLI (in this process, JSON logs, leak-scanned); ``cp`` and
 ``mv`` run as real processes with ``~`` being the throwaway home. Each
 command must succeed (exit 0), as the runbook promises.
+
+The ``lost-mint`` blocks (recovery-unchecked: find and revoke a token a killed
+rotation minted) are shell, with ``vault`` the real ``bao`` CLI (as in
+tests/runbooks/), run as written in one shell session on a server of their
+own: they look up every accessor, and the session's server holds every other
+test's tokens.
 """
 
 from __future__ import annotations
@@ -11,10 +17,13 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from renewer.core.owner import MACHINE_KEY, ROTATION_KEY, SINK_KEY
 from renewer.errors import (
     RotationBlocked,
     RotationFailed,
@@ -23,9 +32,15 @@ from renewer.errors import (
 )
 from renewer.rotation.store import RotationStore
 from tests import leakguard
-from tests.integration.conftest import World
+from tests.integration.conftest import ADMIN, POLICIES, World, finish
+from tests.integration.rotating import TOKEN_ROTATION
+from tests.runbooks.scenarios import prepare_shell
+from tests.runbooks.shell import ShellSession, local_runner
+from tests.vaultpeer import PEERS, started_peer
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "runbooks" / "rotation.md"
+LOST_MINT = "lost-mint"
+OTHER_MACHINE = "0123456789abcdef"
 BLOCK = re.compile(r"<!-- scenario: ([\w-]+) -->\n```sh\n(.*?)```", re.DOTALL)
 ROTATION = """\
 rotations:
@@ -37,10 +52,16 @@ rotations:
 
 
 def blocks() -> list[tuple[str, list[str]]]:
+    """The blocks of renewer, cp and mv lines, each on its own."""
     return [
         (scenario, [line for line in body.splitlines() if line.strip()])
         for scenario, body in BLOCK.findall(RUNBOOK.read_text())
+        if scenario != LOST_MINT
     ]
+
+
+def shell_blocks(scenario: str) -> list[str]:
+    return [body for found, body in BLOCK.findall(RUNBOOK.read_text()) if found == scenario]
 
 
 def prepare(world: World, scenario: str) -> None:
@@ -94,7 +115,9 @@ def test_every_rotation_error_anchor_is_a_heading() -> None:
 
 
 def test_the_runbook_has_blocks_for_each_situation() -> None:
-    """Health, by hand, stuck, rollback (two ways), failure, damaged state."""
+    """Health, by hand, stuck, rollback (two ways), failure, damaged state; the lost
+    mint's find-and-revoke (test_a_lost_mint_is_found_and_revoked_as_the_runbook_says)."""
+    assert len(shell_blocks(LOST_MINT)) == 2
     assert [scenario for scenario, _ in blocks()] == [
         "rotation",
         "rotation",
@@ -105,3 +128,79 @@ def test_the_runbook_has_blocks_for_each_situation() -> None:
         "rotation",
         "state-invalid",
     ]
+
+
+@pytest.fixture
+def own_server(world: World) -> Iterator[World]:
+    """The world on a fresh server of the session's kind, policies written."""
+    with started_peer(world.vault.kind if world.vault.kind in PEERS else "devserver") as peer:
+        for name, text in POLICIES.items():
+            peer.request("PUT", f"sys/policies/acl/{name}", json={"policy": text})
+        world.vault = peer
+        yield world
+
+
+def meta_of(world: World, accessor: str) -> dict[str, str] | None:
+    response = world.vault.request(
+        "POST", "auth/token/lookup-accessor", json={"accessor": accessor}
+    )
+    return response.json()["data"].get("meta") or {} if response.status_code == 200 else None
+
+
+def alive(world: World, token: str) -> dict[str, Any]:
+    found = world.lookup(token)
+    assert found is not None, "a token the rotation must not have revoked is gone"
+    return found
+
+
+def test_a_lost_mint_is_found_and_revoked_as_the_runbook_says(
+    own_server: World, tmp_path: Path
+) -> None:
+    """recovery-unchecked, end to end: a rotation killed after Vault minted green, under
+    sweep: never; the next rotate leaves the note. The runbook's blocks then revoke that
+    token and nothing else: not the file's, not the old one in its grace, not a hand-made
+    token with our display name, not another machine's token of the same rotation."""
+    world = own_server
+    world.sweep = "never"
+    world.extra = TOKEN_ROTATION.format(schedule="# by hand only", grace="1h", extra="")
+    world.write(world.admin_clobber())  # an OIDC login wrote over ours; the run heals it:
+    assert world.cli("run").code == 0  # the file then holds a token with this machine's marks
+    blue = world.read()
+    leakguard.remember(blue)
+    crashed = finish(
+        world.process(
+            "rotate", "devvm-token", "--now", env={"RENEWER_CRASHPOINT": "rotation.token.minted"}
+        )
+    )
+    assert crashed.code == -9, crashed.err
+    (lost,) = [a for a in world.ours_alive() if (meta_of(world, a) or {}).get(ROTATION_KEY)]
+    machine = (meta_of(world, lost) or {})[MACHINE_KEY]
+    twin = world.create(
+        policies=[ADMIN], period=world.period, display_name=world.display, no_parent=True
+    )
+    theirs = world.create(
+        policies=[ADMIN],
+        period=world.period,
+        display_name=world.display,
+        no_parent=True,
+        meta={ROTATION_KEY: "devvm-token", MACHINE_KEY: OTHER_MACHINE, SINK_KEY: "devvm"},
+    )
+    resumed = world.cli("rotate", "devvm-token", "--now")
+    assert resumed.code == 0, resumed.err
+    assert "renewer_rotation=devvm-token" in resumed.event("rotation.note")["summary"]
+    green = world.read()
+    leakguard.remember(green)
+    keep = {alive(world, token)["accessor"] for token in (blue, green, twin, theirs)}
+    assert machine != OTHER_MACHINE and lost not in keep
+    assert ROTATION_KEY in alive(world, green)["meta"], "the file's token is the rotation's"
+
+    env = prepare_shell(world, tmp_path / "bin")
+    session = ShellSession(local_runner(env, world.home), tmp_path / "runbook.vars")
+    for block in shell_blocks(LOST_MINT):
+        completed = session.run(block)
+        leakguard.scan("runbook stdout", completed.stdout)
+        leakguard.scan("runbook stderr", completed.stderr)
+        assert completed.returncode == 0, f"{block}\n{completed.stdout}\n{completed.stderr}"
+
+    assert meta_of(world, lost) is None, "the lost token is still alive"
+    assert set(world.ours_alive()) == keep
