@@ -6,14 +6,16 @@ through the real CLI (in this process, JSON logs, leak-scanned); ``cp`` and
 command must succeed (exit 0), as the runbook promises.
 
 The ``lost-mint`` blocks (recovery-unchecked: find and revoke a token a killed
-rotation minted) are shell, with ``vault`` the real ``bao`` CLI (as in
-tests/runbooks/), run as written in one shell session on a server of their
-own: they look up every accessor, and the session's server holds every other
-test's tokens.
+rotation minted) and the ``approle-leftover`` ones (rotation-state-invalid:
+destroy the secret-ids a lost AppRole cycle left) are shell, with ``vault``
+the real ``bao`` CLI (as in tests/runbooks/), run as written in one shell
+session on a server of their own: they look up every accessor, and the
+session's server holds every other test's tokens.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -34,12 +36,14 @@ from renewer.rotation.store import RotationStore
 from tests import leakguard
 from tests.integration.conftest import ADMIN, POLICIES, World, finish
 from tests.integration.rotating import TOKEN_ROTATION
+from tests.integration.test_rotation import APPROLE_ROTATION, approle_setup
 from tests.runbooks.scenarios import prepare_shell
 from tests.runbooks.shell import ShellSession, local_runner
 from tests.vaultpeer import PEERS, started_peer
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "runbooks" / "rotation.md"
 LOST_MINT = "lost-mint"
+APPROLE_LEFTOVER = "approle-leftover"
 OTHER_MACHINE = "0123456789abcdef"
 BLOCK = re.compile(r"<!-- scenario: ([\w-]+) -->\n```sh\n(.*?)```", re.DOTALL)
 ROTATION = """\
@@ -56,7 +60,7 @@ def blocks() -> list[tuple[str, list[str]]]:
     return [
         (scenario, [line for line in body.splitlines() if line.strip()])
         for scenario, body in BLOCK.findall(RUNBOOK.read_text())
-        if scenario != LOST_MINT
+        if scenario not in {LOST_MINT, APPROLE_LEFTOVER}
     ]
 
 
@@ -116,8 +120,9 @@ def test_every_rotation_error_anchor_is_a_heading() -> None:
 
 def test_the_runbook_has_blocks_for_each_situation() -> None:
     """Health, by hand, stuck, rollback (two ways), failure, damaged state; the lost
-    mint's find-and-revoke (test_a_lost_mint_is_found_and_revoked_as_the_runbook_says)."""
+    mint's find-and-revoke, an AppRole cycle's leftover secret-id (the tests below)."""
     assert len(shell_blocks(LOST_MINT)) == 2
+    assert len(shell_blocks(APPROLE_LEFTOVER)) == 2
     assert [scenario for scenario, _ in blocks()] == [
         "rotation",
         "rotation",
@@ -204,3 +209,58 @@ def test_a_lost_mint_is_found_and_revoked_as_the_runbook_says(
 
     assert meta_of(world, lost) is None, "the lost token is still alive"
     assert set(world.ours_alive()) == keep
+
+
+def test_an_approle_cycle_s_leftover_is_destroyed_as_the_runbook_says(
+    own_server: World, tmp_path: Path
+) -> None:
+    """rotation-state-invalid, AppRole: a cycle killed after Vault generated green, then
+    its state file lost. The runbook's blocks destroy green and nothing else: not the
+    secret-id in the file, not one made by hand, not another host's of the same rotation."""
+    world = own_server
+    role = approle_setup(world)
+    secret_file = world.home / "ci" / "secret-id"
+    world.extra = APPROLE_ROTATION.format(role=role, home=world.home)
+    assert world.cli("rotate", "ci", "--now").code == 0
+    leakguard.remember(secret_file.read_text())
+    (blue,) = secret_ids(world, role)
+    crashed = finish(
+        world.process("rotate", "ci", "--now", env={"RENEWER_CRASHPOINT": "rotation.issue.after"})
+    )
+    assert crashed.code == -9, crashed.err
+    (green,) = set(secret_ids(world, role)) - {blue}
+    RotationStore(world.state).path("ci").write_text('{"version": 1, "phase": "half-rotated"}')
+    by_hand = generate(world, role, {})
+    other_host = generate(
+        world,
+        role,
+        {"created-by": "renewer", "rotation": "ci", "file": str(secret_file), "host": "devvm-2"},
+    )
+
+    env = prepare_shell(world, tmp_path / "bin")
+    env.update(ROTATION="ci", ROLE=role, SECRET_ID_FILE=str(secret_file))
+    session = ShellSession(local_runner(env, world.home), tmp_path / "runbook.vars")
+    for block in shell_blocks(APPROLE_LEFTOVER):
+        completed = session.run(block)
+        leakguard.scan("runbook stdout", completed.stdout)
+        leakguard.scan("runbook stderr", completed.stderr)
+        assert completed.returncode == 0, f"{block}\n{completed.stdout}\n{completed.stderr}"
+
+    assert green not in secret_ids(world, role), "the lost cycle's secret-id is still there"
+    assert sorted(secret_ids(world, role)) == sorted([blue, by_hand, other_host])
+
+
+def secret_ids(world: World, role: str) -> list[str]:
+    """The role's secret-id accessors."""
+    response = world.vault.request("LIST", f"auth/approle/role/{role}/secret-id")
+    return list(response.json()["data"]["keys"]) if response.status_code == 200 else []
+
+
+def generate(world: World, role: str, metadata: dict[str, str]) -> str:
+    """A secret-id made with root (by hand, or by renewer on another host); its accessor."""
+    response = world.vault.request(
+        "POST", f"auth/approle/role/{role}/secret-id", json={"metadata": json.dumps(metadata)}
+    )
+    assert response.status_code == 200, response.text
+    leakguard.remember(response.json()["data"]["secret_id"])
+    return str(response.json()["data"]["secret_id_accessor"])

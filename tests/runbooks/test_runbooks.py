@@ -76,8 +76,6 @@ STILL_TEXT = {
         "a PKI mount and role: not in tests/cli's runbook harness yet",
     ("credentials.md", "openssl x509 -in ~/.config/bank/client.pem -noout -subject -enddate"):
         "an mtls credential's sinks: not in tests/cli's runbook harness yet",
-    ("rotation.md", "vault list auth/approle/role/ROLE/secret-id"):
-        "an AppRole rotation's secret-ids on the bao CLI: not in the rotation harness yet",
 }  # fmt: skip
 
 
