@@ -13,7 +13,8 @@ may say which exit status it expects when failing is the point::
 A word after ``sh`` in the fence (its info string) names the harness a block
 needs beyond the ordinary one: ``sh systemd`` blocks (``systemctl --user``,
 ``journalctl --user``) run under a real user manager in tests/usermanager/,
-and the ordinary runbook tests leave them to it.
+``sh aws`` blocks with the AWS CLI against moto (tests/credentials/), and the
+ordinary runbook tests leave them to those (:data:`HARNESSES`).
 
 Other shells' fences (``bash``, ``shell``, ``console``...) are refused: they
 would look like commands to a reader and escape the tests. ``text`` blocks
@@ -34,7 +35,10 @@ HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 SHELL_LIKE = frozenset({"bash", "shell", "console", "zsh", "shell-session", "sh-session"})
 # The harnesses an ``sh`` block's info string may name, and where each one runs.
-HARNESSES = {"systemd": "tests/usermanager/test_runbook_units.py"}
+HARNESSES = {
+    "systemd": "tests/usermanager/test_runbook_units.py",
+    "aws": "tests/credentials/test_runbook_aws.py",  # the AWS CLI against moto
+}
 # Programs a runbook tells a person to run. A ``text`` block whose first line
 # starts with one of them is a command that no test would run.
 COMMAND_NAMES = frozenset(

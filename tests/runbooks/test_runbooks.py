@@ -57,19 +57,14 @@ SCENARIO_RUNBOOKS = [path for path in RUNBOOKS if path.name not in RUN_ELSEWHERE
 # Commands a runbook still shows as ```text, by (runbook, first line), and why no test
 # runs them yet. The list only shrinks: test_no_text_block_holds_a_command refuses any
 # other text block that starts with a command, and an entry that no longer matches.
-NO_AWS_CLI = "the AWS CLI is not in the dev lock (boto3 and moto are); not run against moto yet"
 STILL_TEXT = {
     ("credentials.md", 'renewer creds set "$NAME" --stdin < ~/Downloads/project-1234-abcdef.json'):
         "needs a Google service-account key file; tests/cli's runbook harness has OAuth2 only",
     ("credentials.md", 'renewer auth login "$NAME" --port 8765        # on the devvm'):
-        "its second line runs on the laptop (ssh -L to the devvm): no second machine here",
+        "a fixed port (tests bind port 0 only), and its second line runs on the laptop",
     ("credentials.md", 'renewer creds set "$NAME" --stdin <<\'EOF\''):
-        "an AWS credential against moto: not in tests/cli's runbook harness yet",
-    ("credentials.md", "aws iam get-role --role-name ROLE --query Role.AssumeRolePolicyDocument"):
-        NO_AWS_CLI,
-    ("credentials.md", "grep -n '^\\[' ~/.aws/credentials"):
-        "an AWS sink with a duplicated profile: not in tests/cli's runbook harness yet",
-    ("credentials.md", "aws sts get-caller-identity --profile dev"): NO_AWS_CLI,
+        "its values are the new key a person pastes (AKIA..., ...), so it cannot run as"
+        " written; tests/cli/test_creds_new_kinds.py stores an AWS key the same way",
     ("credentials.md", "jq -n --rawfile c client.crt --rawfile k client.key \\"):
         "an mtls credential and its files: not in tests/cli's runbook harness yet",
     ("credentials.md", "vault read pki/roles/ROLE"):
