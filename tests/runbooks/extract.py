@@ -13,8 +13,9 @@ may say which exit status it expects when failing is the point::
 A word after ``sh`` in the fence (its info string) names the harness a block
 needs beyond the ordinary one: ``sh systemd`` blocks (``systemctl --user``,
 ``journalctl --user``) run under a real user manager in tests/usermanager/,
-``sh aws`` blocks with the AWS CLI against moto (tests/credentials/), and the
-ordinary runbook tests leave them to those (:data:`HARNESSES`).
+``sh aws`` blocks with the AWS CLI against moto and ``sh mtls`` blocks with an
+mtls credential, Vault PKI and a TLS peer (tests/credentials/); the ordinary
+runbook tests leave them to those (:data:`HARNESSES`).
 
 Other shells' fences (``bash``, ``shell``, ``console``...) are refused: they
 would look like commands to a reader and escape the tests. ``text`` blocks
@@ -38,6 +39,7 @@ SHELL_LIKE = frozenset({"bash", "shell", "console", "zsh", "shell-session", "sh-
 HARNESSES = {
     "systemd": "tests/usermanager/test_runbook_units.py",
     "aws": "tests/credentials/test_runbook_aws.py",  # the AWS CLI against moto
+    "mtls": "tests/credentials/test_runbook_mtls.py",  # Vault PKI, a TLS peer, openssl
 }
 # Programs a runbook tells a person to run. A ``text`` block whose first line
 # starts with one of them is a command that no test would run.

@@ -65,12 +65,6 @@ STILL_TEXT = {
     ("credentials.md", 'renewer creds set "$NAME" --stdin <<\'EOF\''):
         "its values are the new key a person pastes (AKIA..., ...), so it cannot run as"
         " written; tests/cli/test_creds_new_kinds.py stores an AWS key the same way",
-    ("credentials.md", "jq -n --rawfile c client.crt --rawfile k client.key \\"):
-        "an mtls credential and its files: not in tests/cli's runbook harness yet",
-    ("credentials.md", "vault read pki/roles/ROLE"):
-        "a PKI mount and role: not in tests/cli's runbook harness yet",
-    ("credentials.md", "openssl x509 -in ~/.config/bank/client.pem -noout -subject -enddate"):
-        "an mtls credential's sinks: not in tests/cli's runbook harness yet",
 }  # fmt: skip
 
 
