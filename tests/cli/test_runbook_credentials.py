@@ -6,8 +6,8 @@ credential already logged in at the local authorization server and
 (``renewer auth login``) is visited by a stand-in browser. Prompts read
 stdin (the client id and secret). Blocks that call a renewer command this
 build does not have yet (``renewer run`` arrives with the run wiring) are
-skipped, and say so. Blocks fenced ``sh systemd``, ``sh aws`` or ``sh mtls``
-need a user manager, an AWS or a PKI and run elsewhere
+skipped, and say so. Blocks fenced ``sh <harness>`` (``systemd``, ``aws``,
+``mtls``, ``google``) need more than these peers and run elsewhere
 (tests/runbooks/extract.py: HARNESSES).
 """
 

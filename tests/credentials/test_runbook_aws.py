@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import random
 import sys
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,25 +24,15 @@ import pytest
 
 from renewer.core.outcome import ItemResult, Outcome
 from renewer.credentials.runner import run_credentials
-from tests import leakguard
 from tests.credentials.test_service_account_aws import role_setup, role_user
 from tests.peers.aws_server import ACCOUNT, REGION, MotoPeer, allow
-from tests.runbooks.extract import Block, blocks
-from tests.runbooks.shell import ShellSession, local_runner
+from tests.runbooks.shell import ShellSession, harness_blocks, local_runner, run_blocks
 from tests.workspace import FAST, Workspace
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "runbooks" / "credentials.md"
 # What a scenario hands the blocks: the runbook's variables, and words their output must hold.
 Prepared = tuple[dict[str, str], list[str]]
 Scenario = Callable[[Workspace, MotoPeer], Prepared]
-
-
-def aws_blocks() -> dict[str, list[Block]]:
-    groups: dict[str, list[Block]] = defaultdict(list)
-    for block in blocks(RUNBOOK):
-        if block.language == "sh" and block.harness == "aws":
-            groups[block.scenario or ""].append(block)
-    return dict(groups)
 
 
 def run(workspace: Workspace) -> ItemResult:
@@ -103,7 +92,7 @@ SCENARIOS: dict[str, Scenario] = {
     "aws-assume-denied": assume_denied,
     "aws-duplicate-profile": duplicate_profile,
 }
-GROUPS = aws_blocks()
+GROUPS = harness_blocks(RUNBOOK, "aws")
 
 
 def test_the_aws_commands_have_blocks_and_scenarios() -> None:
@@ -128,15 +117,6 @@ def test_aws_blocks_run_in_their_scenario(
         **variables,
     }
     session = ShellSession(local_runner(env, workspace.home), tmp_path / "runbook.vars")
-    output = ""
-    for block in GROUPS[scenario]:
-        completed = session.run(block.text)
-        leakguard.scan(f"{block.where} stdout", completed.stdout)
-        leakguard.scan(f"{block.where} stderr", completed.stderr)
-        assert completed.returncode == block.expect_exit, (
-            f"{block.where} exited {completed.returncode}\n--- block\n{block.text}"
-            f"--- stdout\n{completed.stdout}--- stderr\n{completed.stderr}"
-        )
-        output += completed.stdout
+    output = run_blocks(GROUPS[scenario], session)
     missing = [words for words in shown if words not in output]
     assert missing == [], f"the blocks did not show {missing}:\n{output}"

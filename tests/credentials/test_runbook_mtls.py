@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +25,6 @@ import trustme
 from renewer.core.outcome import Outcome
 from renewer.devserver.openbao import find_bao
 from renewer.secretstore.base import Namespace, SecretRef
-from tests import leakguard
 from tests.credentials.test_mtls import (
     DOMAIN,
     ROLE,
@@ -39,8 +37,7 @@ from tests.credentials.test_mtls import (
 )
 from tests.keys import client_cert
 from tests.peers.tls_server import TlsPeer
-from tests.runbooks.extract import Block, blocks
-from tests.runbooks.shell import ShellSession, local_runner
+from tests.runbooks.shell import ShellSession, harness_blocks, local_runner, run_blocks
 from tests.vaultpeer import VaultPeer
 from tests.workspace import Workspace
 
@@ -59,14 +56,6 @@ def peers(
 
 Peers = tuple[trustme.CA, VaultPeer, TlsPeer]
 Scenario = Callable[[Workspace, Peers], tuple[dict[str, str], Check]]
-
-
-def mtls_blocks() -> dict[str, list[Block]]:
-    groups: dict[str, list[Block]] = defaultdict(list)
-    for block in blocks(RUNBOOK):
-        if block.language == "sh" and block.harness == "mtls":
-            groups[block.scenario or ""].append(block)
-    return dict(groups)
 
 
 def stored_expiring(workspace: Workspace, peers: Peers) -> tuple[dict[str, str], Check]:
@@ -128,7 +117,7 @@ SCENARIOS: dict[str, Scenario] = {
     "mtls-name-refused": name_refused,
     "mtls-renewed": renewed,
 }
-GROUPS = mtls_blocks()
+GROUPS = harness_blocks(RUNBOOK, "mtls")
 
 
 def test_the_certificate_commands_have_blocks_and_scenarios() -> None:
@@ -159,14 +148,5 @@ def test_mtls_blocks_run_in_their_scenario(
         **variables,
     }
     session = ShellSession(local_runner(env, workspace.home), tmp_path / "runbook.vars")
-    output = ""
-    for block in GROUPS[scenario]:
-        completed = session.run(block.text)
-        leakguard.scan(f"{block.where} stdout", completed.stdout)
-        leakguard.scan(f"{block.where} stderr", completed.stderr)
-        assert completed.returncode == block.expect_exit, (
-            f"{block.where} exited {completed.returncode}\n--- block\n{block.text}"
-            f"--- stdout\n{completed.stdout}--- stderr\n{completed.stderr}"
-        )
-        output += completed.stdout
+    output = run_blocks(GROUPS[scenario], session)
     check(output)

@@ -40,6 +40,7 @@ HARNESSES = {
     "systemd": "tests/usermanager/test_runbook_units.py",
     "aws": "tests/credentials/test_runbook_aws.py",  # the AWS CLI against moto
     "mtls": "tests/credentials/test_runbook_mtls.py",  # Vault PKI, a TLS peer, openssl
+    "google": "tests/credentials/test_runbook_google.py",  # a JWT-bearer token endpoint
 }
 # Programs a runbook tells a person to run. A ``text`` block whose first line
 # starts with one of them is a command that no test would run.

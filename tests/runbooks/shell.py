@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+
+from tests import leakguard
+from tests.runbooks.extract import Block, blocks
 
 Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
 
@@ -55,3 +59,28 @@ def local_runner(
         )
 
     return run
+
+
+def run_blocks(blocks: list[Block], session: ShellSession) -> str:
+    """Run *blocks* in *session* in order; each must exit as it expects and print no
+    secret. Their stdout, joined, for the caller's check of what they showed."""
+    output = ""
+    for block in blocks:
+        completed = session.run(block.text)
+        leakguard.scan(f"{block.where} stdout", completed.stdout)
+        leakguard.scan(f"{block.where} stderr", completed.stderr)
+        assert completed.returncode == block.expect_exit, (
+            f"{block.where} exited {completed.returncode}, expected {block.expect_exit}\n"
+            f"--- block\n{block.text}--- stdout\n{completed.stdout}--- stderr\n{completed.stderr}"
+        )
+        output += completed.stdout
+    return output
+
+
+def harness_blocks(runbook: Path, harness: str) -> dict[str, list[Block]]:
+    """The ``sh <harness>`` blocks of *runbook* by scenario, each list in document order."""
+    groups: dict[str, list[Block]] = defaultdict(list)
+    for block in blocks(runbook):
+        if block.language == "sh" and block.harness == harness:
+            groups[block.scenario or ""].append(block)
+    return dict(groups)

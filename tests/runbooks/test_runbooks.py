@@ -58,8 +58,6 @@ SCENARIO_RUNBOOKS = [path for path in RUNBOOKS if path.name not in RUN_ELSEWHERE
 # runs them yet. The list only shrinks: test_no_text_block_holds_a_command refuses any
 # other text block that starts with a command, and an entry that no longer matches.
 STILL_TEXT = {
-    ("credentials.md", 'renewer creds set "$NAME" --stdin < ~/Downloads/project-1234-abcdef.json'):
-        "needs a Google service-account key file; tests/cli's runbook harness has OAuth2 only",
     ("credentials.md", 'renewer auth login "$NAME" --port 8765        # on the devvm'):
         "a fixed port (tests bind port 0 only), and its second line runs on the laptop",
     ("credentials.md", 'renewer creds set "$NAME" --stdin <<\'EOF\''):
