@@ -211,6 +211,36 @@ def test_a_lost_mint_is_found_and_revoked_as_the_runbook_says(
     assert set(world.ours_alive()) == keep
 
 
+def test_the_lost_mint_search_stops_when_the_file_s_token_has_no_mark(
+    own_server: World, tmp_path: Path
+) -> None:
+    """A token put in the file by hand carries no machine mark: the search says so and
+    stops, rather than finding nothing and looking like there is nothing to clean up; the
+    fix it names works."""
+    world = own_server
+    hand_made = world.create(
+        policies=[ADMIN], period=world.period, display_name=world.display, no_parent=True
+    )
+    world.write(hand_made)
+    before = set(world.ours_alive())
+
+    env = prepare_shell(world, tmp_path / "bin")
+    session = ShellSession(local_runner(env, world.home), tmp_path / "runbook.vars")
+    completed = session.run(shell_blocks(LOST_MINT)[0])
+
+    assert completed.returncode != 0, completed.stdout
+    assert "renewer mint devvm puts a marked one there; then start again" in completed.stderr
+    assert set(world.ours_alive()) == before
+
+    minted = world.cli("mint", "devvm")  # the fix the message names
+    assert minted.code == 0, minted.err
+    leakguard.remember(world.read())
+    again = session.run(shell_blocks(LOST_MINT)[0])
+    assert again.returncode == 0, again.stderr
+    assert "this machine's mark: " in again.stdout
+    assert "(none: no token of this rotation from this machine is unrecorded)" in again.stdout
+
+
 def test_an_approle_cycle_s_leftover_is_destroyed_as_the_runbook_says(
     own_server: World, tmp_path: Path
 ) -> None:
