@@ -5,37 +5,33 @@ token with display name ``approle`` and metadata ``role_name``; its TTL comes
 from the role (``token_ttl``, ``token_max_ttl``, ``token_period``), and
 renewals re-read the role, as Vault's ``pathLoginRenew`` does. A wrong role
 ID or secret ID is the same 400, so neither can be probed.
+
+The mount is three rooms: this module holds the role handlers, login and
+the mount; ``approle_backend`` what is stored; ``approle_secrets`` the
+secret ID paths.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from renewer.devserver.durations import ZERO_TIME, rfc3339_nano
-from renewer.devserver.fields import (
-    get_bool,
-    get_duration,
-    get_int,
-    get_str,
-    get_str_list,
+from renewer.devserver.approle_backend import Role, role_or_400, role_or_404
+from renewer.devserver.approle_secrets import (
+    handle_accessor_destroy,
+    handle_accessor_lookup,
+    handle_custom_secret_id,
+    handle_secret_id_destroy,
+    handle_secret_id_generate,
+    handle_secret_id_list,
+    handle_secret_id_lookup,
 )
-from renewer.devserver.protocol import (
-    NO_CONTENT,
-    ApiError,
-    Call,
-    Operation,
-    Reply,
-    bad_request,
-    multierror,
-    not_found,
-)
+from renewer.devserver.fields import get_bool, get_duration, get_int, get_str, get_str_list
+from renewer.devserver.protocol import NO_CONTENT, Call, Operation, Reply, bad_request, not_found
 from renewer.devserver.routing import Mount, Route
 from renewer.devserver.tokens import (
     Lease,
-    RenewParams,
     TokenEntry,
     TokenType,
     auth_block,
@@ -49,89 +45,6 @@ if TYPE_CHECKING:
 
 INVALID_CREDENTIALS = "invalid role or secret ID"
 LOGIN_PATH = "auth/approle/login"
-
-
-@dataclass(frozen=True, slots=True)
-class Role:
-    """A role's settings; durations in seconds."""
-
-    name: str
-    role_id: str
-    bind_secret_id: bool = True
-    secret_id_num_uses: int = 0
-    secret_id_ttl: int = 0
-    secret_id_bound_cidrs: tuple[str, ...] = ()
-    token_policies: tuple[str, ...] = ()
-    token_ttl: int = 0
-    token_max_ttl: int = 0
-    token_period: int = 0
-    token_explicit_max_ttl: int = 0
-    token_no_default_policy: bool = False
-    token_num_uses: int = 0
-    token_type: str = "default"
-    token_bound_cidrs: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class SecretID:
-    """An issued secret ID; *expiration_time* 0 means it never expires."""
-
-    secret_id: str
-    accessor: str
-    role_name: str
-    creation_time: float
-    expiration_time: float
-    ttl: int
-    num_uses: int
-    metadata: dict[str, str]
-    cidr_list: tuple[str, ...] = ()
-
-
-class AppRoleBackend:
-    """Roles and secret IDs of the mount (mutable, under the state lock)."""
-
-    def __init__(self) -> None:
-        self.roles: dict[str, Role] = {}
-        self.secret_ids: dict[str, SecretID] = {}
-        self.accessors: dict[str, str] = {}
-
-    def role_by_id(self, role_id: str) -> Role | None:
-        """Linear in roles, which number a handful on a dev server."""
-        return next((r for r in self.roles.values() if r.role_id == role_id), None)
-
-    def remove_secret(self, secret: SecretID) -> None:
-        """Forget a secret ID and its accessor."""
-        self.secret_ids.pop(secret.secret_id, None)
-        self.accessors.pop(secret.accessor, None)
-
-    def live_secret(self, secret_id: str, now: float) -> SecretID | None:
-        """The secret ID if it exists and has not expired.
-
-        An expired one is kept, as OpenBao keeps it: still listed, its lookups
-        answer 204 and its destroy 204, until destroyed (or a tidy, not modelled).
-        """
-        secret = self.secret_ids.get(secret_id)
-        if secret is None or is_expired(secret, now):
-            return None
-        return secret
-
-    def renew_params(self, entry: TokenEntry) -> RenewParams:
-        """What a login token's renewal uses: the role as it is now."""
-        name = (entry.meta or {}).get("role_name", "")
-        role = self.roles.get(name)
-        if role is None:
-            raise ApiError(500, f'role "{name}" does not exist during renewal')
-        return RenewParams(
-            backend_ttl=role.token_ttl,
-            backend_max_ttl=role.token_max_ttl,
-            period=role.token_period,
-            explicit_max_ttl=role.token_explicit_max_ttl,
-        )
-
-
-def is_expired(secret: SecretID, now: float) -> bool:
-    """Past its ``secret_id_ttl`` (0: never)."""
-    return bool(secret.expiration_time) and secret.expiration_time <= now
 
 
 _ROLE_DURATIONS = {
@@ -187,23 +100,9 @@ def handle_role_write(state: State, call: Call) -> Reply:
     return NO_CONTENT
 
 
-def _role(state: State, call: Call) -> Role:
-    role = state.approle.roles.get(call.params["name"])
-    if role is None:
-        raise not_found()
-    return role
-
-
-def _role_or_400(state: State, call: Call) -> Role:
-    role = state.approle.roles.get(call.params["name"])
-    if role is None:
-        raise bad_request(f'role "{call.params["name"]}" does not exist')
-    return role
-
-
 def handle_role_read(state: State, call: Call) -> Reply:
     """``GET auth/approle/role/:name``."""
-    role = _role(state, call)
+    role = role_or_404(state, call)
     data: dict[str, Any] = {
         "bind_secret_id": role.bind_secret_id,
         "local_secret_ids": False,
@@ -245,12 +144,12 @@ def handle_role_list(state: State, call: Call) -> Reply:
 
 def handle_role_id_read(state: State, call: Call) -> Reply:
     """``GET auth/approle/role/:name/role-id``."""
-    return Reply(data={"role_id": _role(state, call).role_id})
+    return Reply(data={"role_id": role_or_404(state, call).role_id})
 
 
 def handle_role_id_write(state: State, call: Call) -> Reply:
     """``POST auth/approle/role/:name/role-id``: set a custom role ID."""
-    role = _role_or_400(state, call)
+    role = role_or_400(state, call)
     role_id = get_str(call.data, "role_id")
     if not role_id:
         raise bad_request("missing role_id")
@@ -258,160 +157,6 @@ def handle_role_id_write(state: State, call: Call) -> Reply:
     if other is not None and other.name != role.name:
         raise bad_request("role_id already in use")
     state.approle.roles[role.name] = replace(role, role_id=role_id)
-    return NO_CONTENT
-
-
-def _issue_secret(state: State, call: Call, secret_id: str) -> Reply:
-    role = _role_or_400(state, call)
-    ttl = get_duration(call.data, "ttl") or role.secret_id_ttl
-    num_uses = get_int(call.data, "num_uses", role.secret_id_num_uses)
-    if role.secret_id_ttl and ttl > role.secret_id_ttl:
-        raise bad_request("ttl cannot be longer than the role's secret_id_ttl")
-    metadata = _secret_metadata(call)
-    secret = SecretID(
-        secret_id=secret_id,
-        accessor=str(uuid.uuid4()),
-        role_name=role.name,
-        creation_time=call.now,
-        expiration_time=call.now + ttl if ttl else 0.0,
-        ttl=ttl,
-        num_uses=num_uses,
-        metadata=metadata,
-        cidr_list=tuple(get_str_list(call.data, "cidr_list") or ()),
-    )
-    if secret_id in state.approle.secret_ids:
-        raise bad_request("SecretID is already registered")
-    state.approle.secret_ids[secret_id] = secret
-    state.approle.accessors[secret.accessor] = secret_id
-    data = {
-        "secret_id": secret_id,
-        "secret_id_accessor": secret.accessor,
-        "secret_id_num_uses": num_uses,
-        "secret_id_ttl": ttl,
-    }
-    return Reply(data=data)
-
-
-def _secret_metadata(call: Call) -> dict[str, str]:
-    raw = get_str(call.data, "metadata")
-    if not raw:
-        return {}
-    try:
-        decoded = json.loads(raw)
-    except ValueError:
-        raise bad_request("failed to parse metadata: invalid JSON") from None
-    if not isinstance(decoded, dict):
-        raise bad_request("failed to parse metadata: expected a JSON object")
-    return {str(k): str(v) for k, v in decoded.items()}
-
-
-def handle_secret_id_generate(state: State, call: Call) -> Reply:
-    """``POST auth/approle/role/:name/secret-id``."""
-    return _issue_secret(state, call, str(uuid.uuid4()))
-
-
-def handle_custom_secret_id(state: State, call: Call) -> Reply:
-    """``POST auth/approle/role/:name/custom-secret-id``."""
-    secret_id = get_str(call.data, "secret_id")
-    if not secret_id:
-        raise bad_request("missing secret_id")
-    return _issue_secret(state, call, secret_id)
-
-
-def handle_secret_id_list(state: State, call: Call) -> Reply:
-    """``LIST auth/approle/role/:name/secret-id``: accessors of stored secret IDs.
-
-    Expired ones included: OpenBao lists them until they are destroyed or tidied
-    (seen on OpenBao 2.7.2: listed, lookup 204, destroy 204).
-    """
-    role = _role_or_400(state, call)
-    stored = [s.accessor for s in state.approle.secret_ids.values() if s.role_name == role.name]
-    if not stored:
-        raise not_found()
-    return Reply(data={"keys": sorted(stored)})
-
-
-def _secret_lookup_data(secret: SecretID) -> dict[str, Any]:
-    return {
-        "cidr_list": list(secret.cidr_list),
-        "creation_time": rfc3339_nano(secret.creation_time),
-        "expiration_time": rfc3339_nano(secret.expiration_time)
-        if secret.expiration_time
-        else ZERO_TIME,
-        "last_updated_time": rfc3339_nano(secret.creation_time),
-        "metadata": dict(secret.metadata),
-        "secret_id_accessor": secret.accessor,
-        "secret_id_num_uses": secret.num_uses,
-        "secret_id_ttl": secret.ttl,
-        "token_bound_cidrs": [],
-    }
-
-
-def _secret_of_role(state: State, call: Call, secret_id: str) -> SecretID | None:
-    """The stored secret ID of this role, expired or not."""
-    role = _role_or_400(state, call)
-    secret = state.approle.secret_ids.get(secret_id)
-    return secret if secret is not None and secret.role_name == role.name else None
-
-
-def _accessor_unknown(accessor: str) -> str:
-    return f'failed to find accessor entry for secret_id_accessor: "{accessor}"'
-
-
-def _secret_by_accessor(state: State, call: Call) -> tuple[str, SecretID | None]:
-    accessor = get_str(call.data, "secret_id_accessor")
-    if not accessor:
-        raise bad_request("missing secret_id_accessor")
-    secret_id = state.approle.accessors.get(accessor, "")
-    return accessor, _secret_of_role(state, call, secret_id)
-
-
-def handle_secret_id_lookup(state: State, call: Call) -> Reply:
-    """``POST auth/approle/role/:name/secret-id/lookup``; unknown → 204 like Vault."""
-    secret_id = get_str(call.data, "secret_id")
-    if not secret_id:
-        raise bad_request("missing secret_id")
-    secret = _secret_of_role(state, call, secret_id)
-    if secret is None or is_expired(secret, call.now):
-        return NO_CONTENT
-    return Reply(data=_secret_lookup_data(secret))
-
-
-def handle_secret_id_destroy(state: State, call: Call) -> Reply:
-    """``POST|DELETE auth/approle/role/:name/secret-id/destroy``."""
-    secret_id = get_str(call.data, "secret_id")
-    if not secret_id:
-        raise bad_request("missing secret_id")
-    secret = _secret_of_role(state, call, secret_id)
-    if secret is not None:
-        state.approle.remove_secret(secret)
-    return NO_CONTENT
-
-
-def handle_accessor_lookup(state: State, call: Call) -> Reply:
-    """``POST auth/approle/role/:name/secret-id-accessor/lookup``.
-
-    An unknown accessor is a 404 whose body is an envelope with
-    ``data.error`` (Vault >= 1.9 answers through ``RespondWithStatusCode``).
-    """
-    accessor, secret = _secret_by_accessor(state, call)
-    if secret is None:
-        return Reply(data={"error": _accessor_unknown(accessor)}, status=404)
-    if is_expired(secret, call.now):
-        return NO_CONTENT  # the accessor is known, its secret ID is gone
-    return Reply(data=_secret_lookup_data(secret))
-
-
-def handle_accessor_destroy(state: State, call: Call) -> Reply:
-    """``POST|DELETE auth/approle/role/:name/secret-id-accessor/destroy``.
-
-    An unknown accessor is a 500: Vault's handler returns a plain Go error
-    there (unlike the lookup), which becomes an internal error.
-    """
-    accessor, secret = _secret_by_accessor(state, call)
-    if secret is None:
-        raise ApiError(500, multierror(_accessor_unknown(accessor)))
-    state.approle.remove_secret(secret)
     return NO_CONTENT
 
 

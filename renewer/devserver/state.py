@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from renewer.devserver.approle import AppRoleBackend
+from renewer.devserver.approle_backend import AppRoleBackend
 from renewer.devserver.clock import Clock
 from renewer.devserver.kv import KVStore
 from renewer.devserver.pki import PkiBackend
