@@ -15,14 +15,9 @@ from renewer.devserver.approle_backend import AppRoleBackend
 from renewer.devserver.clock import Clock
 from renewer.devserver.kv import KVStore
 from renewer.devserver.pki import PkiBackend
-from renewer.devserver.policy import (
-    ACL,
-    DEFAULT_POLICY_TEXT,
-    RESPONSE_WRAPPING_POLICY_TEXT,
-    Policy,
-    PolicyError,
-    parse_policy,
-)
+from renewer.devserver.policy import Policy, PolicyError, parse_policy
+from renewer.devserver.policy_acl import ACL
+from renewer.devserver.policy_builtin import DEFAULT_POLICY_TEXT, RESPONSE_WRAPPING_POLICY_TEXT
 from renewer.devserver.protocol import bad_request
 from renewer.devserver.tokens import TokenStore
 

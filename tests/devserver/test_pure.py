@@ -15,7 +15,8 @@ from renewer.devserver.durations import (
     rfc3339_nano,
 )
 from renewer.devserver.hcl import HclError, parse_hcl
-from renewer.devserver.policy import ACL, Capability, PolicyError, parse_policy
+from renewer.devserver.policy import Capability, PolicyError, parse_policy
+from renewer.devserver.policy_acl import ACL
 from renewer.devserver.ttl import (
     PastMaxTTL,
     TTLInputs,
