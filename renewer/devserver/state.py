@@ -19,7 +19,7 @@ from renewer.devserver.policy import Policy, PolicyError, parse_policy
 from renewer.devserver.policy_acl import ACL
 from renewer.devserver.policy_builtin import DEFAULT_POLICY_TEXT, RESPONSE_WRAPPING_POLICY_TEXT
 from renewer.devserver.protocol import bad_request
-from renewer.devserver.tokens import TokenStore
+from renewer.devserver.token_store import TokenStore
 
 _IMMUTABLE = ("root", "response-wrapping", "control-group")
 NON_ASSIGNABLE = ("response-wrapping", "control-group")
