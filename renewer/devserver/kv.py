@@ -5,83 +5,33 @@ undelete and destroy, metadata with ``max_versions`` and ``cas_required``,
 check-and-set writes, merge-patch. A deleted or destroyed version reads as a
 404 that still carries the version metadata (hvac relies on that body).
 All times are RFC3339 in UTC.
+
+This module holds the data paths (``data``, ``delete``, ``undelete``,
+``destroy``) and the mount; what is stored is in ``kv_store``, the metadata
+and config paths in ``kv_metadata``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from renewer.devserver.durations import human_duration, rfc3339_nano
-from renewer.devserver.fields import get_bool, get_duration, get_int
+from renewer.devserver.fields import get_int
+from renewer.devserver.kv_metadata import (
+    handle_config_read,
+    handle_config_write,
+    handle_metadata_delete,
+    handle_metadata_list,
+    handle_metadata_read,
+    handle_metadata_write,
+)
+from renewer.devserver.kv_store import DEFAULT_MAX_VERSIONS, Secret, Version, version_metadata
 from renewer.devserver.protocol import NO_CONTENT, Call, Operation, Reply, bad_request, not_found
 from renewer.devserver.routing import Mount, Route
 
 if TYPE_CHECKING:
     from renewer.devserver.state import State
-
-DEFAULT_MAX_VERSIONS = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    """One written version; *deletion_time* 0 means not deleted."""
-
-    data: Mapping[str, Any] | None
-    created_time: float
-    deletion_time: float = 0.0
-    destroyed: bool = False
-
-    @property
-    def live(self) -> bool:
-        """Readable: neither soft-deleted nor destroyed."""
-        return not self.destroyed and self.deletion_time == 0.0
-
-
-@dataclass(slots=True)
-class Secret:
-    """A key's metadata and versions (mutable, under the state lock)."""
-
-    created_time: float
-    updated_time: float
-    versions: dict[int, Version] = field(default_factory=dict)
-    current_version: int = 0
-    oldest_version: int = 0
-    max_versions: int = 0
-    cas_required: bool = False
-    delete_version_after: int = 0
-    custom_metadata: dict[str, str] | None = None
-
-
-@dataclass(slots=True)
-class KVConfig:
-    """The mount's ``config`` endpoint settings."""
-
-    max_versions: int = 0
-    cas_required: bool = False
-    delete_version_after: int = 0
-
-
-class KVStore:
-    """All secrets of the mount, by path."""
-
-    def __init__(self) -> None:
-        self.secrets: dict[str, Secret] = {}
-        self.config = KVConfig()
-
-
-def _version_metadata(secret: Secret, number: int) -> dict[str, Any]:
-    version = secret.versions[number]
-    return {
-        "created_time": rfc3339_nano(version.created_time, utc=True),
-        "custom_metadata": secret.custom_metadata,
-        "deletion_time": rfc3339_nano(version.deletion_time, utc=True)
-        if version.deletion_time
-        else "",
-        "destroyed": version.destroyed,
-        "version": number,
-    }
 
 
 def _exists(state: State, params: Mapping[str, str]) -> bool:
@@ -97,7 +47,7 @@ def handle_read(state: State, call: Call) -> Reply:
     version = secret.versions.get(number)
     if version is None:
         raise not_found()
-    metadata = _version_metadata(secret, number)
+    metadata = version_metadata(secret, number)
     if not version.live:
         return Reply(data={"data": None, "metadata": metadata}, status=404)
     return Reply(data={"data": dict(version.data or {}), "metadata": metadata})
@@ -135,7 +85,7 @@ def _add_version(state: State, path: str, data: Mapping[str, Any], now: float) -
         for version in range(secret.oldest_version, to_delete + 1):
             secret.versions.pop(version, None)
         secret.oldest_version = to_delete + 1
-    return Reply(data=_version_metadata(secret, secret.current_version))
+    return Reply(data=version_metadata(secret, secret.current_version))
 
 
 def handle_write(state: State, call: Call) -> Reply:
@@ -225,97 +175,6 @@ def handle_destroy(state: State, call: Call) -> Reply:
     secret = state.kv.secrets.get(call.params["path"])
     if secret is not None:
         _mark(secret, versions, destroyed=True, data=None)
-    return NO_CONTENT
-
-
-def handle_metadata_read(state: State, call: Call) -> Reply:
-    """``GET secret/metadata/:path``."""
-    secret = state.kv.secrets.get(call.params["path"])
-    if secret is None:
-        raise not_found()
-    versions = {
-        str(number): {
-            key: value
-            for key, value in _version_metadata(secret, number).items()
-            if key in ("created_time", "deletion_time", "destroyed")
-        }
-        for number in sorted(secret.versions)
-    }
-    return Reply(
-        data={
-            "cas_required": secret.cas_required,
-            "created_time": rfc3339_nano(secret.created_time, utc=True),
-            "current_version": secret.current_version,
-            "custom_metadata": secret.custom_metadata,
-            "delete_version_after": human_duration(secret.delete_version_after),
-            "max_versions": secret.max_versions,
-            "oldest_version": secret.oldest_version,
-            "updated_time": rfc3339_nano(secret.updated_time, utc=True),
-            "versions": versions,
-        }
-    )
-
-
-def handle_metadata_write(state: State, call: Call) -> Reply:
-    """``POST secret/metadata/:path``: settings for a key (created if absent)."""
-    path = call.params["path"]
-    secret = state.kv.secrets.get(path)
-    if secret is None:
-        secret = Secret(created_time=call.now, updated_time=call.now)
-        state.kv.secrets[path] = secret
-    if "max_versions" in call.data:
-        secret.max_versions = get_int(call.data, "max_versions")
-    if "cas_required" in call.data:
-        secret.cas_required = get_bool(call.data, "cas_required")
-    if "delete_version_after" in call.data:
-        secret.delete_version_after = get_duration(call.data, "delete_version_after")
-    custom = call.data.get("custom_metadata")
-    if isinstance(custom, dict):
-        secret.custom_metadata = {str(k): str(v) for k, v in custom.items()}
-    secret.updated_time = call.now
-    return NO_CONTENT
-
-
-def handle_metadata_delete(state: State, call: Call) -> Reply:
-    """``DELETE secret/metadata/:path``: every version and the metadata."""
-    state.kv.secrets.pop(call.params["path"], None)
-    return NO_CONTENT
-
-
-def handle_metadata_list(state: State, call: Call) -> Reply:
-    """``LIST secret/metadata/:dir/``: children, folders with a trailing ``/``."""
-    prefix = call.params["path"]
-    keys: set[str] = set()
-    for path in state.kv.secrets:
-        if path.startswith(prefix) and path != prefix:
-            rest = path[len(prefix) :]
-            keys.add(rest.split("/", 1)[0] + "/" if "/" in rest else rest)
-    if not keys:
-        raise not_found()
-    return Reply(data={"keys": sorted(keys)})
-
-
-def handle_config_read(state: State, call: Call) -> Reply:
-    """``GET secret/config``."""
-    config = state.kv.config
-    return Reply(
-        data={
-            "cas_required": config.cas_required,
-            "delete_version_after": human_duration(config.delete_version_after),
-            "max_versions": config.max_versions,
-        }
-    )
-
-
-def handle_config_write(state: State, call: Call) -> Reply:
-    """``POST secret/config``."""
-    config = state.kv.config
-    if "max_versions" in call.data:
-        config.max_versions = get_int(call.data, "max_versions")
-    if "cas_required" in call.data:
-        config.cas_required = get_bool(call.data, "cas_required")
-    if "delete_version_after" in call.data:
-        config.delete_version_after = get_duration(call.data, "delete_version_after")
     return NO_CONTENT
 
 

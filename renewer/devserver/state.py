@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from renewer.devserver.approle_backend import AppRoleBackend
 from renewer.devserver.clock import Clock
-from renewer.devserver.kv import KVStore
+from renewer.devserver.kv_store import KVStore
 from renewer.devserver.pki import PkiBackend
 from renewer.devserver.policy import Policy, PolicyError, parse_policy
 from renewer.devserver.policy_acl import ACL
