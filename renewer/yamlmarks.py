@@ -1,11 +1,11 @@
-"""YAML documents that remember the line of every value, and schema errors that use it.
+"""YAML documents that remember the line of every value.
 
 Configuration and recipes are YAML written by hand, so a mistake must be
 reported as ``config.yaml:14: tokens[0].policies: expected a list`` rather
 than as a traceback or a bare jsonschema message. This module loads YAML with
-PyYAML (keeping each node's line), refuses what PyYAML silently accepts but a
-person never means (duplicate keys, unknown tags), and validates the result
-against a JSON Schema with jsonschema, translating each error to one line.
+PyYAML (keeping each node's line) and refuses what PyYAML silently accepts but
+a person never means (duplicate keys, unknown tags); ``yamlschema`` validates
+the result against a JSON Schema, translating each error to one line.
 
 A file under ``~/.config/renewer/recipes/`` may come from anyone, so reading
 one is bounded whatever it holds (issue 20): at most ``MAX_DOCUMENT_BYTES`` of
@@ -39,7 +39,6 @@ MAX_DOCUMENT_BYTES = 1 << 20
 # about fifty. 100k leaves room for generated files and keeps the worst case
 # to a fraction of a second.
 MAX_VALUES = 100_000
-_MAX_REPORTED = 6
 
 try:  # the C loader is 5-10x faster; it is optional in PyYAML builds
     _ComposeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -211,100 +210,3 @@ class _Converter:
             # People look for the key, not for where a nested value starts.
             self._lines[(*path, key)] = key_node.start_mark.line + 1
         return result
-
-
-_TYPE_WORDS = {
-    "object": "a mapping",
-    "array": "a list",
-    "string": "a string",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "null": "nothing",
-}
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, int):
-        return "a number"
-    if isinstance(value, float):
-        return "a number"
-    return type(value).__name__
-
-
-def _expected_types(expected: Any) -> str:
-    names = [expected] if isinstance(expected, str) else list(expected)
-    return " or ".join(_TYPE_WORDS.get(name, name) for name in names)
-
-
-def explain(error: Any) -> tuple[YamlPath, str]:
-    """One jsonschema ``ValidationError`` → (path of the offending value, message)."""
-    path: YamlPath = tuple(error.absolute_path)
-    kind = error.validator
-    schema = error.schema if isinstance(error.schema, Mapping) else {}
-    custom = schema.get("x-message") if isinstance(schema, Mapping) else None
-    if kind == "type":
-        return (
-            path,
-            f"expected {_expected_types(error.validator_value)}, got {_describe(error.instance)}",
-        )
-    if kind == "required":
-        missing = [name for name in error.validator_value if name not in (error.instance or {})]
-        return path, "missing required key " + ", ".join(repr(name) for name in missing)
-    if kind == "additionalProperties":
-        known = sorted(schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(known))
-        allowed = f" (allowed: {', '.join(known)})" if known else ""
-        return (
-            *path,
-            extra[0],
-        ) if extra else path, f"unknown key {extra[0]!r}{allowed}" if extra else error.message
-    if kind == "enum":
-        options = ", ".join(repr(option) for option in error.validator_value)
-        return path, f"must be one of {options}, got {error.instance!r}"
-    if kind in {"minItems", "minLength"} and not error.instance:
-        return path, "must not be empty"
-    if custom:
-        if kind in {"anyOf", "oneOf", "pattern", "const"}:
-            return path, f"{custom}, got {error.instance!r}"
-        return path, str(custom)
-    return path, error.message
-
-
-def validate(document: Document, schema: Mapping[str, Any], *, error: type[ConfigInvalid]) -> None:
-    """Raise *error* listing every schema violation in *document*, ordered by line."""
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(schema)
-    problems: list[tuple[int, str]] = []
-    for violation in validator.iter_errors(document.data):
-        leaf = _deepest(violation)
-        path, message = explain(leaf)
-        problems.append((document.line(path) or 0, f"{document.where(path)}: {message}"))
-    if not problems:
-        return
-    problems.sort()
-    lines = [text for _, text in problems[:_MAX_REPORTED]]
-    if len(problems) > _MAX_REPORTED:
-        lines.append(f"... and {len(problems) - _MAX_REPORTED} more")
-    raise error("\n".join(lines))
-
-
-def _deepest(violation: Any) -> Any:
-    """For oneOf/anyOf, the sub-error that got furthest is the one a person needs."""
-    custom = isinstance(violation.schema, Mapping) and "x-message" in violation.schema
-    if violation.validator in {"oneOf", "anyOf"} and violation.context and not custom:
-        from jsonschema.exceptions import best_match
-
-        return best_match(violation.context)
-    return violation

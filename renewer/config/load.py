@@ -32,7 +32,8 @@ from renewer.credentials import schema as credentials_schema
 from renewer.credentials import section as credentials_section
 from renewer.errors import ConfigError
 from renewer.files import ensure_private_dir
-from renewer.yamlmarks import Document, load_file, validate
+from renewer.yamlmarks import Document, load_file
+from renewer.yamlschema import validate
 
 
 def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:

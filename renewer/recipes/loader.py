@@ -37,7 +37,8 @@ from renewer.core.merge import deep_merge, plain
 from renewer.errors import RecipeError
 from renewer.recipes.checks import check_recipe
 from renewer.recipes.model import Recipe
-from renewer.yamlmarks import Append, Document, YamlPath, explain, load_file, validate
+from renewer.yamlmarks import Append, Document, YamlPath, load_file
+from renewer.yamlschema import explain, validate
 
 BUILTIN_DIR = Path(__file__).with_name("builtin")
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
