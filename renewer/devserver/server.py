@@ -6,26 +6,21 @@ waitress parses HTTP (we never do), keeps connections alive, and sets
 so bodies between the two get Vault's JSON 413 from the app; only bodies
 beyond twice the cap meet waitress's plain-text 413.
 
-Stopping: a thunk pulled through waitress's trigger closes every channel
-from inside the event-loop thread, so the loop ends by itself; then the
-worker threads are joined.
+Hosting and stopping (connections, then workers, then the loop) live in
+:mod:`renewer.devserver.hosting`, shared with the tests' fault proxy.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import logging
-import socket
-import threading
 from types import TracebackType
 from typing import Any
-
-from waitress.server import create_server
 
 from renewer.devserver.app import VaultApp
 from renewer.devserver.clock import Clock
 from renewer.devserver.controls import Counters, Faults
 from renewer.devserver.dev_api import DevAPI, tokens_by_display_name
+from renewer.devserver.hosting import WaitressThread
 from renewer.devserver.state import RateLimitMode, Settings, State
 from renewer.devserver.tokens import TokenEntry, TokenType, new_accessor
 
@@ -108,56 +103,31 @@ class DevServer:
         )
         self.dev_controls = dev_controls
         self._host = host
-        self._port = port
-        self._threads = threads
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------
-
-    def start(self) -> DevServer:
-        """Bind and serve in a background thread; returns self."""
-        if self._server is not None:
-            raise RuntimeError("dev server already started")
-        # waitress warns about every request that waits for a free thread; under a
-        # benchmark that is thousands of lines saying the server is busy.
-        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-        self._server = create_server(
+        self._host_thread = WaitressThread(
             self.app,
-            host=self._host,
-            port=self._port,
-            threads=self._threads,
+            name="renewer-devserver",
+            host=host,
+            port=port,
+            threads=threads,
             ident="",  # Vault (Go net/http) sends no Server header
             max_request_body_size=2 * self.state.settings.max_request_size,
             connection_limit=1000,
             channel_timeout=60,
             clear_untrusted_proxy_headers=True,
         )
-        # Not a create_server() keyword; read at every accept, so set before serving.
-        self._server.adj.socket_options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-        self._thread = threading.Thread(
-            target=self._server.run, name="renewer-devserver", daemon=True
-        )
-        self._thread.start()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> DevServer:
+        """Bind and serve in a background thread; returns self."""
+        if self._host_thread.server is not None:
+            raise RuntimeError("dev server already started")
+        self._host_thread.start()
         return self
 
     def stop(self) -> None:
-        """Close every connection, end the loop and join the worker threads."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        done = threading.Event()
-
-        def close_all() -> None:
-            for channel in list(server._map.values()):
-                channel.close()
-            done.set()
-
-        server.trigger.pull_trigger(close_all)
-        done.wait(timeout=5)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        server.task_dispatcher.shutdown(timeout=5)
+        """Close every connection, join the worker threads, end the loop (see hosting)."""
+        self._host_thread.stop()
 
     def __enter__(self) -> DevServer:
         return self.start()
@@ -175,9 +145,7 @@ class DevServer:
     @property
     def port(self) -> int:
         """The bound port (known once started)."""
-        if self._server is None:
-            raise RuntimeError("dev server not started")
-        return int(self._server.effective_port)
+        return self._host_thread.port
 
     @property
     def addr(self) -> str:

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -38,10 +36,9 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from waitress.server import create_server
-
 from renewer.devserver.app import ALWAYS_SERVED
 from renewer.devserver.controls import Counters, FaultKind, Faults
+from renewer.devserver.hosting import WaitressThread
 from renewer.devserver.protocol import ApiError
 from renewer.devserver.replies import Response, error_response, fault_response, send
 from renewer.devserver.request import read_body, wsgi_path
@@ -205,17 +202,9 @@ class FaultProxy:
         )
         self.upstream = Upstream(upstream_addr)
         self.app = FaultProxyApp(self.upstream, self.controls)
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def addr(self) -> str:
-        return f"http://127.0.0.1:{self._server.effective_port}"
-
-    def start(self) -> FaultProxy:
-        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-        self._server = create_server(
+        self._host = WaitressThread(
             self.app,
+            name="fault-proxy",
             host="127.0.0.1",
             port=0,
             threads=8,
@@ -224,27 +213,19 @@ class FaultProxy:
             connection_limit=1000,
             channel_timeout=60,
         )
-        self._server.adj.socket_options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-        self._thread = threading.Thread(target=self._server.run, name="fault-proxy", daemon=True)
-        self._thread.start()
+
+    @property
+    def addr(self) -> str:
+        return f"http://127.0.0.1:{self._host.port}"
+
+    def start(self) -> FaultProxy:
+        self._host.start()
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
+        if self._host.server is None:
             return
-        done = threading.Event()
-
-        def close_all() -> None:
-            for channel in list(server._map.values()):
-                channel.close()
-            done.set()
-
-        server.trigger.pull_trigger(close_all)
-        done.wait(timeout=5)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        server.task_dispatcher.shutdown(timeout=5)
+        self._host.stop()
         self.upstream.close()
         self.controls.close()
 
