@@ -206,9 +206,12 @@ def _discard_stderr() -> None:
     process exits 120 instead of the exit code notify decided on.
     """
     with contextlib.suppress(OSError, ValueError):
+        target = sys.stderr.fileno()  # first: a stream without a descriptor has none to redirect
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stderr.fileno())
-        os.close(devnull)
+        try:
+            os.dup2(devnull, target)
+        finally:
+            os.close(devnull)
 
 
 def send_desktop(
