@@ -86,8 +86,8 @@ def login_token_command(app: AppContext, sink_name: str | None) -> int:
 
     from renewer.redact import print_secret
     from renewer.tokens import kept
-    from renewer.tokens.helper import USE_LOGIN_ONCE
     from renewer.tokens.helper_install import choose_sink
+    from renewer.tokens.meanwhile import USE_LOGIN_ONCE
 
     config = app.config
     sink = choose_sink(config, sink_name)

@@ -34,9 +34,10 @@ from renewer.errors import (
     VaultDenied,
     VaultUnavailable,
 )
+from renewer.tokens import meanwhile
 from renewer.tokens.env import TokenEnv
 from renewer.tokens.forecast import DRIFT_SEE, dry_run_plan
-from renewer.tokens.results import cap_words, failure, token_details
+from renewer.tokens.results import cap_words, failure, token_details, with_note
 from renewer.tokens.sweep import run_sweep
 from renewer.tokens.tokenfile import write_token
 from renewer.vault import HvacVault
@@ -51,6 +52,7 @@ def heal(
     if env.dry_run:
         return dry_run_plan(sink, env, authority, plan)
     before = env.ledger.get(sink.name)  # mint_started here: an earlier mint's answer was lost
+    in_file = meanwhile.snapshot(sink.path)  # a login may write the file while we mint
     env.ledger.put(sink.name, ledger_core.begin_mint(before))
     crashpoints.reached("heal.before_mint")
     try:
@@ -73,6 +75,7 @@ def heal(
     crashpoints.reached("heal.after_ledger_minted")
     minted = env.connection.client(grant.client_token)
     info = _accept(sink, env, minted, grant)
+    kept_note = _keep_a_login_written_meanwhile(sink, env, minted, grant, in_file)
     try:
         write_token(sink.path, grant.client_token)
     except TokenFileError:
@@ -91,9 +94,29 @@ def heal(
         spare=_clobber(plan),
     )
     cascade = _cascade(authority, plan, report)
-    return _healed(
+    healed = _healed(
         sink, env, plan, grant=grant, info=info, report=report, cascade=cascade, manual=manual
     )
+    return with_note(healed, kept_note)
+
+
+def _keep_a_login_written_meanwhile(
+    sink: TokenSink, env: TokenEnv, minted: HvacVault, grant: AuthGrant, in_file: bytes | None
+) -> str:
+    """Set aside a token written to the file since the heal began; "" when none was."""
+    login = meanwhile.written_meanwhile(sink, in_file)
+    if login is None:
+        return ""
+    try:
+        return meanwhile.keep_login(env.config, sink, login)
+    except RenewerError as error:
+        fate = _revoke_minted(sink, env, minted, grant.accessor)
+        raise TokenFileError(
+            f"{sink.path} was written while the heal ran (a login?) and that token could not "
+            f"be kept apart ({error.message}); the file keeps that token, and the one minted "
+            f"for {sink.name}: {fate.rstrip(',')}",
+            hint=error.hint or "the next renewer run heals the sink",
+        ) from None
 
 
 def _healed(

@@ -46,6 +46,7 @@ from renewer.state import record_items
 from renewer.tokens import kept
 from renewer.tokens.env import TokenEnv
 from renewer.tokens.heal import heal
+from renewer.tokens.meanwhile import USE_LOGIN_ONCE
 from renewer.tokens.results import failure
 from renewer.tokens.sink import reconcile
 from renewer.tokens.tokenfile import MAX_TOKEN_BYTES, read_token, write_token
@@ -58,7 +59,6 @@ LOCK_WAIT = 10.0
 # Vault, so a failure now is an outage, and the person is waiting at a prompt.
 VAULT_BUDGET = 15.0
 VAULT_ATTEMPTS = 2
-USE_LOGIN_ONCE = "VAULT_TOKEN=$(renewer token-helper login-token) vault …"
 _PREFIX = "renewer: "
 
 
