@@ -13,8 +13,15 @@ exactly those (``tests/check.sh`` does, on OpenBao).
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from tests.reliability import budget
+
+# No timed assertions in tests (speed is measured in bench/): hypothesis's
+# per-example deadline (200 ms by default) is one, and a property that talks to
+# a real server failed it on a loaded machine. Every property runs without it.
+settings.register_profile("renewer", deadline=None)
+settings.load_profile("renewer")
 
 pytest_plugins: list[str] = [
     "tests.leakguard",

@@ -13,6 +13,7 @@ skipped, and say so. Blocks fenced ``sh <harness>`` (``systemd``, ``aws``,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -146,8 +147,12 @@ def run_block(block: str, env: dict[str, str], *, stdin: str) -> tuple[int, str,
         assert process.stdin is not None
         assert process.stdout is not None
         assert process.stderr is not None
-        process.stdin.write(stdin)
-        process.stdin.close()
+        # A block that reads no input (chmod …) may exit before the write: EPIPE is its
+        # answer, not a failure (the close flushes, so it may raise too; it closes anyway).
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.write(stdin)
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.close()
         errors: list[str] = []
         reader = threading.Thread(target=lambda: errors.append(process.stderr.read()))  # type: ignore[union-attr]
         reader.start()
