@@ -137,15 +137,15 @@ def journal_fields(event: Mapping[str, Any]) -> dict[str, str]:
 
 def render_journal(
     _: Any, __: str, event: MutableMapping[str, Any]
-) -> tuple[tuple[str], dict[str, str]]:
-    """The journal fields, plus the ``json`` line in case journald stops answering.
+) -> tuple[tuple[dict[str, Any]], dict[str, str]]:
+    """The journal fields, plus the event itself in case journald stops answering.
 
     structlog hands a ``(args, kwargs)`` pair to the logger as ``*args, **kwargs``:
-    :class:`JournalLogger` sends the fields and keeps the line for its fallback,
-    so what reaches stderr after a failed send has the shape ``--log-format json``
-    gives, not a second JSON dialect.
+    :class:`JournalLogger` sends the fields, and only after a failed send renders
+    the event as ``--log-format json`` does (so stderr never gets a second JSON
+    dialect, and a healthy journal never pays for a JSON line nobody reads).
     """
-    return (render_json(_, __, dict(event)),), journal_fields(event)
+    return (dict(event),), journal_fields(event)
 
 
 def _fallback_notice(reason: str) -> str:
@@ -165,7 +165,7 @@ class JournalLogger:
         self._fallback = fallback
         self.failed = False
 
-    def _emit(self, json_line: str, **fields: str) -> None:
+    def _emit(self, event: dict[str, Any], /, **fields: str) -> None:
         if not self.failed:
             message = fields.get("MESSAGE", "")
             try:
@@ -175,7 +175,7 @@ class JournalLogger:
                 self.failed = True
                 reason = f"sending failed: {exc.strerror or exc}"
                 print(_fallback_notice(reason), file=self._fallback)
-        print(json_line, file=self._fallback, flush=True)
+        print(render_json(None, "", event), file=self._fallback, flush=True)
 
     msg = info = debug = warning = error = critical = log = _emit
 
